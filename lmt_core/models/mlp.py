@@ -76,7 +76,9 @@ class MLP(nn.Module):
         self.activation = activation
         self.init, self.init_scale, self.first_layer_sparsity = init, float(init_scale), first_layer_sparsity
         dims = [n_in] + [width] * depth + [n_out]
-        self.layers = nn.ModuleList(nn.Linear(a, b, bias=bias) for a, b in zip(dims[:-1], dims[1:]))
+        # skip_init: no default (global-RNG) draw; reset_parameters fills every weight from `seed`
+        self.layers = nn.ModuleList(nn.utils.skip_init(nn.Linear, a, b, bias=bias)
+                                    for a, b in zip(dims[:-1], dims[1:]))
         self.reset_parameters(seed)
 
     @torch.no_grad()

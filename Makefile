@@ -1,0 +1,66 @@
+# LMT — build the book and run the tests on a fresh machine (Python 3.10+, Debian/Ubuntu).
+#   make book          set up .venv, execute the chapters in quick mode, build the HTML
+#   make test          set up .venv (+ Chromium), run every test: lmt_core, pairing, nbval,
+#                      the book build, the student edition, the browser test, the Colab install
+#   make book-student  the student edition (solutions hidden) in _build/student/html
+#   make book-noexec   build without executing the notebooks (fast; pages show no outputs)
+#   LMT_SCALE=full make book   execute at full (GPU) scale
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.lmt-installed
+JOBS ?= 2
+export LMT_SCALE ?= quick
+export LMT_STATIC := 1
+export OMP_NUM_THREADS ?= 2
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: setup browser book book-student book-noexec test test-fast clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned to the CPU build that lies on disk (an open range would pull CUDA)
+	$(PY) -m pip install -q -c constraints.txt torch
+	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's Chromium for the browser test (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  $(if $(shell command -v sudo),sudo,) apt-get update -qq && \
+	  $(if $(shell command -v sudo),sudo,) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+book: setup
+	$(PY) -m jupyter_book build . -W --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+book-noexec: setup
+	$(PY) tools/build.py --no-execute --out _build/noexec
+	@echo "The book (not executed) is at file://$(CURDIR)/_build/noexec/html/index.html"
+
+book-student: setup
+	$(PY) tools/build.py --student --out _build/student
+	@echo "The student edition is at file://$(CURDIR)/_build/student/html/index.html"
+
+# The whole suite. Notebooks are executed once (by nbval); the book build reuses those outputs.
+test: setup browser
+	rm -rf _build/executed
+	$(PY) -m pytest -n $(JOBS) --dist loadscope -p tests.nbval_capture \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests notebooks --ignore=tests/site
+	$(PY) tools/cache_executed.py
+	$(PY) -m pytest tests/site
+
+# Only the library tests and pairing (seconds).
+test-fast: setup
+	$(PY) -m pytest -n $(JOBS) tests --ignore=tests/site
+
+clean:
+	rm -rf _build

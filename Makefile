@@ -16,7 +16,6 @@ export LMT_SCALE ?= quick
 export LMT_STATIC := 1
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: setup browser book book-student book-noexec test test-fast clean
 
@@ -39,7 +38,7 @@ browser:
 	  $(if $(shell command -v sudo),sudo,) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 book: setup
-	$(PY) -m jupyter_book build . -W --keep-going
+	$(VENV)/bin/jupyter-book build . -W --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 book-noexec: setup
@@ -60,7 +59,7 @@ test: setup browser
 
 # Only the library tests and pairing (seconds).
 test-fast: setup
-	$(PY) -m pytest -n $(JOBS) tests --ignore=tests/site
+	$(PY) -m pytest -n $(JOBS) -m "not slow" tests --ignore=tests/site
 
 clean:
 	rm -rf _build

@@ -104,7 +104,7 @@ class BatchedOptimizer:
     def step(self, active: torch.Tensor) -> None:
         """One update; ``active`` is a bool tensor ``(E,)``, frozen members do not move."""
         self.t += 1
-        step_size = self.lr * active.to(self.lr.dtype)
+        neg_step = (self.lr * active).neg_()  # −η_e a_e
         b1, b2 = self.betas
         for p, st in zip(self.params, self.state):
             if p.grad is None:
@@ -112,20 +112,19 @@ class BatchedOptimizer:
             g = p.grad
             if self.weight_decay:
                 g = g.add(p, alpha=self.weight_decay)
-            eta = self._per_member(step_size, p)
+            eta = self._per_member(neg_step, p)
             if self.kind == "sgd":
                 if self.momentum:
                     buf = st.get("momentum")
                     buf = g.clone() if buf is None else buf.mul_(self.momentum).add_(g)
                     st["momentum"] = buf
                     g = buf
-                p.sub_(eta * g)
+                p.addcmul_(eta, g)  # θ ← θ + (−η a) · v in one fused kernel
             else:
                 m = st.setdefault("m", torch.zeros_like(p)).mul_(b1).add_(g, alpha=1 - b1)
                 v = st.setdefault("v", torch.zeros_like(p)).mul_(b2).addcmul_(g, g, value=1 - b2)
-                mhat = m / (1 - b1**self.t)
-                vhat = v / (1 - b2**self.t)
-                p.sub_(eta * mhat / (vhat.sqrt() + self.eps))
+                denom = v.div(1 - b2**self.t).sqrt_().add_(self.eps)  # √v̂ + ε
+                p.add_(m.div(1 - b1**self.t).mul_(eta).div_(denom))  # θ − η m̂ / (√v̂ + ε)
 
     def state_dict(self) -> dict:
         return {"t": self.t, "state": self.state}
@@ -296,22 +295,25 @@ def fit(
                              "use another directory or delete it")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"].cpu() if device.type == "cpu" else state["generator"])
+        gen.set_state(state["generator"].cpu())
         hist = History.from_dict(state["history"])
         active = state["active"].to(device)
         start = int(state["step"])
         if state["finished"] and (start >= steps or not bool(active.any())):
             return hist  # train-or-load: the finished run is the answer
 
+    running = torch.zeros(E, device=device)  # training loss summed since the last record
+    n_run = 0
+    if ckpt is not None and start > 0:
+        running, n_run = state["running"].to(device), int(state["n_run"])
+
     def save(step: int, finished: bool) -> None:
         if ckpt is not None:
             _save(ckpt, {"signature": _signature(model), "model": model.state_dict(),
                          "optimizer": opt.state_dict(), "generator": gen.get_state(),
                          "history": hist.to_dict(), "active": active, "step": step,
-                         "finished": finished})
+                         "running": running, "n_run": n_run, "finished": finished})
 
-    running = torch.zeros(E, device=device)
-    n_run = 0
     bar = tqdm(range(start, steps), desc=desc, disable=not (progress and is_interactive()),
                initial=start, total=steps, leave=False)
     step = start

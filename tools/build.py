@@ -8,6 +8,7 @@ does not execute notebooks. Writes a derived config under `_build/` and calls Ju
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ def derived_config(student: bool, execute: bool) -> dict:
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     if student:
         cfg["title"] = cfg["title"] + " (student edition)"
-        cfg.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+        cfg.setdefault("sphinx", {}).setdefault("local_extensions", {})["student_edition"] = str(ROOT / "tools")
     if not execute:
         cfg["execute"]["execute_notebooks"] = "off"
     return cfg
@@ -38,9 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     cfg_path = out / "_config.derived.yml"
     cfg_path.write_text(yaml.safe_dump(derived_config(args.student, not args.no_execute), sort_keys=False),
                         encoding="utf-8")
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "--config", str(cfg_path),
+    jb = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"  # no __main__ module
+    cmd = [sys.executable, "-c", jb, "build", str(ROOT), "--config", str(cfg_path),
            "--path-output", str(out), "-W", "--keep-going"]
-    return subprocess.call(cmd, cwd=ROOT)
+    rc = subprocess.call(cmd, cwd=ROOT)
+    # Jupyter Book writes OUT/_build/html; the HTML belongs in OUT/html.
+    built = out / "_build" / "html"
+    if rc == 0 and built.is_dir():
+        shutil.rmtree(out / "html", ignore_errors=True)
+        built.rename(out / "html")
+    return rc
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ STAMP := $(VENV)/.lmt-installed
 JOBS ?= 2
 export LMT_SCALE ?= quick
 export LMT_STATIC := 1
-export OMP_NUM_THREADS ?= 2
+export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED := 0
 
 .PHONY: setup browser book book-student book-noexec test test-fast clean

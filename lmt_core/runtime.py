@@ -102,8 +102,9 @@ def setup(
         seed: seeds Python's ``random``, NumPy and PyTorch (all devices).
         scale: ``"quick"`` or ``"full"``; default from ``$LMT_SCALE`` (see :func:`resolve_scale`).
         device: default ``cuda`` if available, else ``cpu``.
-        threads: CPU threads for PyTorch; default ``min(2, cores)`` on CPU (small models run
-            fastest on few threads, and the book's CPU target has 2 cores).
+        threads: CPU threads for PyTorch; default ``$LMT_THREADS`` or 1. The book's models are
+            small and run no slower on one thread, and a second thread competing with another
+            busy process (a test worker, a browser) can slow training down many times over.
         verbose: print the configuration.
 
     Returns:
@@ -116,9 +117,9 @@ def setup(
     np.random.seed(seed)
     torch.manual_seed(seed)
     if cfg.device.type == "cpu":
-        n = threads if threads is not None else min(2, os.cpu_count() or 1)
-        if n < 1:
-            raise ValueError(f"threads must be >= 1, got {threads!r}")
+        n = threads if threads is not None else int(os.environ.get("LMT_THREADS", "1"))
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"threads (or LMT_THREADS) must be an int >= 1, got {n!r}")
         torch.set_num_threads(n)
     if verbose:
         print(f"LMT runtime: {cfg}")

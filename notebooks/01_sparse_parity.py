@@ -1,0 +1,1042 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Sparse parities and hidden progress
+#
+# A $k$-sparse parity of $n$ bits is easy to represent and to identify from a few examples, yet every
+# statistical-query algorithm needs $n^{\Omega(k)}$ queries or a tolerance of $n^{-\Omega(k)}$ to
+# learn it, a lower bound we prove in full. Stochastic gradient descent on a small ReLU network
+# learns it anyway, because the gradient of a first-layer weight is a Fourier coefficient, of degree
+# $k-1$ for the relevant coordinates and $k+1$ for the others: a *Fourier gap* that points at the
+# hidden set. In training the loss sits at chance and then drops abruptly, while the share of the
+# weights on the relevant coordinates rises before the drop: progress hidden from the loss.
+#
+# **Paper.** Barak, Edelman, Goel, Kakade, Malach and Zhang, *Hidden progress in deep learning: SGD
+# learns parities near the computational limit* {cite}`barak2022hidden`. Background on statistical
+# queries comes from {cite}`kearns1998efficient,blum1994weakly` and on Fourier analysis from
+# {cite}`odonnell2014analysis`.
+#
+# **Prerequisites.** None beyond the [notation](../book/notation.md): this is the first chapter.
+# Bits are $\pm 1$, $n$ is the input dimension, $k$ the sparsity, $d$ the width.
+#
+# **Time.** In quick mode (the default on a CPU) the whole notebook runs in well under a minute on a
+# two-core CPU. Full mode (`LMT_SCALE=full`, the default when a GPU is present) is meant for a GPU:
+# larger $n$, $k = 4$ and four times as many seeds; on a CPU it takes several minutes, and its runs
+# save checkpoints so that a disconnected session resumes where it stopped.
+#
+# **Open in Colab:**
+# [notebooks/01_sparse_parity.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/01_sparse_parity.ipynb)
+# (or use the rocket button at the top of the page).
+
+# %% tags=["remove-input"]
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+
+import itertools
+from fractions import Fraction
+from math import comb
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from lmt_core import analysis, ensemble, models, notebook, plotting, runtime, tasks, train
+
+cfg = runtime.setup(seed=0)
+plotting.use_house_style()
+
+# %% [markdown]
+# ## The setting
+#
+# ### Sparse parities
+#
+# :::{prf:definition} Sparse parity
+# :label: def-ch01-sparse-parity
+#
+# For $S \subseteq [n]$ the *parity* (or *character*) on $S$ is $\chi_S(x) = \prod_{i \in S} x_i$
+# for $x \in \{-1,+1\}^n$, with $\chi_\emptyset \equiv 1$. In the *$(n,k)$-sparse parity problem* an
+# unknown set $S$ with $|S| = k$ is fixed; the learner sees examples $(x, \chi_S(x))$ with $x$
+# uniform on $\{-1,+1\}^n$ and must output a hypothesis $h: \{-1,+1\}^n \to \{-1,+1\}$ with small
+# error $\mathrm{err}_S(h) = \Pr_x[h(x) \neq \chi_S(x)]$.
+# :::
+#
+# Identifying $S$ is statistically easy: $O(k \log n)$ examples determine it, and from about $n$
+# examples Gaussian elimination over $\mathbb F_2$ finds it in polynomial time. The problem is hard for a large family
+# of algorithms that only look at averages, and gradient methods seem to be among them. The tool
+# for seeing why is Fourier analysis on the hypercube.
+#
+# ### Fourier–Walsh expansion
+#
+# :::{prf:definition} Fourier–Walsh coefficients
+# :label: def-ch01-fourier
+#
+# For $f, g: \{-1,+1\}^n \to \mathbb R$ let $\langle f, g \rangle = \mathbb E_x[f(x)\, g(x)]$ with $x$
+# uniform. The *Fourier–Walsh coefficient* of $f$ on $S \subseteq [n]$ is
+# $\hat f(S) = \langle f, \chi_S \rangle$, and the *Fourier–Walsh expansion* of $f$ is
+# $f = \sum_{S \subseteq [n]} \hat f(S)\, \chi_S$. The *degree* of a coefficient $\hat f(S)$ is $|S|$.
+# :::
+#
+# :::{prf:lemma} Orthonormality and Parseval
+# :label: ch01-lem-parseval
+#
+# The $2^n$ characters are orthonormal: $\langle \chi_S, \chi_T \rangle = 1$ if $S = T$ and $0$
+# otherwise. Hence every $f: \{-1,+1\}^n \to \mathbb R$ equals its Fourier–Walsh expansion, and
+# $\sum_{S} \hat f(S)^2 = \mathbb E[f(x)^2]$ (Parseval).
+# :::
+#
+# :::{prf:proof}
+# Since $x_i^2 = 1$, $\chi_S \chi_T = \chi_{S \triangle T}$, and for $U \neq \emptyset$ independence
+# of the coordinates gives $\mathbb E[\chi_U] = \prod_{i \in U} \mathbb E[x_i] = 0$. So the $2^n$
+# characters are orthonormal vectors in the $2^n$-dimensional space of real functions on the cube,
+# hence a basis, and the coefficients of $f$ in this basis are the inner products
+# $\hat f(S) = \langle f, \chi_S\rangle$. Parseval follows by expanding
+# $\langle f, f \rangle = \sum_{S,T} \hat f(S) \hat f(T) \langle \chi_S, \chi_T \rangle$.
+# See {cite}`odonnell2014analysis`, Chapter 1.
+# :::
+#
+# In code, `analysis.walsh_coefficients` computes all $2^n$ coefficients from the values of $f$ on
+# the points of `tasks.hypercube(n)` by a fast Walsh–Hadamard transform; entry $s$ is $\hat f(S)$ for
+# the set $S$ whose bit mask is $s$ (`analysis.subset_mask`). Two quick checks: a parity has a
+# single coefficient, and Parseval holds for a random function.
+
+# %%
+n_demo = 10
+x_cube = tasks.hypercube(n_demo)                              # (2^n, n), all points of the cube
+chi = tasks.parity(x_cube, [1, 4, 7])                         # chi_S on the cube
+coef = analysis.walsh_coefficients(chi)
+print("nonzero coefficients of chi_{1,4,7}:", torch.nonzero(coef).flatten().tolist(),
+      "| mask of {1,4,7}:", analysis.subset_mask([1, 4, 7]))
+f_rand = torch.rand(2**n_demo, generator=torch.Generator().manual_seed(0)) * 2 - 1
+print(f"Parseval: sum of squared coefficients {analysis.walsh_coefficients(f_rand).pow(2).sum():.6f}"
+      f" = E[f^2] {f_rand.double().pow(2).mean():.6f}")
+
+# %% [markdown]
+# ### Statistical queries
+#
+# :::{prf:definition} Statistical query oracle
+# :label: def-ch01-sq
+#
+# Let $f: \{-1,+1\}^n \to \{-1,+1\}$ be the target and $\tau > 0$ a *tolerance*. A *statistical
+# query* is a function $\phi: \{-1,+1\}^n \times \{-1,+1\} \to [-1, 1]$. The oracle
+# $\mathrm{STAT}(\tau)$, asked $\phi$, returns some number $v$ with
+# $|v - \mathbb E_x[\phi(x, f(x))]| \le \tau$ (any such $v$: the oracle may be adversarial). A
+# *statistical query (SQ) algorithm* asks queries, each chosen from the answers so far, and then
+# outputs a hypothesis. It is *deterministic* if its queries and its output are functions of the
+# previous answers {cite}`kearns1998efficient`.
+# :::
+#
+# An empirical average over $m$ fresh examples answers a query to tolerance $\tau$ with high
+# probability once $m \gtrsim \log(1/\delta)/\tau^2$ (Hoeffding), so a tolerance $\tau$ "costs"
+# about $1/\tau^2$ samples. Many learning algorithms only use the data through such averages. A
+# mini-batch gradient is one of them: each coordinate is the batch average of a function of
+# $(x, y)$, accurate to about $1/\sqrt{B}$ for a batch of size $B$ when that function is bounded.
+
+# %% [markdown]
+# ## Why sparse parities are hard: the statistical-query lower bound
+#
+# :::{prf:theorem} SQ lower bound for sparse parities
+# :label: thm-ch01-sq-lower-bound
+#
+# Let $1 \le k < n$ and $N = \binom{n}{k}$. Suppose a deterministic SQ algorithm, for every $S$ with
+# $|S| = k$ and every oracle $\mathrm{STAT}(\tau)$ for $\chi_S$, asks at most $q$ queries and
+# outputs $h$ with $\mathrm{err}_S(h) < 1/4$. Then
+#
+# $$ q \;\ge\; (N - 1)\, \tau^2 . $$
+# :::
+#
+# :::{prf:proof}
+# Write a query as $\phi(x, y) = \phi_+(x) + y\, g(x)$ with
+# $\phi_+(x) = \tfrac12(\phi(x, 1) + \phi(x, -1))$ and $g(x) = \tfrac12(\phi(x,1) - \phi(x,-1))$; this
+# holds for $y \in \{-1,+1\}$, and $|g| \le 1$ because $\phi$ takes values in $[-1,1]$. For the target
+# $\chi_S$,
+#
+# $$ \mathbb E_x[\phi(x, \chi_S(x))] = \mathbb E[\phi_+] + \mathbb E[\chi_S\, g] = \mathbb E[\phi_+] + \hat g(S). $$
+#
+# Consider the *adversary* that answers every query with $v = \mathbb E[\phi_+]$, a number that does
+# not depend on $S$. This answer is valid (within $\tau$ of the truth) for every $S$ with
+# $|\hat g(S)| \le \tau$. By Parseval ({prf:ref}`ch01-lem-parseval`),
+# $\sum_S \hat g(S)^2 = \mathbb E[g^2] \le 1$, so fewer than $1/\tau^2$ sets have
+# $|\hat g(S)| > \tau$: each query *rules out* fewer than $1/\tau^2$ candidates.
+#
+# Run the algorithm against this adversary. Its answers do not depend on $S$ and the algorithm is
+# deterministic, so it asks the same queries and outputs the same $h$ whatever $S$ is. If
+# $q < (N-1)\tau^2$, the $q$ queries together rule out fewer than $q/\tau^2 < N - 1$ of the $N$
+# candidate sets (none at all if $q = 0$; note $N \ge 2$), so two sets $S \neq S'$ of size $k$ survive: for them every answer was valid, and the
+# algorithm must output $h$ with $\mathrm{err}_S(h) < 1/4$ and $\mathrm{err}_{S'}(h) < 1/4$. But
+# $\chi_S \chi_{S'} = \chi_{S \triangle S'}$ has mean $0$, so $\chi_S$ and $\chi_{S'}$ differ on exactly
+# half of the cube, and wherever they differ $h$ is wrong for one of them:
+# $\mathrm{err}_S(h) + \mathrm{err}_{S'}(h) \ge \Pr[\chi_S \ne \chi_{S'}] = 1/2$. This contradiction
+# shows $q \ge (N-1)\tau^2$.
+# :::
+#
+# :::{prf:corollary} Either many queries or a tiny tolerance
+# :label: ch01-cor-sq
+#
+# If $\tau \ge N^{-1/3}$ then $q \ge (N-1) N^{-2/3} \ge N^{1/3}/2$. Since $N \ge (n/k)^k$, for
+# $k \le \sqrt n$ this reads: an SQ learner of $k$-sparse parities needs $q \ge n^{k/6}/2$ queries
+# or a tolerance $\tau < n^{-k/6}$, that is $n^{\Omega(k)}$ queries or $n^{\Omega(k)}$ samples per
+# query.
+# :::
+#
+# The theorem is stated for deterministic algorithms, where the adversary argument is two lines.
+# Randomised SQ algorithms obey a bound of the same form, $n^{\Omega(k)}$ queries or tolerance
+# $n^{-\Omega(k)}$; the argument is slightly different (it averages over the algorithm's random
+# choices) and we skip it — see {cite}`blum1994weakly,kearns1998efficient`. For gradient methods,
+# Shalev-Shwartz, Shamir and Shammah {cite}`shalevshwartz2017failures` make the same point directly:
+# the gradient of any network barely depends on which parity is the target, because the targets are
+# orthogonal.
+#
+# The counting step of the proof is easy to watch. Below, three queries for $n = 11$: one that tests
+# a single candidate set, one built from the majority vote, and a random one. For each we count the
+# size-$k$ sets it rules out at tolerance $\tau$ and compare with the bound $1/\tau^2$.
+
+# %%
+n_sq, k_sq, tau = 11, 3, 0.05
+x_sq = tasks.hypercube(n_sq)
+masks = [analysis.subset_mask(T) for T in itertools.combinations(range(n_sq), k_sq)]
+queries = {                                     # g(x) = (phi(x, 1) - phi(x, -1)) / 2 for phi = y * g(x)
+    "phi = y * chi_{0,1,2}(x)": tasks.parity(x_sq, [0, 1, 2]),
+    "phi = y * Maj(x)": torch.sign(x_sq.sum(1)),
+    "phi = y * random": torch.rand(2**n_sq, generator=torch.Generator().manual_seed(1)) * 2 - 1,
+}
+for name, g in queries.items():
+    ghat = analysis.walsh_coefficients(g)
+    ruled_out = int((ghat[masks].abs() > tau).sum())
+    print(f"{name:26s} sum_S ghat(S)^2 = {ghat.pow(2).sum():.3f} <= 1, largest |ghat(S)| with |S| = {k_sq}:"
+          f" {ghat[masks].abs().max():.4f}, rules out {ruled_out} of {len(masks)} sets (bound 1/tau^2 = {1 / tau**2:.0f})")
+
+# %% [markdown]
+# The single-set query rules out exactly one candidate: an algorithm built from such queries is
+# exhaustive search over all $N$ sets. The majority query rules out none at this tolerance, and a
+# smaller tolerance would not help it: its coefficients on all sets of size 3 are equal (of order
+# $n^{-3/2}$, see {prf:ref}`ch01-lem-majority`), so its true answer is the same for every candidate.
+# The random query spreads its Fourier weight over all $2^n$ sets, each coefficient of order
+# $2^{-n/2}$. A query that distinguishes candidates must put weight on few of them, and Parseval
+# limits how many. Gradient descent, we will see, asks queries of the majority type multiplied by
+# one coordinate $x_i$, and those do distinguish candidates: their answer depends on whether $i \in S$.
+#
+# ## Parities are easy to represent
+#
+# Hardness is not about expressivity: a two-layer ReLU network with $k$ hidden units computes
+# $\chi_S$ exactly.
+#
+# :::{prf:proposition} A ReLU network that computes a parity
+# :label: ch01-prop-parity-network
+#
+# Let $|S| = k \ge 1$, $s(x) = \sum_{i \in S} x_i$, $s_j = -k + 2j$ and $v_j = (-1)^{k-j}$ for
+# $j = 0, \dots, k$. Then for all $x \in \{-1,+1\}^n$
+#
+# $$ \chi_S(x) \;=\; v_0 \;-\; v_0\, \mathrm{ReLU}\big(s(x) - s_0\big) \;-\; 2\sum_{j=1}^{k-1} v_j\, \mathrm{ReLU}\big(s(x) - s_j\big), $$
+#
+# a two-layer ReLU network with $k$ hidden units (unit $j$ has weights $1$ on $S$, $0$ elsewhere and
+# bias $-s_j = k - 2j$) and output bias $v_0$.
+# :::
+#
+# :::{prf:proof}
+# If $m$ of the coordinates in $S$ equal $-1$, then $s(x) = k - 2m$ and $\chi_S(x) = (-1)^m$, so
+# $\chi_S(x) = P(s(x))$ for any function $P$ with $P(s_j) = v_j$ for $j = 0, \dots, k$. Take for $P$
+# the piecewise-linear interpolant of these points, extended linearly beyond $s_k$. Its slope on
+# $[s_j, s_{j+1}]$ is $(v_{j+1} - v_j)/2 = -v_j$, so its slope changes by $-v_j - (-v_{j-1}) = -2v_j$
+# at each interior point $s_j$, $1 \le j \le k-1$. A continuous piecewise-linear function on
+# $[s_0, \infty)$ is its value at $s_0$, plus its first slope times $(s - s_0)$, plus a ReLU for each
+# change of slope: $P(s) = v_0 - v_0 (s - s_0) - 2\sum_{j=1}^{k-1} v_j\,\mathrm{ReLU}(s - s_j)$. Finally
+# $s - s_0 = \mathrm{ReLU}(s - s_0)$ because $s \ge s_0 = -k$.
+# :::
+#
+# Here is the construction as an `lmt_core` MLP, checked on **all** $2^n$ inputs for several $n$
+# and $k$ and random supports.
+
+# %%
+def parity_network(n, support):
+    """The network of the proposition: an MLP with k = |S| hidden units computing chi_S on {±1}^n."""
+    k = len(support)
+    j = torch.arange(k, dtype=torch.float32)
+    v = (-1.0) ** (k - j)                            # v_j = chi_S at s = s_j = -k + 2j
+    out_w = -2 * v                                   # change of slope at s_j ...
+    out_w[0] = -v[0]                                 # ... and the first slope, on [s_0, s_1]
+    net = models.MLP(n, k)
+    with torch.no_grad():
+        net.layers[0].weight.zero_()[:, list(support)] = 1.0   # every unit reads s(x)
+        net.layers[0].bias.copy_(k - 2 * j)                     # unit j: ReLU(s - s_j)
+        net.layers[1].weight.copy_(out_w.view(1, k))
+        net.layers[1].bias.fill_((-1.0) ** k)                   # P(s_0) = v_0
+    return net
+
+
+checked = 0
+for n in (4, 8, 12):
+    x = tasks.hypercube(n)
+    for k in sorted({1, 2, 3, n // 2, n}):
+        task = tasks.SparseParity.random(n, k, seed=n + k)
+        with torch.no_grad():
+            assert torch.equal(parity_network(n, task.support)(x), task.label(x)), (n, k)
+        checked += 1
+print(f"the hand-built network equals chi_S on every input, in {checked} (n, k) cases up to n = 12")
+
+# %% [markdown]
+# ## Where the gradient finds a signal: the Fourier gap
+#
+# Why, then, does gradient descent succeed at all? Look at the gradient of one first-layer weight.
+# We use the *correlation loss* $L(\theta) = -\mathbb E[y\, f_\theta(x)]$; the hinge loss
+# $\mathbb E\max(0, 1 - y f_\theta(x))$ used in training equals $1 + L(\theta)$ as long as
+# $|f_\theta| < 1$ on the cube, as at a small initialisation, so it has the same gradient there.
+#
+# :::{prf:proposition} The gradient of a first-layer weight is a Fourier coefficient
+# :label: ch01-prop-gradient-fourier
+#
+# Let $f_\theta(x) = \sum_{j=1}^d a_j\, \sigma(w_j \cdot x + b_j)$, let $y = \chi_S(x)$, and let
+# $g_j(x) = \sigma'(w_j \cdot x + b_j)$ (for the ReLU, $g_j(x) = \mathbf 1[w_j \cdot x + b_j > 0]$,
+# the value autograd uses, with $\sigma'(0) = 0$). For the correlation loss
+# $L(\theta) = -\mathbb E_x[y\, f_\theta(x)]$,
+#
+# $$ \frac{\partial L}{\partial w_{ji}} \;=\; -\,a_j\, \hat g_j(S \triangle \{i\}), \qquad
+#    \frac{\partial L}{\partial b_j} = -\,a_j\, \hat g_j(S). $$
+#
+# So a relevant coordinate $i \in S$ receives a coefficient of degree $k - 1$ and an irrelevant
+# coordinate $i \notin S$ one of degree $k + 1$.
+# :::
+#
+# :::{prf:proof}
+# The expectation is a finite average, so we may differentiate inside it:
+# $\partial L / \partial w_{ji} = -a_j\, \mathbb E[\chi_S(x)\, x_i\, \sigma'(w_j \cdot x + b_j)]$.
+# Since $x_i^2 = 1$, $\chi_S(x)\, x_i = \chi_{S \triangle \{i\}}(x)$, and
+# $\mathbb E[\chi_{S \triangle \{i\}}\, g_j] = \hat g_j(S \triangle \{i\})$ by definition. For
+# $i \in S$ the set $S \triangle \{i\} = S \setminus \{i\}$ has $k-1$ elements; for $i \notin S$,
+# $S \cup \{i\}$ has $k+1$. The bias is the case of a constant input $x_0 \equiv 1$, which contributes
+# no factor: $\mathbb E[\chi_S\, g_j] = \hat g_j(S)$.
+# :::
+#
+# For a general neuron the coefficients $\hat g_j(S \setminus \{i\})$ differ from coordinate to
+# coordinate. For a *symmetric* neuron they do not, and the picture becomes exact.
+#
+# :::{prf:corollary} Symmetric neurons see a Fourier gap
+# :label: ch01-cor-symmetric
+#
+# If $w_j = c\,\varepsilon$ for a sign vector $\varepsilon \in \{-1,+1\}^n$ and $c > 0$ (for instance
+# all ones), write $\xi_m$ for the Fourier coefficient, on any set of size $m$, of
+# $x \mapsto \mathbf 1[\sum_i x_i + b_j / c > 0]$. Then
+# $\hat g_j(T) = \xi_{|T|} \prod_{i \in T} \varepsilon_i$, and
+#
+# $$ \Big|\frac{\partial L}{\partial w_{ji}}\Big| = |a_j|\,|\xi_{k-1}| \text{ for every } i \in S, \qquad
+#    \Big|\frac{\partial L}{\partial w_{ji}}\Big| = |a_j|\,|\xi_{k+1}| \text{ for every } i \notin S. $$
+# :::
+#
+# :::{prf:proof}
+# The change of variables $x_i \mapsto \varepsilon_i x_i$ preserves the uniform distribution and maps
+# $\chi_T$ to $(\prod_{i \in T} \varepsilon_i)\, \chi_T$, so it reduces the claim to
+# $\varepsilon = \mathbf 1$. Then $g_j(x) = \mathbf 1[\sum_i x_i + b_j/c > 0]$ is invariant under
+# permutations of the coordinates, so $\hat g_j(T)$ depends only on $|T|$. Apply
+# {prf:ref}`ch01-prop-gradient-fourier`.
+# :::
+#
+# For $b_j = 0$ and odd $n$, $g_j = \tfrac12(1 + \mathrm{Maj}_n)$ where
+# $\mathrm{Maj}_n(x) = \mathrm{sign}(\sum_i x_i)$, and the coefficients of majority are known in
+# closed form.
+#
+# :::{prf:lemma} The Fourier gap of majority
+# :label: ch01-lem-majority
+#
+# Let $n$ be odd and $b_j = 0$. Then $\xi_m = 0$ for every even $m \ge 2$, and for odd $m$
+#
+# $$ |\xi_m| \;=\; \frac{\binom{(n-1)/2}{(m-1)/2}}{\binom{n-1}{m-1}} \cdot 2^{-n} \binom{n-1}{(n-1)/2}. $$
+#
+# Consequently, for even $k$ with $k + 1 \le n$,
+# $\;|\xi_{k-1}| \,/\, |\xi_{k+1}| = (n-k)/(k-1)$, and for fixed odd $m$,
+# $|\xi_m| = \Theta(n^{-m/2})$ as $n \to \infty$: the relevant gradient is $\Theta(n^{-(k-1)/2})$, the
+# irrelevant one $\Theta(n^{-(k+1)/2})$, and the *Fourier gap* $|\xi_{k-1}| - |\xi_{k+1}|$ is
+# $\Theta(n^{-(k-1)/2})$.
+# :::
+#
+# :::{prf:proof}
+# $\mathrm{Maj}_n$ is odd, so its even-degree coefficients vanish, and
+# $\xi_m = \tfrac12 \widehat{\mathrm{Maj}}_n(m)$ for $m \ge 1$. The displayed value is majority's
+# coefficient formula from {cite}`odonnell2014analysis`, Chapter 5, halved (the code below checks it
+# exactly against a direct computation). For the ratio, with $r = (m-1)/2$ and $M = (n-1)/2$,
+# $\binom{M}{r} / \binom{M}{r+1} = (m+1)/(n-m)$ and
+# $\binom{n-1}{m+1} / \binom{n-1}{m-1} = (n-m)(n-m-1)/((m+1)m)$, so
+# $|\xi_m| / |\xi_{m+2}| = (n-m-1)/m$; put $m = k-1$. For the asymptotics,
+# $2^{-n}\binom{n-1}{(n-1)/2} = \Theta(n^{-1/2})$ and, for fixed $m$,
+# $\binom{M}{r} / \binom{n-1}{m-1} = \Theta(n^{r - (m-1)}) = \Theta(n^{-(m-1)/2})$.
+# :::
+#
+# So at a symmetric initialisation the population gradient already *points at* $S$: every relevant
+# weight moves by the same amount, every irrelevant one by a factor $(n-k)/(k-1)$ less. The signal
+# is weak, of order $n^{-(k-1)/2}$, and resolving it from a sample average takes about $n^{k-1}$
+# samples. In the language of {prf:ref}`thm-ch01-sq-lower-bound`: the $n$ gradient coordinates of a
+# unit are $n$ statistical queries, $\phi(x, y) = -a_j\, y\, x_i\, g_j(x)$, each needing a tolerance
+# below the gap, $\tau \approx n^{-(k-1)/2}$; then $q/\tau^2 \approx n \cdot n^{k-1} = n^k$, the
+# lower bound's $\binom nk \approx n^k/k!$ up to the factor $k!$. This is the sense in which gradient
+# descent learns parities *near the computational limit*. Note the parity condition: with
+# $b_j = 0$ and odd $n$, an odd $k$ receives no signal at all ({ref}`Exercise <ex-ch01-odd-k>`), and
+# the theorem below assumes $k$ even.
+#
+# ### The gap in code
+#
+# A function of $x$ that depends only on the number $m(x)$ of coordinates equal to $-1$ has the same
+# coefficient $\xi_d$ on every set of size $d$. Grouping the $2^n$ points by $m$, and by how many of
+# their $-1$'s fall in the set, gives an exact formula (a Krawtchouk polynomial) that runs for $n$ in
+# the hundreds. We check it against `analysis.walsh_coefficients` on small cubes, and check the
+# majority formula of the lemma against it.
+
+# %%
+def symmetric_coefficient(G, d):
+    """Exact Fourier coefficient, on any set T with |T| = d, of x -> G[m(x)], m(x) = #{i: x_i = -1}.
+
+    2^n ghat(T) = sum_m G[m] * sum_l (-1)^l C(d, l) C(n - d, m - l): of the points with m minus-ones,
+    C(d, l) C(n - d, m - l) have l of them inside T, where chi_T = (-1)^l.
+    """
+    n = len(G) - 1
+    if not 0 <= d <= n:
+        raise ValueError(f"need 0 <= d <= n = {n}, got d = {d}")
+    total = sum(G[m] * sum((-1) ** l * comb(d, l) * comb(n - d, m - l) for l in range(min(d, m) + 1))
+                for m in range(n + 1))
+    return Fraction(total, 2**n)
+
+
+def neuron_G(n, beta=0):
+    """G[m] for g(x) = 1[sum_i x_i + beta > 0], the derivative of a symmetric ReLU neuron (bias/c = beta)."""
+    return [int(n - 2 * m + beta > 0) for m in range(n + 1)]
+
+
+def majority_xi(n, d):
+    """|xi_d| from the lemma (odd n, odd d)."""
+    M, r = (n - 1) // 2, (d - 1) // 2
+    return Fraction(comb(M, r), comb(n - 1, d - 1)) * Fraction(comb(n - 1, M), 2**n)
+
+
+for n in (7, 8, 11):                                  # 8: even n, where ties sum(x) = 0 occur
+    x = tasks.hypercube(n)
+    ghat = analysis.walsh_coefficients((x.sum(1) > 0).double())
+    sizes = torch.tensor([bin(s).count("1") for s in range(2**n)])
+    exact = torch.tensor([float(symmetric_coefficient(neuron_G(n), d)) for d in range(n + 1)],
+                         dtype=torch.float64)
+    assert torch.allclose(ghat, exact[sizes], atol=1e-12), n
+for n in (7, 11, 31, 101):
+    xi = [symmetric_coefficient(neuron_G(n), d) for d in range(1, 8)]
+    assert all(xi[d - 1] == 0 for d in (2, 4, 6)), "even degrees must vanish"
+    assert all(abs(xi[d - 1]) == majority_xi(n, d) for d in (1, 3, 5, 7)), "majority formula"
+print("Krawtchouk formula = Walsh-Hadamard transform; majority formula exact for n = 7, 11, 31, 101")
+
+# %% [markdown]
+# Now the proposition itself, for a network at PyTorch's default (random, non-symmetric)
+# initialisation. We compute the *population* gradient exactly, by autograd on the correlation loss
+# averaged over all $2^n$ points of the cube in double precision, and compare it with the Fourier
+# formula $-a_j \hat g_j(S \triangle \{i\})$, whose coefficients come from
+# `analysis.walsh_coefficients` of the $d$ functions $g_j$.
+
+# %%
+n_g, k_g, d_g = 12, 3, 32
+task_g = tasks.SparseParity.random(n_g, k_g, seed=3)
+x_g = tasks.hypercube(n_g).double()
+y_g = task_g.label(x_g)
+net_g = models.MLP(n_g, d_g, seed=0).double()
+
+loss_g = -(y_g * net_g(x_g)).mean()                                   # exact population correlation loss
+grad_autograd = torch.autograd.grad(loss_g, net_g.layers[0].weight)[0]  # (d, n)
+
+with torch.no_grad():
+    g_vals = (net_g.layers[0](x_g) > 0).double().T                    # (d, 2^n): g_j on the cube
+    g_hat = analysis.walsh_coefficients(g_vals)
+    a = net_g.layers[1].weight.view(-1)                               # output weights a_j
+    mask_S = analysis.subset_mask(task_g.support)
+    grad_fourier = torch.stack([-a * g_hat[:, mask_S ^ (1 << i)] for i in range(n_g)], dim=1)
+
+grad_err = float((grad_autograd - grad_fourier).abs().max())
+relevant = torch.zeros(n_g, dtype=torch.bool)
+relevant[list(task_g.support)] = True
+print(f"max |autograd - Fourier formula| = {grad_err:.1e} over {d_g * n_g} weights")
+print(f"default init: mean |dL/dw_ji| relevant {grad_autograd[:, relevant].abs().mean():.2e}, "
+      f"irrelevant {grad_autograd[:, ~relevant].abs().mean():.2e}")
+notebook.glue("grad_err", grad_err)
+
+# %% [markdown]
+# The largest difference between the two computations is {glue:text}`grad_err:.1e`: they agree up to
+# rounding in double precision.
+# Even at a random initialisation the relevant coordinates receive larger gradients on average. At a
+# symmetric initialisation ($w_j = \mathbf 1$, $b_j = 0$, odd $n$) the corollary predicts the gradient
+# magnitudes exactly: the same value on every relevant coordinate, the same smaller value on every
+# irrelevant one, with ratio $(n-k)/(k-1)$ for even $k$, and no signal at all for odd $k$.
+
+# %%
+n_s = 13
+x_s = tasks.hypercube(n_s).double()
+for k in (2, 3, 4):
+    task_s = tasks.SparseParity.first(n_s, k)
+    net_s = models.MLP(n_s, 2).double()
+    with torch.no_grad():                                   # two units, w_j = 1, b_j = 0, a = (+1, -1)
+        net_s.layers[0].weight.fill_(1.0)
+        net_s.layers[0].bias.zero_()
+        net_s.layers[1].weight.copy_(torch.tensor([[1.0, -1.0]]))
+    grad = torch.autograd.grad(-(task_s.label(x_s) * net_s(x_s)).mean(), net_s.layers[0].weight)[0].abs()
+    rel, irr = grad[:, :k], grad[:, k:]
+    xi = [abs(float(symmetric_coefficient(neuron_G(n_s), m))) for m in (k - 1, k + 1)]
+    assert torch.allclose(rel, torch.full_like(rel, xi[0])) and torch.allclose(irr, torch.full_like(irr, xi[1]))
+    ratio = f"{xi[0] / xi[1]:.3f} = (n-k)/(k-1) = {(n_s - k) / (k - 1):.3f}" if xi[1] else "undefined: no signal"
+    print(f"k={k}: |grad| relevant {xi[0]:.2e}, irrelevant {xi[1]:.2e}, ratio {ratio}")
+
+# %% [markdown]
+# How the gap scales with $n$: the exact coefficients $|\xi_m|$ of the symmetric neuron for
+# $m = 1, 3, 5$, which are the relevant ($m = k-1$) and irrelevant ($m = k+1$) gradients for $k = 2$
+# and $k = 4$. The fitted slopes on log–log axes should approach $-m/2$; we fit over large $n$, where
+# the lower-order corrections are small.
+
+# %%
+ns_gap = [51, 101, 201, 401, 801]
+fig, ax = plt.subplots()
+ax.set_prop_cycle(color=[c for c in plotting.COLORS[:3] for _ in range(2)])  # points and fit share a colour
+gap_slopes = {}
+for m in (1, 3, 5):
+    xi_m = [abs(float(symmetric_coefficient(neuron_G(n), m))) for n in ns_gap]
+    fit = analysis.loglog_fit(ns_gap, xi_m)
+    gap_slopes[m] = fit.slope
+    plotting.plot_loglog_fit(ax, ns_gap, xi_m, fit, label=f"degree m = {m}")
+ax.set_xticks(ns_gap, labels=[str(n) for n in ns_gap], minor=False)
+ax.xaxis.set_minor_formatter(plt.NullFormatter())
+ax.set_xlabel("input dimension n")
+ax.set_ylabel(r"$|\xi_m|$ = gradient per unit output weight")
+ax.set_title("Degree-m coefficients of a symmetric neuron fall like $n^{-m/2}$")
+plt.show()
+for m, slope in gap_slopes.items():
+    print(f"degree {m}: fitted slope {slope:.3f} (asymptotic -m/2 = {-m / 2})")
+    assert abs(slope + m / 2) < 0.1, "the coefficient of degree m should scale as n^(-m/2)"
+
+# %% [markdown]
+# ## What SGD provably does
+#
+# The Fourier gap turns into a learning guarantee. We state the result of
+# {cite}`barak2022hidden` for two-layer ReLU networks in a qualitative form.
+#
+# :::{prf:theorem} SGD on a two-layer ReLU network learns sparse parities (informal)
+# :label: thm-ch01-sgd-learns
+#
+# Let $k \ge 2$ be even and $\varepsilon > 0$. Train $f_\theta(x) = \sum_{j=1}^d a_j\,
+# \mathrm{ReLU}(w_j \cdot x + b_j)$ on the $(n,k)$-sparse parity with the hinge loss by mini-batch
+# SGD on fresh samples, from a symmetric initialisation: first-layer weight vectors in
+# $\{-1,+1\}^n$, and output weights chosen so that $f_{\theta_0} \equiv 0$ (for instance units in
+# pairs with opposite output weights). There
+# are a width $d = 2^{O(k)}$ (up to logarithmic factors), a batch size $B = n^{O(k)}$, and step
+# sizes and weight decay, such that after a number of steps polynomial in $n$, $d$ and
+# $1/\varepsilon$ the loss of the best iterate is at most $\varepsilon$ in expectation. In
+# total SGD uses $n^{O(k)}$ samples and time: {prf:ref}`thm-ch01-sq-lower-bound` shows that this is
+# optimal up to the constant in the exponent.
+# :::
+#
+# **How this relates to the paper.** The paper's theorem is quantitative: it gives explicit bounds on
+# the width, the batch size, the step sizes and the number of steps, and a precise two-phase training
+# schedule. We did not re-derive those bounds, so we state only the weaker, qualitative form above,
+# which is what the sketch below supports. What this
+# chapter does verify is the mechanism, exactly and in code: the gradient–Fourier identity
+# ({prf:ref}`ch01-prop-gradient-fourier`) and the gap of the symmetric neuron
+# ({prf:ref}`ch01-lem-majority`). The experiments below go beyond the theorem's assumptions: PyTorch's
+# default random initialisation, odd $k$, and a small batch.
+#
+# :::{prf:proof}
+# *(Proof sketch. It skips the concentration bounds for the batch gradient, the choice of biases
+# that makes the hidden units diverse enough, and the analysis of the second phase; see
+# {cite}`barak2022hidden` for these.)* At the symmetric initialisation $f_{\theta_0} \equiv 0$, so the
+# hinge loss is in its linear part and its gradient is that of the correlation loss. By
+# {prf:ref}`ch01-cor-symmetric` and {prf:ref}`ch01-lem-majority`, the population gradient of unit
+# $j$ is $-a_j$ times a vector equal, up to the signs of $w_j$, to $\xi_{k-1}$ on $S$ and
+# $\xi_{k+1}$ off $S$, with $|\xi_{k-1}| / |\xi_{k+1}| = (n-k)/(k-1)$. A batch of size
+# $B \approx n^{k-1} \log n$ estimates every coordinate to within a fraction of the gap
+# $|\xi_{k-1}| - |\xi_{k+1}| = \Theta(n^{-(k-1)/2})$. One large gradient step with weight decay that
+# erases the initial weights therefore leaves each unit with weights of one common size on $S$ and
+# much smaller ones off $S$: the unit computes, approximately, a function of
+# $s(x) = \sum_{i \in S} \pm x_i$, with the signs of its initial weights on $S$. About one unit in
+# $2^{k-1}$ has equal signs on $S$, which is why the width grows like $2^k$; with enough such units and
+# different biases we get the ReLU features of {prf:ref}`ch01-prop-parity-network`, so some output
+# layer represents $\chi_S$. With
+# the first layer fixed, training the output layer is a convex problem (a linear model in fixed
+# features with a convex loss), which SGD solves to accuracy $\varepsilon$ in polynomially many
+# steps.
+# :::
+
+# %% [markdown]
+# ## Experiment: the plateau, the jump, and the progress underneath
+#
+# ### The plateau and the jump
+#
+# Now we train, in a setting like the paper's experiments rather than its theorem: two-layer
+# ReLU networks with PyTorch's default uniform initialisation, width $128$, the hinge loss, online
+# SGD (a fresh batch of $32$ examples at every step) with learning rate $0.1$ and a small weight
+# decay $0.01$, and odd $k = 3$. We
+# train an ensemble of seeds as one batched model (`ensemble.stack`), so that every curve below is a
+# median over members with a band from the 10th to the 90th percentile. By symmetry we may take
+# $S = \{0, 1, 2\}$ (indices from 0 in code).
+
+# %%
+WIDTH, LR, BATCH, WD = 128, 0.1, 32, 0.01         # width d, learning rate, batch size, weight decay
+N_MAIN, K_MAIN = cfg.pick(quick=50, full=64), 3
+E_MAIN = cfg.pick(quick=16, full=64)                 # seeds trained together
+STEPS_MAIN = cfg.pick(quick=3000, full=6000)
+
+
+def checkpoint(name):
+    """Full-scale runs save checkpoints (train-or-load); quick runs do not."""
+    return None if cfg.quick else f"checkpoints/ch01/{name}"
+
+
+def make_ensemble(n, members, width=WIDTH, seed=0):
+    """`members` two-layer ReLU networks (default uniform init, seeds seed, seed+1, ...) as one model."""
+    return ensemble.stack([models.MLP(n, width, seed=seed + s) for s in range(members)]).to(cfg.device)
+
+
+def online_batches(task, batch=BATCH):
+    """batches(step, generator) for train.fit: fresh examples at every step (online SGD)."""
+    return lambda step, gen: task.sample(batch, generator=gen)
+
+
+def parity_metrics(task, m_test=1000, seed=123):
+    """evaluate(model) for train.fit: per member, test accuracy, weight fraction on S, and the
+    correlation of the output with chi_S (its normalised Fourier coefficient on S)."""
+    x, y = task.sample(m_test, generator=cfg.generator(seed))
+
+    def evaluate(model):
+        out = model(x)                                                   # (E, m_test)
+        return {"acc": ((out * y) > 0).float().mean(1),
+                "wfrac": analysis.support_weight_fraction(model.first_layer, task.support),
+                "fourier_S": analysis.fourier_coefficient(out.T, x, task.support) / out.pow(2).mean(1).sqrt()}
+    return evaluate
+
+
+task_main = tasks.SparseParity.first(N_MAIN, K_MAIN)
+net_main = make_ensemble(N_MAIN, E_MAIN)
+wfrac_init = analysis.support_weight_fraction(net_main.first_layer, task_main.support).cpu().numpy()
+hist = train.fit(net_main, online_batches(task_main), steps=STEPS_MAIN, loss="hinge", lr=LR, weight_decay=WD,
+                 evaluate=parity_metrics(task_main), eval_every=25, data_seed=cfg.seed,
+                 checkpoint_dir=checkpoint(f"main_n{N_MAIN}_k{K_MAIN}"), desc=f"n={N_MAIN}, k={K_MAIN}")
+steps = hist.step_array
+acc_med, loss_med = np.median(hist["acc"], 1), np.median(hist["loss"], 1)
+print(f"{E_MAIN} networks, n = {N_MAIN}, k = {K_MAIN}: median test accuracy {acc_med[0]:.3f} after "
+      f"{steps[0]} steps, {acc_med[-1]:.3f} after {steps[-1]} steps")
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+plotting.plot_band(ax1, steps, hist["loss"], label="training hinge loss")
+ax1.axhline(1.0, color="gray", ls=":", label="chance level (f = 0)")
+ax1.set(xlabel="steps", ylabel="hinge loss", title="The loss sits at chance, then falls")
+ax1.legend()
+plotting.plot_band(ax2, steps, hist["acc"], label="test accuracy", color=plotting.COLORS[1])
+ax2.set(xlabel="steps", ylabel="accuracy", title="Accuracy jumps from 50% to 100%")
+ax2.legend()
+plt.show()
+
+# %% [markdown]
+# ### Hidden progress
+#
+# For most of the run the networks are no better than a coin; then, within a few hundred steps,
+# they become perfect. Is anything happening during the plateau? The loss cannot tell. The weights
+# can: `analysis.support_weight_fraction` measures the share of the first layer's squared weight mass
+# that sits on the $k$ relevant columns, $\|W_{:,S}\|_F^2 / \|W\|_F^2$, which is about $k/n$ at a
+# random initialisation and tends to $1$ as the network concentrates on $S$. As a second, Fourier
+# measure we record the correlation of the output with $\chi_S$,
+# $\hat f(S) / \|f\|_2$, computed on the test set with `analysis.fourier_coefficient`.
+
+# %% tags=["readme-figure"]
+wf_med = np.median(hist["wfrac"], 1)
+wf0 = float(np.median(wfrac_init))
+i_plateau = int(np.nonzero(acc_med < 0.6)[0].max())                 # last evaluation still near chance
+RISE = 1.25                                                          # "clearly above its initial value"
+
+
+def first_step(mask):
+    """The first recorded step at which `mask` holds (None if it never does)."""
+    return int(steps[np.argmax(mask)]) if mask.any() else None
+
+
+step_sep = first_step(wf_med >= RISE * wf0)                          # the weight measure separates
+step_drop = first_step(loss_med <= 0.9)                              # the loss is 10% below chance
+
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+plotting.plot_band(ax1, steps, hist["acc"], label="test accuracy", color=plotting.COLORS[1])
+plotting.plot_band(ax1, steps, hist["fourier_S"], label=r"output correlation with $\chi_S$",
+                   color=plotting.COLORS[2])
+ax1.set(ylabel="output measures", title="The weights on S move first; the output follows")
+plotting.plot_band(ax2, steps, hist["wfrac"] / wf0, label="weight fraction on S / initial value", log_y=True)
+ax2.axhline(RISE, color="k", lw=0.5)
+ax2.set(xlabel="steps", ylabel="weight measure (log scale)")
+for ax in (ax1, ax2):
+    if step_sep is not None:
+        ax.axvline(step_sep, color="k", ls="--", lw=1, label=f"weight fraction passes {RISE} x initial")
+    if step_drop is not None:
+        ax.axvline(step_drop, color="gray", ls=":", lw=1.5, label="loss 10% below chance")
+    ax.legend(fontsize=8, loc="upper left")
+plt.show()
+
+spread = float(np.std(wfrac_init) / wf0)
+print(f"initial weight fraction: median {wf0:.4f} (k/n = {K_MAIN / N_MAIN:.4f}), "
+      f"member-to-member spread {100 * spread:.1f}%")
+print(f"last evaluation with median accuracy < 0.6: step {steps[i_plateau]}, accuracy "
+      f"{acc_med[i_plateau]:.3f}, weight fraction {wf_med[i_plateau]:.4f} = "
+      f"{wf_med[i_plateau] / wf0:.2f} x initial")
+print(f"weight fraction passes {RISE} x initial at step {step_sep}; loss 10% below chance at "
+      f"step {step_drop}; final weight fraction {wf_med[-1]:.3f}")
+notebook.glue("wf_ratio", float(wf_med[i_plateau] / wf0))
+notebook.glue("wf_spread", 100 * spread)
+notebook.glue("wf_final", float(wf_med[-1]))
+notebook.glue("step_sep", step_sep)
+notebook.glue("step_drop", step_drop)
+notebook.glue("step_plateau", int(steps[i_plateau]))
+
+# %% [markdown]
+# At step {glue:text}`step_plateau` the median accuracy is still below $0.6$, yet the weight
+# fraction on $S$ is already {glue:text}`wf_ratio:.2f` times its initial value. It passed $1.25$
+# times that value at step {glue:text}`step_sep`, before the loss fell $10\%$ below chance (step
+# {glue:text}`step_drop`), and by the end {glue:text}`wf_final:.2f` of the first layer's squared
+# weight sits on the $k$ relevant columns. The thresholds: at initialisation the fraction varies by
+# only {glue:text}`wf_spread:.1f`% from member to member, so a $25\%$ rise of the median is far
+# outside the seed-to-seed spread; at the end of the plateau we require (and check below) the stronger
+# statement that it has at least doubled.
+#
+# Three remarks. First, the output's correlation with $\chi_S$ rises only together with the
+# accuracy: loss, accuracy and the output's Fourier coefficient are all functions of the output, and
+# the output is a sum over many units in which the relevant directions are still weak. Second, the
+# weight measure does not climb steadily from step $0$: it stays near its initial value for a while
+# and then grows at an accelerating rate, because the Fourier gap of each unit grows with its own
+# relevant weights. Third, the small weight decay matters for how visible the progress is: the
+# irrelevant weights receive little but gradient noise and are pulled towards $0$, while the drift of
+# {prf:ref}`ch01-prop-gradient-fourier` holds the relevant ones up
+# ({ref}`the weight-decay exercise <ex-ch01-weight-decay>`). The paper also tracks other weight-based
+# measures, such as $\|W_t - W_0\|_\infty$ {cite}`barak2022hidden`.
+#
+# ### How the time to learn grows with $n$
+#
+# The number of steps until a network reaches $99\%$ test accuracy, for several $n$ and two values
+# of $k$. Each member stops on its own (`stop_when`), and we take the median over members.
+
+# %%
+SWEEP = cfg.pick(quick={2: [10, 15, 20, 30, 40], 3: [10, 15, 20, 30, 40]},
+                 full={2: [16, 24, 32, 48, 64, 96], 3: [16, 24, 32, 48, 64], 4: [12, 16, 24, 32, 40]})
+E_SWEEP = cfg.pick(quick=8, full=32)
+MAX_STEPS = cfg.pick(quick=10_000, full=40_000)
+
+
+def steps_to_solve(n, k):
+    """Per member, the first step (checked every 10) at which test accuracy reaches 99% (-1: never)."""
+    task = tasks.SparseParity.first(n, k)
+    x, y = task.sample(1000, generator=cfg.generator(1))
+    hist_nk = train.fit(make_ensemble(n, E_SWEEP), online_batches(task), steps=MAX_STEPS, loss="hinge",
+                        lr=LR, weight_decay=WD, evaluate=lambda m: {"acc": ((m(x) * y) > 0).float().mean(1)},
+                        eval_every=10, stop_when=lambda v: v["acc"] >= 0.99, data_seed=cfg.seed,
+                        checkpoint_dir=checkpoint(f"sweep_n{n}_k{k}"), desc=f"n={n}, k={k}")
+    return hist_nk.stop_steps()
+
+
+solve_steps = {k: np.stack([steps_to_solve(n, k) for n in ns]) for k, ns in SWEEP.items()}  # (len(ns), E)
+fits = {}
+fig, ax = plt.subplots(figsize=(7, 4.2))
+ax.set_prop_cycle(color=[c for c in plotting.COLORS[:len(SWEEP)] for _ in range(2)])  # points and fit share a colour
+for k, ns in SWEEP.items():
+    t = solve_steps[k].astype(float)
+    assert (t > 0).all(), f"k={k}: some member never reached 99% within {MAX_STEPS} steps"
+    med = np.median(t, 1)
+    fits[k] = analysis.loglog_fit(ns, med)
+    yerr = [med - np.percentile(t, 25, 1), np.percentile(t, 75, 1) - med]
+    plotting.plot_loglog_fit(ax, ns, med, fits[k], label=f"k = {k} (median, quartiles)", yerr=yerr)
+    print(f"k = {k}: median steps {med.astype(int).tolist()} for n = {ns}; "
+          f"slope {fits[k].slope:.2f} ± {fits[k].slope_stderr:.2f}")
+    notebook.glue(f"slope_k{k}", fits[k].slope)
+all_ns = sorted({n for ns in SWEEP.values() for n in ns})
+ax.set_xticks(all_ns, labels=[str(n) for n in all_ns], minor=False)
+ax.xaxis.set_minor_formatter(plt.NullFormatter())
+ax.set(xlabel="input dimension n", ylabel="steps to 99% test accuracy",
+       title="Steps to learn grow like a power of n")
+plt.show()
+
+# %% [markdown]
+# The measured exponents are {glue:text}`slope_k2:.2f` for $k = 2$ and {glue:text}`slope_k3:.2f` for
+# $k = 3$. What should we expect? Model one relevant weight as a random walk with drift: the
+# population gradient gives a drift of order $\eta\, n^{-(k-1)/2}$ per step (the Fourier gap), the
+# batch gives noise of order $\eta / \sqrt{B}$. The drift alone moves the weight by a fixed amount in
+# $n^{(k-1)/2}$ steps or fewer (fewer, because the gap grows as the relevant weights grow); the drift
+# beats the noise only after about $n^{k-1}/B$ steps. The steps needed are roughly the larger of the
+# two, so the slope of $\log(\text{steps})$ against $\log n$ is at most $k - 1$, the exponent of the
+# noise-limited regime, whose sample count (steps times $B$, about $n^{k-1}$) is the one that matched
+# the SQ count above. That is the upper edge we check. At these small $n$ and with $B = 32$ the noise-limited regime is not
+# reached, and the exponents come out well below $k - 1$; they are positive, and larger for larger $k$
+# (we tried five base seeds before fixing this assert). Both are checked below. What we do **not**
+# claim is the asymptotic exponent itself: that needs much larger $n$. Full mode adds $k = 4$; in our
+# trial runs on a CPU its exponent was close to that of $k = 3$, and at equal $n$ it even needed
+# *fewer* steps than $k = 3$. A plausible reason is the parity effect of
+# {ref}`the odd-k exercise <ex-ch01-odd-k>`: a unit with a small bias is close to "odd around
+# $\tfrac12$", which suppresses its even-degree coefficients, the ones odd $k$ relies on. So the check
+# compares every $k > 2$ with $k = 2$ only.
+#
+# ## Checks
+
+# %%
+# The phase transition: chance level at the start, (near) perfect at the end.
+assert acc_med[0] <= 0.6, f"early median accuracy {acc_med[0]:.3f} should be near chance"
+assert acc_med[-1] >= 0.95, f"final median accuracy {acc_med[-1]:.3f} should be >= 0.95"
+# Hidden progress: at the last evaluation near chance, the weight fraction on S has at least doubled ...
+assert wf_med[i_plateau] >= 2 * wf0, f"weight fraction {wf_med[i_plateau]:.4f} vs initial {wf0:.4f}"
+# ... and it passes 1.25 x its initial value before the loss has dropped 10% below chance.
+assert step_sep is not None and step_drop is not None and step_sep < step_drop, \
+    f"measure separates at step {step_sep}, loss drops at step {step_drop}"
+# Scaling: positive exponents, below the noise-limited exponent k - 1, increasing with k.
+for k, fit in fits.items():
+    assert 0 < fit.slope < k - 1, f"k={k}: slope {fit.slope:.2f} outside (0, {k - 1})"
+for k in fits:
+    if k > 2:
+        assert fits[k].slope > fits[2].slope, f"slope for k={k} should exceed the slope for k=2"
+# The Fourier computation of the gradient agrees with autograd.
+assert grad_err <= 1e-6, f"gradient mismatch {grad_err:.1e}"
+print("all checks passed")
+
+# %% [markdown]
+# ## Explore
+#
+# Change $n$, $k$, the width and the learning rate, and watch the plateau move. The sliders re-run a
+# four-member ensemble for at most 3000 steps (in a static build of the book, this shows the default
+# setting).
+
+# %%
+def explore_parity(n=30, k=3, width=128, lr=0.1):
+    """Train 4 networks on the (n, k)-sparse parity; plot accuracy and the weight fraction on S."""
+    k = min(k, n)
+    task = tasks.SparseParity.first(n, k)
+    net = make_ensemble(n, 4, width=width, seed=100)
+    h = train.fit(net, online_batches(task), steps=3000, loss="hinge", lr=lr, weight_decay=WD,
+                  evaluate=parity_metrics(task, m_test=500), eval_every=25, data_seed=cfg.seed,
+                  stop_when=lambda v: v["acc"] >= 0.99, desc="explore")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.plot(h.step_array, h["acc"], color=plotting.COLORS[1], lw=1)
+    ax.plot([], [], color=plotting.COLORS[1], label="test accuracy (each member)")
+    ax2 = ax.twinx()
+    ax2.plot(h.step_array, h["wfrac"], color=plotting.COLORS[0], lw=1, ls="--")
+    ax.plot([], [], color=plotting.COLORS[0], ls="--", label="weight fraction on S (right axis)")
+    ax.set(xlabel="steps", ylabel="accuracy",
+           title=f"n={n}, k={k}, width={width}, lr={lr}: plateau, then both measures move")
+    ax2.set_ylabel("weight fraction on S")
+    ax.legend(loc="upper left", fontsize=8)
+    plt.show()
+
+
+notebook.explore(explore_parity, n=(30, (8, 60, 2)), k=(3, (2, 5, 1)), width=(128, (16, 512, 16)),
+                 lr=(0.1, (0.02, 0.5, 0.02)))
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise} Two parities disagree on half the cube
+# :label: ex-ch01-half-cube
+#
+# Let $S \neq S'$. Show that $\Pr_x[\chi_S(x) \neq \chi_{S'}(x)] = 1/2$, and deduce that every
+# $h: \{-1,+1\}^n \to \{-1,+1\}$ has $\mathrm{err}_S(h) + \mathrm{err}_{S'}(h) \ge 1/2$. Where does the
+# proof of {prf:ref}`thm-ch01-sq-lower-bound` use this? *Difficulty: ★☆☆, about 10 min.*
+# :::
+#
+# :::{solution} ex-ch01-half-cube
+# :class: dropdown
+#
+# For $\pm 1$ values, $\mathbf 1[a \neq b] = (1 - ab)/2$, so
+# $\Pr[\chi_S \neq \chi_{S'}] = (1 - \mathbb E[\chi_S \chi_{S'}])/2 = (1 - \mathbb E[\chi_{S \triangle S'}])/2 = 1/2$,
+# because $S \triangle S' \neq \emptyset$ ({prf:ref}`ch01-lem-parseval`). If $\chi_S(x) \neq \chi_{S'}(x)$
+# then $h(x)$ differs from one of them, so $\{\chi_S \neq \chi_{S'}\} \subseteq \{h \neq \chi_S\} \cup
+# \{h \neq \chi_{S'}\}$ and the union bound gives the claim. The proof uses it in its last step: the two
+# surviving candidates receive the same answers, hence the same $h$, which cannot be $1/4$-accurate for
+# both.
+# :::
+#
+# :::{exercise} No signal for odd k at a symmetric initialisation
+# :label: ex-ch01-odd-k
+#
+# Let $n$ be odd and consider a unit with $w_j = \mathbf 1$ and $b_j = 0$. Show that
+# $g_j(x) + g_j(-x) = 1$, deduce that $\hat g_j(T) = 0$ for every $T$ of even size $\ge 2$, and
+# conclude that for odd $k$ the population gradient of the correlation loss with respect to $w_j$ is
+# zero. Then find a bias $b_j$ that restores a Fourier gap for $k = 3$ and check it with
+# `symmetric_coefficient`. *Difficulty: ★★☆, about 20 min.*
+# :::
+#
+# :::{solution-start} ex-ch01-odd-k
+# :class: dropdown
+# :::
+#
+# For odd $n$ the sum $\sum_i x_i$ is odd, never $0$, so exactly one of $\sum_i x_i > 0$ and
+# $\sum_i (-x_i) > 0$ holds: $g_j(x) + g_j(-x) = 1$. Hence $g_j - \tfrac12$ is an odd function, while
+# $\chi_T(-x) = \chi_T(x)$ for $|T|$ even, so $\hat g_j(T) = \mathbb E[(g_j - \tfrac12)\chi_T] = 0$
+# for even $|T| \ge 2$ (the $\tfrac12$ only contributes to $T = \emptyset$). For odd $k$ both
+# $k - 1$ and $k + 1$ are even, so by {prf:ref}`ch01-prop-gradient-fourier` every
+# $\partial L / \partial w_{ji}$ vanishes. A bias with $1 < b_j < 3$, say $b_j = 2$, changes the unit
+# to $\mathbf 1[\sum_i x_i \ge -1]$, which is no longer "odd around $\tfrac12$"; its even-degree
+# coefficients are nonzero and the degree-2 one (relevant for $k = 3$) dominates the degree-4 one
+# (irrelevant):
+
+# %%
+for n in (13, 31, 101):
+    xi2, xi4 = (abs(float(symmetric_coefficient(neuron_G(n, beta=2), m))) for m in (2, 4))
+    print(f"n = {n:3d}, b = 2: |xi_2| = {xi2:.2e} (relevant), |xi_4| = {xi4:.2e} (irrelevant), ratio {xi2 / xi4:.1f}")
+
+# %% [markdown]
+# The random biases of PyTorch's default initialisation break this symmetry too, which is why the
+# experiments above learn $k = 3$ without any special care.
+#
+# :::{solution-end}
+# :::
+#
+# :::{exercise} A parity network without an output bias
+# :label: ex-ch01-bias-free
+#
+# Write `parity_network_no_bias(n, support)` that returns an `lmt_core` `models.MLP(n, k + 1)` whose
+# output bias is $0$ and which computes $\chi_S$ exactly on $\{-1,+1\}^n$. Hint: on the cube,
+# $\mathrm{ReLU}(s + k + 1) - \mathrm{ReLU}(s + k) = 1$. Test it with
+# `check_parity_network(parity_network_no_bias, n, support)` (defined below), which compares your
+# network with $\chi_S$ on random inputs and says what is wrong. *Difficulty: ★★☆, about 20 min.*
+# :::
+
+# %%
+def check_parity_network(fn, n, support, trials=4096, seed=0):
+    """Compare fn(n, support)(x) with chi_S(x) on random x in {±1}^n; print what is wrong. Returns bool."""
+    net = fn(n, support)
+    x = tasks.random_signs(trials, n, generator=torch.Generator().manual_seed(seed))
+    x[0], x[1] = 1.0, -1.0                                   # include the all-(+1) and all-(-1) inputs
+    with torch.no_grad():
+        out = net(x).reshape(-1).float()
+    want = tasks.parity(x, support)
+    if out.shape != want.shape:
+        print(f"wrong output shape: got {tuple(out.shape)}, expected ({trials},)")
+        return False
+    wrong = (out - want).abs() > 1e-4
+    if not wrong.any():
+        print(f"correct on all {trials} inputs: the network computes chi_S for S = {sorted(support)}")
+        return True
+    m = (x[:, list(support)] < 0).sum(1)                     # number of -1's inside S
+    bad_m = sorted(set(m[wrong].tolist()))
+    i = int(torch.nonzero(wrong)[0])
+    print(f"wrong on {int(wrong.sum())} of {trials} inputs; the errors occur when the number of -1's "
+          f"in S is {bad_m}.")
+    print(f"example: m = {int(m[i])}, output {out[i].item():.4f}, expected {want[i].item():+.0f}")
+    if torch.allclose(out.sign(), want) and not torch.allclose(out.abs(), torch.ones_like(out)):
+        print("the signs are right but the values are not ±1: check the output weights' scale")
+    elif out.std() < 1e-6:
+        print("the output is constant: the hidden units do not see the relevant coordinates")
+    return False
+
+
+# %% [markdown]
+# :::{solution-start} ex-ch01-bias-free
+# :class: dropdown
+# :::
+#
+# Replace the output bias $v_0$ by $v_0[\mathrm{ReLU}(s + k + 1) - \mathrm{ReLU}(s + k)]$. The
+# $-\mathrm{ReLU}(s + k)$ part merges with the unit at $s_0 = -k$, whose output weight becomes
+# $-v_0 - v_0 = -2v_0$; so every unit $j = 0, \dots, k-1$ now has output weight $-2v_j$, and one new
+# unit, $\mathrm{ReLU}(s + k + 1)$, has output weight $v_0$.
+
+# %%
+def parity_network_no_bias(n, support):
+    """An MLP with k + 1 hidden units and zero output bias that computes chi_S on {±1}^n."""
+    k = len(support)
+    j = torch.arange(k, dtype=torch.float32)
+    v = (-1.0) ** (k - j)
+    net = models.MLP(n, k + 1)
+    with torch.no_grad():
+        net.layers[0].weight.zero_()[:, list(support)] = 1.0
+        net.layers[0].bias.copy_(torch.cat([k - 2 * j, torch.tensor([k + 1.0])]))
+        net.layers[1].weight.copy_(torch.cat([-2 * v, v[:1]]).view(1, k + 1))
+        net.layers[1].bias.zero_()
+    return net
+
+
+assert check_parity_network(parity_network_no_bias, 12, [0, 5, 7, 11])
+assert check_parity_network(parity_network_no_bias, 9, [2, 3])
+
+# %% [markdown]
+# :::{solution-end}
+# :::
+#
+# :::{exercise} Batch size and the exponent
+# :label: ex-ch01-batch
+#
+# Rerun the sweep of the experiment for $k = 3$ with batch sizes $B = 8$ and $B = 128$ (pass
+# `online_batches(task, batch=B)`). Before running, use the drift-and-noise picture to predict how the
+# number of steps and the fitted exponent should change with $B$. *Difficulty: ★★★, about 30 min.*
+# :::
+#
+# :::{solution} ex-ch01-batch
+# :class: dropdown
+#
+# Change the batch inside `steps_to_solve`, e.g.
+#
+# ```python
+# hist_nk = train.fit(make_ensemble(n, E_SWEEP), online_batches(task, batch=B), ...)
+# ```
+#
+# and loop over `B`. A smaller batch adds gradient noise: every $n$ needs more steps, and the
+# exponent grows, because the noise-limited term $n^{k-1}/B$ matters more at large $n$. A larger batch
+# helps much less than the picture "noise $\propto 1/\sqrt B$" suggests: at these $n$ the plateau is
+# already limited by the drift, the population-gradient dynamics, which no batch size speeds up
+# (per step). The step counts for $B = 128$ are only somewhat smaller than for $B = 32$ and the
+# exponent drops only slightly. In samples, $B \times$ steps, the large batch is far more expensive.
+# :::
+#
+# :::{exercise} What weight decay does to the progress measure
+# :label: ex-ch01-weight-decay
+#
+# Rerun the hidden-progress experiment with `weight_decay=0`. Which of the checks of the chapter
+# would you expect to fail, and why? Then run it and compare the two plots of the weight fraction.
+# *Difficulty: ★★☆, about 15 min.*
+# :::
+#
+# :::{solution} ex-ch01-weight-decay
+# :class: dropdown
+#
+# In the training cell, pass `weight_decay=0` instead of `weight_decay=WD`:
+#
+# ```python
+# hist = train.fit(net_main, online_batches(task_main), steps=STEPS_MAIN, loss="hinge", lr=LR,
+#                  weight_decay=0, evaluate=parity_metrics(task_main), eval_every=25, data_seed=cfg.seed)
+# ```
+#
+# The plateau and the jump survive; the plateau gets somewhat longer. What changes most is the
+# weight fraction: without decay, the initial random weights, about $1/\sqrt n$ on each of the
+# $n - k$ irrelevant coordinates, keep much of the squared mass, and the relevant weights must grow
+# past them before the *share* on $S$ moves. The fraction still passes $1.25$ times its initial value
+# before the loss moves, but only shortly before, and at the end of the plateau it has grown by a
+# factor of about two or less instead of several: the doubling check is the one likely to fail. With
+# decay, the irrelevant weights shrink towards the level set by the gradient noise while the drift on
+# $S$ holds the relevant weights up, so the share on $S$ grows during the plateau. The lesson: how
+# "hidden" progress looks depends on the measure, and the same dynamics can look abrupt in one
+# measure and gradual in another.
+# :::
+#
+# ## Discussion and further reading
+#
+# - **Is SGD a statistical-query algorithm?** A mini-batch gradient is an average, but SGD also
+#   accumulates many noisy steps, and its noise is random rather than adversarial. How would you
+#   argue that online SGD with batch $B$ for $T$ steps on a width-$d$ network is no better than an
+#   SQ algorithm with about $T d n$ queries of tolerance $1/\sqrt B$? Where could such an argument
+#   fail?
+# - **Why does the loss hide the progress?** The hinge loss and the accuracy depend on the output
+#   only, and the output's correlation with $\chi_S$ stays flat. Which functions of the *weights*
+#   would you monitor to predict when the jump will happen, and how early can any such measure
+#   detect progress, given the SQ lower bound?
+# - **Symmetric versus random initialisation.** The theorem uses a sign-symmetric initialisation and
+#   even $k$; our experiments use neither. What replaces the clean Fourier gap of
+#   {prf:ref}`ch01-cor-symmetric` for a random neuron?
+# - **Resources.** Width, number of samples, number of steps and luck at initialisation can be traded
+#   against each other: a wider network holds more "lottery tickets", neurons that start out close to
+#   $S$. Chapter 2 follows this thread, with sparse initialisations, in
+#   {cite}`edelman2023pareto`.
+#
+# Further reading: {cite}`odonnell2014analysis` (Chapters 1–5) for Fourier analysis on the cube and
+# the spectrum of majority; {cite}`kearns1998efficient` and {cite}`blum1994weakly` for statistical
+# queries and the randomised lower bound; {cite}`shalevshwartz2017failures` for failures of
+# gradient-based learning on parities; and {cite}`barak2022hidden` itself, whose experiments cover
+# many more architectures (transformers, sparse networks) and further progress measures.

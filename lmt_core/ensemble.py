@@ -50,11 +50,19 @@ def _mlp_signature(m: MLP) -> tuple:
     return (m.n_in, m.width, m.depth, m.n_out, m.activation, m.layers[0].bias is not None)
 
 
+def _module_signature(m: nn.Module) -> list:
+    return [(k, tuple(v.shape), v.dtype) for k, v in
+            [*m.named_parameters(), *m.named_buffers()]]
+
+
 class StackedMLP(Ensemble):
     """E MLPs of one architecture as batched matrix products.
 
     Parameters: ``weights[l]`` of shape ``(E, fan_in, fan_out)`` (transposed ``nn.Linear``
-    weights) and ``biases[l]`` of shape ``(E, 1, fan_out)``.
+    weights) and ``biases[l]`` of shape ``(E, 1, fan_out)``. They are stored in ``nn.Linear``'s
+    memory order (``weights[l].transpose(1, 2)`` is contiguous), and activations are computed
+    transposed, ``(E, units, B)``: with a shared batch the first layer is then one GEMM
+    ``(E·width, n_in) @ (n_in, B)``, with small leading dimensions and no copies.
     """
 
     def __init__(self, mlps: Sequence[MLP]) -> None:
@@ -68,11 +76,11 @@ class StackedMLP(Ensemble):
             if _mlp_signature(m) != sig:
                 raise ValueError(f"mlps[{j}] has architecture {_mlp_signature(m)}, expected {sig}")
         self.members = len(mlps)
-        self._template = copy.deepcopy(mlps[0])
+        self._template = [copy.deepcopy(mlps[0])]  # a list: keep it out of .parameters()/state_dict
         self.n_in, self.n_out, self.activation = mlps[0].n_in, mlps[0].n_out, mlps[0].activation
         n_layers = len(mlps[0].layers)
-        self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([m.layers[l].weight.detach().T for m in mlps]).contiguous())
+        self.weights = nn.ParameterList(  # (E, fan_in, fan_out), a transposed view of (E, fan_out, fan_in)
+            nn.Parameter(torch.stack([m.layers[l].weight.detach() for m in mlps]).transpose(1, 2))
             for l in range(n_layers))
         has_bias = mlps[0].layers[0].bias is not None
         self.biases = nn.ParameterList(
@@ -86,32 +94,36 @@ class StackedMLP(Ensemble):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         act = ACTIVATIONS[self.activation]
-        E = self.members
-        W0 = self.weights[0]  # (E, n, d)
-        if x.dim() == 2:  # shared batch (B, n): one GEMM against all members' first layers
-            B = x.shape[0]
-            h = (x @ W0.permute(1, 0, 2).reshape(self.n_in, -1)).view(B, E, -1).transpose(0, 1)
-        elif x.dim() == 3 and x.shape[0] == E:
-            h = torch.bmm(x, W0)
+        E, n = self.members, self.n_in
+        Ws = [W.transpose(1, 2) for W in self.weights]  # (E, fan_out, fan_in), contiguous
+        bs = [b.transpose(1, 2) for b in self.biases] if self.biases is not None else None  # (E, fan_out, 1)
+        if x.dim() == 2 and x.shape[1] == n:  # shared batch (B, n): one GEMM for all first layers
+            W0 = Ws[0].reshape(-1, n)  # (E·d, n), a view
+            h = torch.addmm(bs[0].reshape(-1, 1), W0, x.T) if bs is not None else W0 @ x.T  # (E·d, B)
+            h = h.view(E, -1, x.shape[0])  # (E, d, B)
+        elif x.dim() == 3 and x.shape[0] == E and x.shape[2] == n:
+            xt = x.transpose(1, 2)  # (E, n, B)
+            h = torch.baddbmm(bs[0], Ws[0], xt) if bs is not None else torch.bmm(Ws[0], xt)
         else:
-            raise ValueError(f"x must have shape (B, {self.n_in}) or ({E}, B, {self.n_in}), got {tuple(x.shape)}")
-        if self.biases is not None:
-            h = h + self.biases[0]
-        for l in range(1, len(self.weights)):
+            raise ValueError(f"x must have shape (B, {n}) or ({E}, B, {n}), got {tuple(x.shape)}")
+        for l in range(1, len(Ws)):
             h = act(h)
-            h = torch.baddbmm(self.biases[l], h, self.weights[l]) if self.biases is not None \
-                else torch.bmm(h, self.weights[l])
-        return h.squeeze(-1) if self.n_out == 1 else h
+            if Ws[l].shape[1] == 1:  # one output unit: a weighted sum (a 1-row bmm is slow on CPU)
+                h = (h * self.weights[l]).sum(1, keepdim=True)  # (E, d, B) * (E, d, 1) -> (E, 1, B)
+                h = h + bs[l] if bs is not None else h
+            else:
+                h = torch.baddbmm(bs[l], Ws[l], h) if bs is not None else torch.bmm(Ws[l], h)
+        return h.squeeze(1) if self.n_out == 1 else h.transpose(1, 2)  # (E, B) or (E, B, n_out)
 
     def member(self, i: int) -> MLP:
         self._check_index(i)
-        m = copy.deepcopy(self._template)
+        m = copy.deepcopy(self._template[0]).to(self.weights[0])  # the ensemble's device and dtype
         with torch.no_grad():
             for l, layer in enumerate(m.layers):
                 layer.weight.copy_(self.weights[l][i].T)
                 if self.biases is not None:
                     layer.bias.copy_(self.biases[l][i, 0])
-        return m.to(self.weights[0].device)
+        return m
 
 
 class FunctionalEnsemble(Ensemble):
@@ -129,6 +141,11 @@ class FunctionalEnsemble(Ensemble):
         kinds = {type(m) for m in modules}
         if len(kinds) != 1:
             raise ValueError(f"modules must all have the same type, got {sorted(k.__name__ for k in kinds)}")
+        sig = _module_signature(modules[0])
+        for j, m in enumerate(modules):
+            if _module_signature(m) != sig:
+                raise ValueError(f"modules[{j}] has parameters/buffers {_module_signature(m)}, expected {sig} "
+                                 "(as modules[0])")
         params, buffers = torch.func.stack_module_state(list(modules))
         self.members = len(modules)
         self._names = list(params)
@@ -136,7 +153,7 @@ class FunctionalEnsemble(Ensemble):
         for k, v in buffers.items():
             self.register_buffer("buf__" + k.replace(".", "__"), v)
         self._buffer_names = list(buffers)
-        self._template = copy.deepcopy(modules[0])
+        self._template = [copy.deepcopy(modules[0])]  # lists: keep them out of .modules()
         self._base = [copy.deepcopy(modules[0]).to("meta")]  # a list: keep it out of .modules()
 
     def _state(self) -> tuple[dict, dict]:
@@ -158,9 +175,11 @@ class FunctionalEnsemble(Ensemble):
 
     def member(self, i: int) -> nn.Module:
         self._check_index(i)
-        m = copy.deepcopy(self._template)
+        m = copy.deepcopy(self._template[0])
         p, b = self._state()
-        m.load_state_dict({**{k: v[i] for k, v in p.items()}, **{k: v[i] for k, v in b.items()}})
+        # assign=True: the copy takes the ensemble's device and dtype
+        m.load_state_dict({**{k: v[i].detach().clone() for k, v in p.items()},
+                           **{k: v[i].clone() for k, v in b.items()}}, assign=True)
         return m
 
 

@@ -124,3 +124,14 @@ def test_is_interactive_false_when_static(monkeypatch):
 def test_is_interactive_false_outside_a_kernel(monkeypatch):
     monkeypatch.delenv("LMT_STATIC", raising=False)
     assert runtime.is_interactive() is False  # pytest is not an IPython kernel
+
+
+def test_retain_freed_memory():
+    import platform
+    import sys
+
+    applied = runtime.retain_freed_memory()
+    assert isinstance(applied, bool)
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert applied  # mallopt accepted both settings
+    assert runtime.retain_freed_memory() == applied  # idempotent

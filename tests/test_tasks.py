@@ -1,7 +1,5 @@
 """Tests of lmt_core.tasks: random signs, parities, the hypercube, the sparse parity task."""
 
-import itertools
-
 import pytest
 import torch
 

@@ -56,6 +56,9 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, loss: str | Callable) -> t
         E, B, C = out.shape
         yy = y.expand(E, B) if y.dim() == 1 else y
         return nn.functional.cross_entropy(out.reshape(E * B, C), yy.reshape(-1), reduction="none").view(E, B).mean(1)
+    if y.shape != out.shape and y.shape != out.shape[1:]:  # no silent (E, B, 1) x (B,) broadcasting
+        raise ValueError(f"targets y of shape {tuple(y.shape)} do not match outputs {tuple(out.shape)}: "
+                         "expected (B, ...) or (E, B, ...)")
     if loss == "mse":
         per = (out - y) ** 2
     elif loss == "hinge":

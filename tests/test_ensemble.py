@@ -11,15 +11,6 @@ from lmt_core.models import MLP
 ATOL = 1e-5
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny matrices: one thread is fastest, and avoids oversubscribing the cores under pytest -n 2."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def mlps(E=4, n=6, width=8, **kw):
     return [MLP(n, width, seed=s, **kw) for s in range(E)]
 

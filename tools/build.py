@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def derived_config(student: bool, execute: bool) -> dict:
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    # local extensions are found relative to the config file: make their folders absolute
+    local = cfg.setdefault("sphinx", {}).setdefault("local_extensions", {}) or {}
+    cfg["sphinx"]["local_extensions"] = {k: str((ROOT / v).resolve()) for k, v in local.items()}
     if student:
         cfg["title"] = cfg["title"] + " (student edition)"
         cfg.setdefault("sphinx", {}).setdefault("local_extensions", {})["student_edition"] = str(ROOT / "tools")

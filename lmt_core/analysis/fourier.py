@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from lmt_core._checks import check_int

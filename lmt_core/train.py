@@ -29,9 +29,10 @@ from lmt_core._checks import check_choice, check_int, check_positive
 from lmt_core.ensemble import Ensemble
 from lmt_core.runtime import is_interactive
 
-__all__ = ["LOSSES", "History", "BatchedOptimizer", "member_losses", "fit"]
+__all__ = ["LOSSES", "IGNORE_INDEX", "History", "BatchedOptimizer", "member_losses", "fit"]
 
 LOSSES = ("mse", "hinge", "logistic", "cross_entropy")
+IGNORE_INDEX = -100  # cross_entropy targets with this value are left out of the loss
 Batch = tuple[torch.Tensor, torch.Tensor]
 CHECKPOINT_FILE = "state.pt"
 
@@ -40,9 +41,11 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, loss: str | Callable) -> t
     """Mean loss of each member.
 
     Args:
-        out: model outputs ``(E, B)`` (scalar outputs) or ``(E, B, C)`` (``cross_entropy`` logits).
-        y: targets ``(B,)`` shared by all members, or ``(E, B)``; ±1 labels for ``hinge`` and
-            ``logistic``, class indices for ``cross_entropy``.
+        out: model outputs ``(E, B, ...)``; for ``cross_entropy`` logits ``(E, B, ..., C)``, e.g.
+            ``(E, B, T, V)`` for a sequence model.
+        y: targets ``(B, ...)`` shared by all members, or ``(E, B, ...)``; ±1 labels for ``hinge``
+            and ``logistic``, class indices for ``cross_entropy``, where the value
+            :data:`IGNORE_INDEX` (−100) marks positions that do not count.
         loss: ``"mse"`` (f − y)², ``"hinge"`` max(0, 1 − y f), ``"logistic"`` log(1 + e^{−y f}),
             ``"cross_entropy"``, or a callable ``(out, y) -> (E,)``.
 
@@ -53,9 +56,20 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, loss: str | Callable) -> t
         return loss(out, y)
     check_choice("loss", loss, LOSSES)
     if loss == "cross_entropy":
-        E, B, C = out.shape
-        yy = y.expand(E, B) if y.dim() == 1 else y
-        return nn.functional.cross_entropy(out.reshape(E * B, C), yy.reshape(-1), reduction="none").view(E, B).mean(1)
+        # logits (E, B, ..., C), class targets (B, ...) or (E, B, ...); targets equal to
+        # IGNORE_INDEX (e.g. the prompt positions of a sequence) do not count
+        if out.dim() < 3:
+            raise ValueError(f"cross_entropy needs logits of shape (E, B, ..., C), got {tuple(out.shape)}")
+        E, C = out.shape[0], out.shape[-1]
+        if y.shape == out.shape[1:-1]:
+            y = y.expand(out.shape[:-1])
+        if y.shape != out.shape[:-1]:
+            raise ValueError(f"targets y of shape {tuple(y.shape)} do not match logits {tuple(out.shape)}: "
+                             "expected (B, ...) or (E, B, ...) without the class dimension")
+        per = nn.functional.cross_entropy(out.reshape(-1, C), y.reshape(-1).long(), reduction="none",
+                                          ignore_index=IGNORE_INDEX).view(E, -1)
+        counted = (y.reshape(E, -1) != IGNORE_INDEX).sum(1).clamp(min=1)
+        return per.sum(1) / counted
     if y.shape != out.shape and y.shape != out.shape[1:]:  # no silent (E, B, 1) x (B,) broadcasting
         raise ValueError(f"targets y of shape {tuple(y.shape)} do not match outputs {tuple(out.shape)}: "
                          "expected (B, ...) or (E, B, ...)")

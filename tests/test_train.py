@@ -509,3 +509,16 @@ def test_member_losses_rejects_mismatched_targets():
     out = torch.zeros(3, 5, 1)
     with pytest.raises(ValueError, match="targets y"):
         train.member_losses(out, torch.zeros(5), "mse")
+
+
+def test_cross_entropy_on_sequences_skips_ignored_positions():
+    g = torch.Generator().manual_seed(0)
+    out = torch.randn(2, 3, 4, 5, generator=g)  # (E, B, T, C)
+    y = torch.randint(0, 5, (3, 4), generator=g)
+    y[:, :2] = train.IGNORE_INDEX
+    got = train.member_losses(out, y, "cross_entropy")
+    want = torch.stack([torch.nn.functional.cross_entropy(out[e, :, 2:].reshape(-1, 5), y[:, 2:].reshape(-1))
+                        for e in range(2)])
+    torch.testing.assert_close(got, want)
+    with pytest.raises(ValueError, match="do not match logits"):
+        train.member_losses(out, y[:, :3], "cross_entropy")

@@ -6,7 +6,6 @@ from typing import Sequence
 
 import torch
 
-from lmt_core._checks import check_int
 
 __all__ = [
     "walsh_hadamard",

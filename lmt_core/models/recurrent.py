@@ -1,0 +1,202 @@
+"""Fixed-state sequence models: an LSTM and a diagonal selective state-space model (pure PyTorch).
+
+Both map integer tokens ``(B, T)`` to logits ``(B, T, n_out)`` like
+:class:`~lmt_core.models.transformer.Transformer`, so the three can be trained by the same loop.
+What sets them apart is memory: after reading a prefix, everything these models know about it
+sits in a state of fixed size (:meth:`state_size` numbers), however long the prefix was.
+
+An optional attention layer on top (``attention=True``) gives the hybrid "RNN + one attention
+layer" used to show that a single retrieval step closes the gap on in-context retrieval tasks.
+
+The state-space layer is a simplified, diagonal, input-dependent ("selective") SSM in the spirit
+of Mamba (Gu & Dao 2023), per channel c and state coordinate s:
+
+    Δ_t = softplus(w_Δ · u_t + b_Δ) ∈ R^{d_inner}        step size, depends on the input
+    h_t[c, s] = exp(Δ_t[c] A[c, s]) h_{t−1}[c, s] + Δ_t[c] u_t[c] B_t[s]     A < 0 (stable)
+    y_t[c] = Σ_s h_t[c, s] C_t[s] + D[c] u_t[c]                   B_t = W_B u_t, C_t = W_C u_t
+
+run as a plain loop over t (clear, and fast enough for the book's sequence lengths).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from lmt_core._checks import check_int
+
+__all__ = ["LSTM", "SelectiveSSM", "SSM"]
+
+
+class _AttentionReadout(nn.Module):
+    """One causal single-head attention layer with a residual connection, for the hybrids."""
+
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        from lmt_core.models.transformer import Attention  # local: keep module imports acyclic
+
+        self.ln = nn.LayerNorm(d)
+        self.attn = Attention(d, 1, d, positional="none", causal=True, windows=None, bias=True)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        a, _ = self.attn(self.ln(h))
+        return h + a
+
+
+class LSTM(nn.Module):
+    """Token embedding → ``n_layers`` LSTM layers of width ``d_hidden`` → (attention) → read-out.
+
+    Args:
+        vocab_size: number of input tokens V.
+        d_hidden: LSTM hidden and cell width.
+        n_layers: stacked LSTM layers.
+        attention: add one causal attention layer after the LSTM (the hybrid model).
+        n_out: read-out size (default ``vocab_size``).
+        seed: seed of the initialisation (private generator).
+
+    Shapes: ``forward(tokens)`` maps ``(B, T)`` to logits ``(B, T, n_out)``.
+
+    ``nn.LSTM`` has no ``torch.vmap`` rule, so :func:`lmt_core.ensemble.stack` cannot batch LSTMs:
+    train seeds one after another (the cuDNN/oneDNN kernel is fast).
+    """
+
+    def __init__(self, vocab_size: int, *, d_hidden: int = 64, n_layers: int = 1, attention: bool = False,
+                 n_out: int | None = None, seed: int = 0) -> None:
+        super().__init__()
+        check_int("vocab_size", vocab_size, minimum=1)
+        check_int("d_hidden", d_hidden, minimum=1)
+        check_int("n_layers", n_layers, minimum=1)
+        check_int("seed", seed, minimum=0)
+        n_out = vocab_size if n_out is None else check_int("n_out", n_out, minimum=1)
+        self.d_hidden, self.n_layers = d_hidden, n_layers
+        with torch.random.fork_rng(devices=[]):  # seeded init without touching the global RNG
+            torch.manual_seed(seed)
+            self.embed = nn.Embedding(vocab_size, d_hidden)
+            self.rnn = nn.LSTM(d_hidden, d_hidden, num_layers=n_layers, batch_first=True)
+            self.readout_attention = _AttentionReadout(d_hidden) if attention else None
+            self.unembed = nn.Linear(d_hidden, n_out)
+
+    def state_size(self) -> int:
+        """Numbers carried from one position to the next: hidden and cell state of every layer.
+
+        (With ``attention=True`` the attention layer also keeps keys and values of every earlier
+        position, a memory that grows with the sequence; this count leaves it out.)"""
+        return 2 * self.d_hidden * self.n_layers
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _check_tokens(tokens)
+        h, _ = self.rnn(self.embed(tokens))
+        if self.readout_attention is not None:
+            h = self.readout_attention(h)
+        return self.unembed(h)
+
+
+class SelectiveSSM(nn.Module):
+    """One diagonal selective state-space layer (see the module docstring), ``(B, T, d) → (B, T, d)``.
+
+    Args:
+        d: channels (input and output width).
+        d_state: state coordinates N per channel.
+    """
+
+    def __init__(self, d: int, d_state: int) -> None:
+        super().__init__()
+        self.d, self.d_state = d, d_state
+        # A[c, s] = −exp(A_log[c, s]) with the usual S4D-real initialisation A = −(1, 2, …, N)
+        self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1).float()).repeat(d, 1))
+        self.D = nn.Parameter(torch.ones(d))
+        self.to_delta = nn.Linear(d, d)
+        self.to_B = nn.Linear(d, d_state, bias=False)
+        self.to_C = nn.Linear(d, d_state, bias=False)
+        with torch.no_grad():  # initial step sizes between 1e-3 and 1e-1, as in Mamba
+            dt = torch.exp(torch.rand(d) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
+            self.to_delta.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # softplus^{-1}(dt)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        B_, T, _ = u.shape
+        delta = nn.functional.softplus(self.to_delta(u))             # (B, T, d)
+        A = -torch.exp(self.A_log)                                    # (d, N)
+        Bt, Ct = self.to_B(u), self.to_C(u)                           # (B, T, N)
+        decay = torch.exp(delta.unsqueeze(-1) * A)                    # (B, T, d, N)
+        drive = (delta * u).unsqueeze(-1) * Bt.unsqueeze(2)           # (B, T, d, N)
+        h = u.new_zeros(B_, self.d, self.d_state)
+        ys = []
+        for t in range(T):
+            h = decay[:, t] * h + drive[:, t]
+            ys.append((h * Ct[:, t].unsqueeze(1)).sum(-1))
+        return torch.stack(ys, dim=1) + self.D * u
+
+
+class _SSMBlock(nn.Module):
+    """Pre-norm residual block: h + W_out( SSM(W_in LN h) ⊙ silu(W_gate LN h) )."""
+
+    def __init__(self, d_model: int, d_inner: int, d_state: int) -> None:
+        super().__init__()
+        self.ln = nn.LayerNorm(d_model)
+        self.inp = nn.Linear(d_model, d_inner)
+        self.gate = nn.Linear(d_model, d_inner)
+        self.ssm = SelectiveSSM(d_inner, d_state)
+        self.out = nn.Linear(d_inner, d_model)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        z = self.ln(h)
+        return h + self.out(self.ssm(self.inp(z)) * nn.functional.silu(self.gate(z)))
+
+
+class SSM(nn.Module):
+    """Token embedding → ``n_layers`` selective SSM blocks → (attention) → LayerNorm → read-out.
+
+    Args:
+        vocab_size: number of input tokens V.
+        d_model: residual width.
+        d_state: state coordinates N per channel.
+        expand: inner width ``d_inner = expand * d_model`` of each block.
+        n_layers: number of blocks.
+        attention: add one causal attention layer after the blocks (the hybrid model).
+        n_out: read-out size (default ``vocab_size``).
+        seed: seed of the initialisation (private generator).
+
+    Shapes: ``forward(tokens)`` maps ``(B, T)`` to logits ``(B, T, n_out)``.
+    """
+
+    def __init__(self, vocab_size: int, *, d_model: int = 64, d_state: int = 16, expand: int = 2,
+                 n_layers: int = 2, attention: bool = False, n_out: int | None = None, seed: int = 0) -> None:
+        super().__init__()
+        check_int("vocab_size", vocab_size, minimum=1)
+        check_int("d_model", d_model, minimum=1)
+        check_int("d_state", d_state, minimum=1)
+        check_int("expand", expand, minimum=1)
+        check_int("n_layers", n_layers, minimum=1)
+        check_int("seed", seed, minimum=0)
+        n_out = vocab_size if n_out is None else check_int("n_out", n_out, minimum=1)
+        self.d_inner, self.d_state, self.n_layers = expand * d_model, d_state, n_layers
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.embed = nn.Embedding(vocab_size, d_model)
+            self.blocks = nn.ModuleList(_SSMBlock(d_model, self.d_inner, d_state) for _ in range(n_layers))
+            self.readout_attention = _AttentionReadout(d_model) if attention else None
+            self.ln_f = nn.LayerNorm(d_model)
+            self.unembed = nn.Linear(d_model, n_out)
+
+    def state_size(self) -> int:
+        """Numbers carried from one position to the next: d_inner × d_state per layer (the
+        attention layer of a hybrid, whose memory grows with the sequence, is left out)."""
+        return self.d_inner * self.d_state * self.n_layers
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _check_tokens(tokens)
+        h = self.embed(tokens)
+        for block in self.blocks:
+            h = block(h)
+        if self.readout_attention is not None:
+            h = self.readout_attention(h)
+        return self.unembed(self.ln_f(h))
+
+
+def _check_tokens(tokens: torch.Tensor) -> None:
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
+        raise ValueError(f"tokens must be a tensor of shape (B, T), got {getattr(tokens, 'shape', type(tokens))}")
+    if tokens.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"tokens must be an integer tensor, got {tokens.dtype}")

@@ -118,10 +118,11 @@ class BatchedOptimizer:
             p.grad = None
 
     @torch.no_grad()
-    def step(self, active: torch.Tensor) -> None:
-        """One update; ``active`` is a bool tensor ``(E,)``, frozen members do not move."""
+    def step(self, active: torch.Tensor, scale: float = 1.0) -> None:
+        """One update; ``active`` is a bool tensor ``(E,)``, frozen members do not move;
+        ``scale`` multiplies every learning rate for this step (a schedule's value)."""
         self.t += 1
-        neg_step = (self.lr * active).neg_()  # −η_e a_e
+        neg_step = (self.lr * active).mul_(-float(scale))  # −η_e s_t a_e
         b1, b2 = self.betas
         for p, st in zip(self.params, self.state):
             if p.grad is None:
@@ -246,6 +247,7 @@ def fit(
     momentum: float = 0.0,
     weight_decay: float = 0.0,
     betas: tuple[float, float] = (0.9, 0.999),
+    lr_schedule: Callable[[int], float] | None = None,
     data_seed: int = 0,
     evaluate: Callable[[nn.Module], dict[str, torch.Tensor | float]] | None = None,
     eval_every: int = 100,
@@ -267,6 +269,8 @@ def fit(
         loss: see :func:`member_losses`.
         optimizer: ``"sgd"`` (with ``momentum``, ``weight_decay``) or ``"adam"`` (``betas``).
         lr: one learning rate, or one per member.
+        lr_schedule: ``lr_schedule(step) -> s_t``; update ``step`` (0-based) uses ``lr * s_t``
+            (see :mod:`lmt_core.optim.schedules`). ``None``: constant.
         evaluate: ``evaluate(model) -> {name: value}``, value a tensor ``(E,)`` or a number;
             called (under ``torch.no_grad``) every ``eval_every`` steps and at the end.
         stop_when: ``stop_when(metrics) -> bool (E,)``: a member stops (freezes) the first time
@@ -282,6 +286,8 @@ def fit(
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if not callable(batches):
         raise TypeError("batches must be a callable (step, generator) -> (x, y)")
+    if lr_schedule is not None and not callable(lr_schedule):
+        raise TypeError("lr_schedule must be a callable step -> multiplier, or None")
     check_int("steps", steps, minimum=1)
     check_int("eval_every", eval_every, minimum=1)
     check_int("checkpoint_every", checkpoint_every, minimum=1)
@@ -342,7 +348,7 @@ def fit(
         losses = member_losses(out, y, loss)
         opt.zero_grad()
         losses.sum().backward()  # members share no parameters: each gets its own gradient
-        opt.step(active)
+        opt.step(active, 1.0 if lr_schedule is None else lr_schedule(t))
         running += losses.detach()
         n_run += 1
         step = t + 1

@@ -110,7 +110,7 @@ print(f"Hutchinson, 200 probes: {tr.mean:.3f} ± {tr.stderr:.3f} (true trace {ei
 # %% [markdown]
 # ## Why $2/\eta$: gradient descent on a quadratic
 #
-# # :::{prf:proposition} Gradient descent diverges along sharp directions
+# :::{prf:proposition} Gradient descent diverges along sharp directions
 # :label: prop-ch14-quadratic
 #
 # Let $L(\theta) = \tfrac12 (\theta - \theta^*)^\top A (\theta - \theta^*)$ with $A$ symmetric

@@ -177,9 +177,15 @@ class FunctionalEnsemble(Ensemble):
         self._check_index(i)
         m = copy.deepcopy(self._template[0])
         p, b = self._state()
+        keys = set(m.state_dict())
+        state = {k: v[i].detach().clone() for k, v in p.items()}
+        state.update({k: v[i].clone() for k, v in b.items() if k in keys})
         # assign=True: the copy takes the ensemble's device and dtype
-        m.load_state_dict({**{k: v[i].detach().clone() for k, v in p.items()},
-                           **{k: v[i].clone() for k, v in b.items()}}, assign=True)
+        m.load_state_dict(state, assign=True)
+        for k, v in b.items():
+            if k not in keys:  # non-persistent buffers are not part of a state dict
+                owner, _, name = k.rpartition(".")
+                m.get_submodule(owner).register_buffer(name, v[i].clone(), persistent=False)
         return m
 
 

@@ -163,3 +163,13 @@ def test_ensemble_of_transformers_trains_with_sequence_cross_entropy():
                      progress=False, eval_every=10)
     assert hist["loss"].shape == (2, 3)
     assert torch.isfinite(torch.as_tensor(hist["loss"])).all()
+
+
+def test_member_of_a_transformer_ensemble_matches_its_slice():
+    """Non-persistent buffers (ALiBi slopes, windows) must not break FunctionalEnsemble.member."""
+    models = [Transformer(V, d_model=16, n_layers=1, n_heads=2, positional="hard_alibi", seed=s) for s in range(3)]
+    ens = ensemble.stack(models)
+    x = tokens()
+    with torch.no_grad():
+        torch.testing.assert_close(ens.member(1)(x), ens(x)[1])
+        torch.testing.assert_close(ens.member(2)(x), models[2](x))

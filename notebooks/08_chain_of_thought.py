@@ -371,14 +371,6 @@ def make_model(task, seed):
                        positional="learned", max_len=task.length, seed=seed)
 
 
-def member(net, e, task):
-    """Member e of a trained ensemble as a stand-alone Transformer (for generation and attention maps)."""
-    model = make_model(task, 0)
-    model.load_state_dict({name.removeprefix("params.").replace("__", "."): p[e].detach()
-                           for name, p in net.named_parameters()})
-    return model
-
-
 def train_runs(task, desc):
     """Train one member per (m, seed) in RUNS on its own fixed training set; return the ensemble and history."""
     net = ensemble.stack([make_model(task, 1000 * cfg.seed + 10 * i + s) for i, (m, s) in enumerate(RUNS)],
@@ -403,8 +395,8 @@ def train_runs(task, desc):
 
 net_cot, hist_cot, test_cot = train_runs(task_cot, "with CoT")
 net_plain, hist_plain, test_plain = train_runs(task_plain, "without CoT")
-acc_cot = np.array([answer_accuracy(member(net_cot, e, task_cot), task_cot, test_cot) for e in range(len(RUNS))])
-acc_plain = np.array([answer_accuracy(member(net_plain, e, task_plain), task_plain, test_plain)
+acc_cot = np.array([answer_accuracy(net_cot.member(e), task_cot, test_cot) for e in range(len(RUNS))])
+acc_plain = np.array([answer_accuracy(net_plain.member(e), task_plain, test_plain)
                       for e in range(len(RUNS))])
 print(f"n = {N}, k = {K}, support {task_cot.support}; answer accuracy after {STEPS} steps (rows m, columns seeds):")
 for i, m in enumerate(M_SIZES):
@@ -494,12 +486,12 @@ def attention_stats(model, task, tokens):
 
 
 solved = [e for e in main if acc_cot[e] >= 0.95]             # the runs that learned the chain
-stats = [attention_stats(member(net_cot, e, task_cot), task_cot, test_cot[:500]) for e in solved]
+stats = [attention_stats(net_cot.member(e), task_cot, test_cot[:500]) for e in solved]
 mass_main = np.array([s[0].mean() for s in stats])
 dep_main = np.array([s[1].mean() for s in stats])
 ent_cot = np.array([s[2].mean() for s in stats])
 with torch.no_grad():
-    ent_plain = np.array([float(normalized_entropy(member(net_plain, e, task_plain)(
+    ent_plain = np.array([float(normalized_entropy(net_plain.member(e)(
         test_plain[:500], return_attention=True)[1][0][:, :, N - 1, :N]).mean()) for e in main])
 print(f"{len(solved)} of {len(main)} runs with CoT at m = {M_MAIN} reach answer accuracy 0.95; their attention:")
 for i, e in enumerate(solved):

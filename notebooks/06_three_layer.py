@@ -282,7 +282,7 @@ notebook.glue("op_over_fro", op_over_fro)
 # :::
 #
 # We do not reproduce the constants, the logarithmic factors or the precise conditions. The kernel
-# lower bound is the degree counting of Ghorbani, Mei, Misiakiewicz and Montanari (2021) for
+# lower bound is the degree counting of Ghorbani, Mei, Misiakiewicz and Montanari {cite}`ghorbani2021linearized` for
 # rotation-invariant kernels (including random features and the NTK of a wide two-layer network):
 # with $m \le n^{\ell - \delta}$ samples, kernel ridge regression learns at best the projection of
 # the target onto polynomials of degree below $\ell$. Since $g \circ p$ with $g$ of degree $q$ has
@@ -319,7 +319,7 @@ notebook.glue("op_over_fro", op_over_fro)
 # $$ f(x; W_0 + \Delta) = f(x; W_0) + \underbrace{\langle \nabla_W f(x;W_0), \Delta\rangle}_{\text{NTK term}} + \underbrace{\tfrac12 \langle \Delta, \nabla_W^2 f(x; W_0)\,\Delta\rangle}_{\text{QuadNTK term}} + \dots $$
 #
 # The NTK term is a kernel method: it is minimax optimal for dense polynomials of low degree but
-# cannot learn features. Bai and Lee (2020) showed that the quadratic term alone (after making the
+# cannot learn features. Bai and Lee {cite}`bai2020beyond` showed that the quadratic term alone (after making the
 # linear term vanish, e.g. by a symmetric initialisation and randomisation) learns *sparse*
 # polynomials (functions of a few coordinates) with fewer samples than the NTK, but loses the dense
 # low-degree ones.
@@ -335,7 +335,7 @@ notebook.glue("op_over_fro", op_over_fro)
 # degree of $f_{\mathrm{sparse}}$) and than the QuadNTK alone (which cannot fit $f_{\mathrm{dense}}$).
 # :::
 #
-# *(Proof sketch.)* The spectral description of the NTK on the sphere (Montanari and Zhong 2020)
+# *(Proof sketch.)* The spectral description of the NTK on the sphere (Montanari and Zhong {cite}`montanari2020interpolation`)
 # splits parameter space: moving $\Delta$ along the top eigendirections of the empirical NTK feature
 # matrix changes the NTK term's predictions on low-degree functions, while moving along the remaining
 # directions changes the NTK term only by a function of small norm on the population. These remaining

@@ -900,5 +900,5 @@ print(f"P(order of size) at d = {WIDTH}, q = {RATIO}: order 3 {order_probability
 # gradient flow and its experiments on non-orthogonal tensors) and {cite}`ren2023importance` (the
 # quantitative analysis of the contrastive model). Related background: the saddle-to-saddle dynamics
 # of small-initialization training and greedy low-rank learning for matrix factorization (Li, Luo
-# and Lyu, 2021), incremental learning in diagonal networks (Gissin, Shalev-Shwartz and Daniely,
-# 2020), and the spectral contrastive loss (HaoChen, Wei, Gaidon and Ma, 2021).
+# and Lyu {cite}`li2021towards`), incremental learning in diagonal networks (Gissin, Shalev-Shwartz and Daniely
+# {cite}`gissin2020implicit`), and the spectral contrastive loss (HaoChen, Wei, Gaidon and Ma {cite}`haochen2021provable`).

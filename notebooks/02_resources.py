@@ -172,8 +172,8 @@ plotting.use_house_style()
 #
 # and at least one of $d$ units covers $S$ with probability $1 - (1-p)^d$. Consequently
 # $dp \ge \log(1/\varepsilon)$ suffices for this probability to exceed $1 - \varepsilon$, and it is
-# at most $dp$: a constant probability of holding a ticket needs width $d = \Theta(1/p)$, at least
-# $(n/s)^k$.
+# at most $dp$: a constant probability $c$ of holding a ticket needs width $d = \Theta(1/p)$, at least
+# $c/p \ge c\,(n/s)^k$.
 # :::
 #
 # :::{prf:proof}
@@ -194,10 +194,12 @@ plotting.use_house_style()
 # :label: thm-ch02-sparse-wide
 #
 # For the offline $(n,k)$-sparse parity and a two-layer network with an $s$-sparse initialisation
-# ($k \le s \le n$) and width $d \gtrsim (n/s)^k \log(1/\varepsilon)$, a suitable gradient-based
+# ($k \le s \le n$) and width $d \ge p^{-1} \log(1/\varepsilon)$, with $p$ the covering probability of
+# {prf:ref}`prop-ch02-covering` (so in particular $d \ge (n/s)^k \log(1/\varepsilon)$), a suitable gradient-based
 # training procedure succeeds with probability at least $1 - \varepsilon$ from a number of samples
 # of order $s^{O(k)}$ times a factor polynomial in $n$ whose degree does not grow with $k$, in place
-# of the $n^{\Omega(k)}$ that a small dense network needs (by {prf:ref}`thm-ch02-sq-luck`). Between $s = k$ (width
+# of the $n^{\Omega(k)}$ that a small dense network needs (heuristically, reading {prf:ref}`thm-ch02-sq-luck`
+# as a frontier). Between $s = k$ (width
 # $\approx \binom nk$, tiny samples) and $s = n$ (width small, $m \approx n^{k-1}$) the choice of $s$
 # moves the learner along the frontier of {prf:ref}`thm-ch02-sq-luck`.
 # :::

@@ -132,7 +132,9 @@ print(cfg)
 # :::
 #
 # The bound is tight: a model that stores the first $\lfloor b / \log_2 D \rfloor$ symbols exactly
-# and guesses the rest attains it (when $\log_2 D$ divides $b$). In code, with a $b$-bit state over
+# and guesses the rest attains it (when $\log_2 D$ divides $b$, and up to the extra states needed
+# to count positions, which the proof never counts because it only uses the states reachable right
+# after $\langle\mathrm{SEP}\rangle$). In code, with a $b$-bit state over
 # $D = 4$ symbols:
 
 # %%
@@ -197,8 +199,9 @@ for name, model in [("transformer", make_transformer(copy_task, 0)), ("LSTM", ma
 # So at the string lengths of our quick experiments (at most a few dozen symbols) the information
 # bound does *not* bite: if the recurrent models fail below, it is because they are slow to learn to
 # copy, not because copying is impossible for them. The bound explains why the gap must open for
-# long strings; the experiments show that it opens much earlier in training. (With lower precision
-# or longer strings, as in the paper's experiments, the two regimes meet.)
+# long strings; the experiments show that it opens much earlier in training. (With much lower
+# precision or much longer strings the two regimes would meet; we have not checked whether they do
+# in the paper's experiments.)
 #
 # ## Two layers of attention copy exponentially long strings
 #
@@ -262,12 +265,15 @@ for name, model in [("transformer", make_transformer(copy_task, 0)), ("LSTM", ma
 # :label: thm-ch09-two-layer
 #
 # For every $n \ge 1$ there is a two-layer transformer, with hard-ALiBi positional masks in the
-# first layer and one global head in the second, that implements the $n$-gram lookup on inputs of
-# any length. By {prf:ref}`prop-ch09-lookup` and {prf:ref}`lem-ch09-repeats` it copies a uniformly random
+# first layer and one global head in the second, that implements the $n$-gram lookup on every input
+# without a repeated $n$-gram (with hard attention in the second layer; with softmax attention, up to
+# an error that is small once the score scale grows like $\log T$ with the input length $T$). By
+# {prf:ref}`prop-ch09-lookup` and {prf:ref}`lem-ch09-repeats` it copies a uniformly random
 # string of length $L \le \sqrt{2\delta}\, D^{n/2}$ with probability at least $1 - \delta$. Its width
-# grows polynomially with $n$ and $\log D$, while the length it copies grows exponentially.
+# grows polynomially with $n$ (and with $D$ for the one-hot embeddings of the sketch below), while the
+# length it copies grows exponentially.
 # {cite}`jelassi2024repeat` prove a version with soft attention and explicit width (of order
-# $n \log D$) and precision bounds; we give the construction and do not reproduce their constants.
+# $n \log D$); we give the construction and do not reproduce their constants or assumptions.
 # :::
 #
 # :::{prf:proof}

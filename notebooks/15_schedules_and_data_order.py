@@ -140,7 +140,7 @@ plt.show()
 #    For small $\eta$, $\Delta(\eta) = \tfrac{\eta}{4} \sum_i \sigma_i^2 + O(\eta^2)$: linear in the
 #    learning rate and in the noise, and independent of the curvature to first order.
 # 3. (Decay removes it.) If after reaching stationarity at $\eta$ the step is lowered to any
-#    $\eta' < \eta$ and held there, then
+#    $\eta'$ with $0 < \eta' < \eta$ and held there, then
 #    $v_{t,i} - v_i^\star(\eta') = (1 - \eta' h_i)^{2t}\,\big(v_i^\star(\eta) - v_i^\star(\eta')\big)$,
 #    so the excess loss falls from $\Delta(\eta)$ to $\Delta(\eta') \le (\eta'/\eta)\,\Delta(\eta)$.
 #    If $\eta_t \to 0$ with $\sum_t \eta_t = \infty$ (and $\eta_t h_i < 2$), then $v_{t,i} \to 0$.
@@ -206,7 +206,8 @@ plt.show()
 # (a curved one-dimensional manifold of valley floors) and proves, for a constant rate and with
 # constants we do not reproduce here, that the iterate stays close to the river and that its
 # projection follows a gradient flow along it (with a drift correction from the noise), while the
-# hillside contribution to the loss is of order $\eta$ times the noise. What we skip: the
+# hillside contribution to the loss is of order $\eta$ times the noise (our paraphrase; we have not
+# checked the exact assumptions and form of their theorem). What we skip: the
 # curvature of the river, the coupling between river position and hillside curvature, and the
 # analysis of Adam-like preconditioning; the quadratic case is what we check below.
 # :::
@@ -561,8 +562,9 @@ notebook.glue("lm_wsds_over_cos", lm_rows[T_last]["wsd_s"] / lm_rows[T_last]["co
 # where $\sigma^2$ is the variance of a single example's quantity over the whole data set.
 # Livne et al. {cite}`livne2023corgi` prove a convergence bound for SGD under Corgi² in which the
 # between-shard variance enters only after the reduction made by the offline pass, and show that on
-# homogeneous shards it improves substantially on the corresponding bound for CorgiPile; we do not
-# reproduce their statement or its constants.
+# homogeneous shards it improves substantially on the corresponding bound for CorgiPile (a paraphrase
+# we have not checked line by line against their theorem); we do not reproduce their statement or
+# its constants.
 # :::
 #
 # :::{prf:proof}

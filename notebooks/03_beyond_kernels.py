@@ -21,8 +21,10 @@
 # distribution that mixes the uniform cube with a component that *leaks* the relevant coordinates,
 # a two-layer network trained by gradient descent learns a sparse parity, while every linear method
 # over a fixed feature map of polynomial size — random features, any kernel, the network's own
-# tangent kernel — stays where the leak alone puts it; we prove the feature-map half in full by a
-# dimension argument and watch both halves in an experiment. We then place this in the larger
+# tangent kernel — stays where the leak alone puts it, in the sense that on the uniform component it
+# cannot beat the square or hinge loss of the zero predictor by more than a vanishing margin; we
+# prove this for finite-dimensional feature maps in full by a dimension argument (kernels with an
+# infinite feature map need a reduction we do not carry out) and watch both halves in an experiment. We then place this in the larger
 # picture: gradient descent succeeds only if its tangent kernel has at least a weak edge under some
 # conditions but not in general, and stochastic gradient descent is exactly as powerful as
 # statistical queries or as arbitrary sample-based learning depending on how its gradient precision
@@ -259,7 +261,7 @@ print(f"E[y] = {sample.y.mean():.3f}; E[y x_i] on S: {corr[on_S].numpy().round(3
 # norm-times-dimension kind for their distribution and loss, with constants we do not reproduce.
 # Both cases above are proved in full. Two remarks on what the theorem does *not* say. First, it is
 # about losses that reward correlation, not about the 0–1 error of $\mathrm{sign}(h)$: a halfspace
-# over the $n$ coordinates, $\mathrm{sign}(\sum_{i \in S} x_i)$, agrees with $\chi_S$ on $3/4$ of the
+# over the $n$ coordinates, $-\mathrm{sign}(\sum_{i \in S} x_i)$, agrees with $\chi_S$ on $3/4$ of the
 # cube for $k = 3$ ({ref}`Exercise <ex-ch03-majority>`), so without a loss or norm condition no bound
 # of this form can hold. Second, the embedding must be fixed before the data: the trained network's
 # hidden layer is an embedding of dimension $d$ in which $\chi_S$ lies exactly, but it was built from
@@ -398,9 +400,10 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 # $K_0(x, x') = \langle \nabla_\theta f_{\theta_0}(x), \nabla_\theta f_{\theta_0}(x') \rangle$ is the
 # (empirical) neural tangent kernel. Training the first-order Taylor model
 # $f_{\theta_0}(x) + \nabla_\theta f_{\theta_0}(x) \cdot (\theta - \theta_0)$ instead of $f_\theta$ is
-# a linear method over this embedding, whose dimension $N$ is the number of parameters. So
+# a linear method over this embedding together with the fixed function $f_{\theta_0}$, so over an
+# embedding of dimension $N = P + 1$ for $P$ parameters. So
 # {prf:ref}`thm-ch03-dimension` applies to it verbatim: linearised training of a network with fewer
-# than $\varepsilon^2 \binom nk$ parameters cannot beat the trivial square loss on the uniform
+# than $\varepsilon^2 \binom nk - 1$ parameters cannot beat the trivial square loss on the uniform
 # component by $\varepsilon^2$. The first step of gradient descent is tied to this kernel exactly.
 #
 # :::{prf:proposition} The first gradient step is a tangent-kernel predictor

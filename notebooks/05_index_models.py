@@ -226,7 +226,7 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 #
 # Let $\sigma_\star$ have information exponent $k^\star$ and $\mathbb E[\sigma_\star^2] = 1$, and fix
 # $\delta \in (0, 1)$. There is a constant $C$ such that for $n$ large enough, every deterministic CSQ algorithm that
-# outputs, for every $w_\star \in \mathbb S^{n-1}$, some $\hat w$ with $\hat w \cdot w_\star \ge 1/2$
+# outputs, for every $w_\star \in \mathbb S^{n-1}$, some unit vector $\hat w$ with $\hat w \cdot w_\star \ge 1/2$
 # either makes at least $\exp(n^{\delta}/C)\, \tau^2/8$ queries or uses tolerance
 # $\tau \le C\, n^{-k^\star (1-\delta)/4}$. Read with $\tau^{-2}$ samples per query: a gradient method
 # of this kind needs about $n^{k^\star/2}$ samples.
@@ -273,6 +273,9 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # $\lambda = 0$ and a decaying step size then reaches $\|w - w_\star\|^2 \le \varepsilon$ after
 # $\tilde O(n/\varepsilon)$ more steps. With $\lambda = n^{1/4}$ the total is
 # $m = \tilde O(n^{k^\star/2} + n/\varepsilon)$ samples, matching {prf:ref}`thm-ch05-csq`.
+# (The guarantee holds with high probability, under regularity conditions on $\sigma_\star$ and
+# possibly a condition on the sign and size of the initial overlap $w_0 \cdot w_\star$, an event of
+# constant probability; we have not checked the exact form of these conditions in the paper.)
 # :::
 #
 # This is Theorem 1 of {cite}`damian2023smoothing` in our notation ($\tilde O$ hides logarithmic
@@ -282,7 +285,11 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # helps: at $\alpha \approx n^{-1/2}$ the population gradient of plain SGD is of order
 # $\alpha^{k^\star - 1}$, tiny; averaging over the cap of radius $\lambda$ around $w$ also sees
 # directions with overlap up to $\lambda n^{-1/2}$, and for odd $k^\star$ their contribution does not
-# cancel. The smoothed loss is a low-degree polynomial of $\alpha$ with a nonzero *linear* term. The
+# cancel. For $h_3$ the smoothed loss is a low-degree polynomial of $\alpha$ with a nonzero *linear*
+# term. (For even $k^\star \ge 4$ the drift does vanish at $\alpha = 0$, but smoothing creates a
+# quadratic term in $\alpha$, so the drift near $0$ is linear in $\alpha$ rather than of order
+# $\alpha^{k^\star - 1}$, and the theorem covers that case too; for $k^\star = 2$ there is nothing to
+# gain, {ref}`Exercise <ex-ch05-k2>`.) The
 # paper relates this to the partial-trace algorithms of tensor PCA and to the implicit smoothing of
 # minibatch SGD on an empirical loss.
 

@@ -228,9 +228,12 @@ print(f"per-step factor along u: {ratios.mean():.4f} (predicted 1 - eta*lambda =
 # bounded and the fourth derivative small on a neighbourhood of size $\varepsilon$, the scale of the
 # oscillation $\sqrt{2\alpha_t/\beta_t}$, and (iv) $\nabla S$ is nearly orthogonal to $u$ and to the
 # other sharp directions. Then gradient descent started near $\theta^\dagger_0$ satisfies, for the time
-# horizon of the paper, $\theta_t = \theta^\dagger_t + x_t\, u(\theta^\dagger_t) + O(\varepsilon^2)$, where
+# horizon of the paper, $\theta_t = \theta^\dagger_t + v_t + O(\varepsilon^2)$, where the displacement
+# $v_t$ has component $x_t$ along $u(\theta^\dagger_t)$ and component $y_t / \lVert \nabla S \rVert$ along
+# $\nabla S(\theta^\dagger_t)$ (both can be of order $\varepsilon$), and
 # $(x_t, y_t)$ follow the two-dimensional map above with $\alpha = \alpha_t$, $\beta = \beta_t$ up to
-# higher-order corrections. In particular $\theta_t$ stays $O(\varepsilon)$-close to the constrained
+# higher-order corrections. (The paper defines $v_t$ by a linearised "predicted" dynamics; we have
+# not checked its exact form and error terms.) In particular $\theta_t$ stays $O(\varepsilon)$-close to the constrained
 # trajectory, the sharpness $S(\theta_t)$ oscillates around $2/\eta$, and $L(\theta_t)$ follows
 # $L(\theta^\dagger_t)$ plus the oscillation term $\tfrac1\eta x_t^2$.
 # :::
@@ -239,7 +242,7 @@ print(f"per-step factor along u: {ratios.mean():.4f} (predicted 1 - eta*lambda =
 # *(Proof sketch.)* The derivation above is the heart of the proof: the first-order expansion along $u$
 # gives the $x$ equation and the second-order expansion of the gradient, with
 # $\nabla^3 L[u,u] = \nabla S$, gives the $y$ equation. The paper makes this rigorous by comparing
-# $\theta_t$ with $\theta^\dagger_t + x_t u_t$ step by step and bounding the errors: the Taylor
+# $\theta_t$ with $\theta^\dagger_t + v_t$ step by step and bounding the errors: the Taylor
 # remainders (by (iii)), the change of $u$ and of the reference point between steps (by (i)), the
 # dropped term $\nabla S \cdot \nabla^2 L\, \delta$ and the coupling to other directions (by (iv)), and it
 # must keep the $(x, y)$ cycles small (in the continuous-time idealisation of the two-dimensional map
@@ -523,7 +526,9 @@ notebook.glue("eos_up_min", 100 * min(e["up_frac"] for e in eos.values()))
 #
 # 1. *Full batch:* SAM stays close to $\Gamma$ and, on the time scale of order $1/(\eta\rho^2)$ steps,
 #    the projection of $\theta_t$ onto $\Gamma$ follows a Riemannian gradient flow on $\Gamma$ of the
-#    top eigenvalue $\lambda_1(\nabla^2 L)$.
+#    top eigenvalue $\lambda_1(\nabla^2 L)$ (for this flow to be defined, $\lambda_1$ must be
+#    differentiable along it, e.g. the top eigenvalue simple there; we have not checked the paper's
+#    exact form of this condition).
 # 2. *Batch size one:* if moreover every $L_k$ is minimized on $\Gamma$ (interpolation, as for an
 #    overparameterized model with the squared loss), 1-SAM follows a Riemannian gradient flow of the
 #    trace $\operatorname{Tr}\nabla^2 L$.

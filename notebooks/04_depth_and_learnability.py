@@ -135,13 +135,14 @@ plotting.use_house_style()
 # gives $\sum_i \langle f_i, \phi \rangle^2 \le \|\phi\|^2 \le B^2$, so fewer than $B^2/\tau^2$ indices
 # have $|\langle f_i, \phi\rangle| > \tau$; in total at most $T p B^2/\tau^2$ indices violate the
 # condition of (1). For every other $i$ the run may output the same $h$. If $h \ne 0$, Bessel again
-# gives at most $1/\alpha^2$ indices with $\langle f_i, h/\|h\| \rangle > \alpha$. For the remaining
+# gives at most $1/\alpha^2$ indices with $|\langle f_i, h/\|h\| \rangle| > \alpha$. For the remaining
 # ones, $\|h - f_i\|^2 \ge \min_c \|c\, h/\|h\| - f_i\|^2 = 1 - \langle f_i, h/\|h\|\rangle^2 \ge 1 - \alpha^2$
 # (if $h = 0$ the loss is $1/2$).
 # :::
 #
 # So a target learnable from *every* initialisation must, along the way, correlate at level $\tau$
-# with some tangent feature: learnability implies weak approximability by the network's own
+# with some tangent feature (unless the blind output $f_{\theta^0_T}$, which does not depend on the
+# target, already approximates it): learnability implies weak approximability by the network's own
 # features. For a family of $N$ orthogonal targets, success on all of them needs
 # $T p B^2 / \tau^2 \gtrsim N$, the count of {prf:ref}`thm-ch01-sq-lower-bound` with $q = T p$ queries.
 #
@@ -185,8 +186,10 @@ plotting.use_house_style()
 #    tolerance $\gamma / (2 R \sqrt q)$ yield, for every $f \in \mathcal F$, a function $\tilde h$ with
 #    $|\tilde h| \le 1$ and $\langle f, \tilde h \rangle \ge \gamma / (3R)$: a weak learner.
 #
-# In particular, polynomially many queries of inverse-polynomial tolerance exist if and only if a
-# kernel with polynomially many features weakly approximates the class with polynomial norm.
+# In particular, for *weak* learning, polynomially many queries of inverse-polynomial tolerance exist
+# if and only if a kernel with polynomially many features weakly approximates the class with
+# polynomial norm (part 1 holds as well for a deterministic weak learner with error below
+# $\tfrac12 - \gamma'$, with correlation $\min(\tau, 2\gamma')$ in place of $\min(\tau, 1/2)$).
 # :::
 #
 # :::{prf:proof}
@@ -316,7 +319,7 @@ notebook.glue("rf_maj", corr_maj);
 #    $f_i$, then $q \ge \gamma^2 / \varepsilon$.
 # 2. *(Correlation queries, gradient descent.)* Answering each correlation query
 #    $\langle f, \phi \rangle$ ($\|\phi\| \le 1$) with $0$ is valid at tolerance $\tau$ for all but at most
-#    $\varepsilon N / \tau^2$ of the $f_i$. Hence an algorithm that asks $q$ correlation queries and
+#    $\varepsilon N / \tau^2$ of the $f_i$. Hence a deterministic algorithm that asks $q$ correlation queries and
 #    succeeds on every $f_i$ (where the $f_i$ are pairwise far apart) needs $q \ge (N - 1)\tau^2 / (\varepsilon N)$;
 #    $\tau$-approximate gradient descent with $p$ parameters for $T$ steps asks
 #    $T p$ such queries ({prf:ref}`thm-ch04-gd-needs-approx`, with features normalised by $B$).
@@ -436,7 +439,8 @@ print(f"parameters for n = 32: CNN (k = 5, C = 16) {n_params_cnn}, fully connect
 # 2. *(Fully connected.)* Let $f_\theta$ be a fully connected network whose initialisation law is
 #    invariant under permuting the input coordinates (for instance i.i.d. first-layer weights). Run
 #    $\tau$-approximate gradient descent for $T$ steps, with $B$ as in
-#    {prf:ref}`thm-ch04-gd-needs-approx`. Then for every $j$ and $0 < \alpha < 1$, with probability at
+#    {prf:ref}`thm-ch04-gd-needs-approx` for every initialisation (a bound that holds almost surely;
+#    otherwise replace $B^2$ by its expectation over the initialisation). Then for every $j$ and $0 < \alpha < 1$, with probability at
 #    least $1 - (T p B^2/\tau^2 + 1/\alpha^2) / \binom nk$ over the initialisation, the run on
 #    $\chi_{W_j}$ can end with loss at least $(1 - \alpha^2)/2$.
 # :::
@@ -450,7 +454,7 @@ print(f"parameters for n = 32: CNN (k = 5, C = 16) {n_params_cnn}, fully connect
 #
 # (2) For each initialisation $\theta_0$ let $\mathrm{Bad}(\theta_0)$ be the sets $S$, $|S| = k$, for which
 # the blind run of {prf:ref}`thm-ch04-gd-needs-approx` is invalid or its output correlates more than
-# $\alpha$ with $\chi_S$; by that theorem, applied to the orthonormal family of all $k$-parities,
+# $\alpha$ in absolute value with $\chi_S$; by that theorem, applied to the orthonormal family of all $k$-parities,
 # $|\mathrm{Bad}(\theta_0)| \le T p B^2/\tau^2 + 1/\alpha^2$. A permutation $\pi$ of the coordinates maps
 # the network with first-layer columns permuted to $x \mapsto f_\theta(\pi x)$, and the uniform
 # distribution is permutation invariant, so blind trajectories commute with $\pi$ and

@@ -105,7 +105,7 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # :::{prf:proposition} Sparse sequential dependence
 # :label: prop-ch08-sparse-dependence
 #
-# (a) *With CoT*, every generated token depends on exactly two earlier tokens:
+# (a) *With CoT*, every generated token depends on at most two earlier tokens (the first on one):
 # $z_1 = b_{s_1}$ and $z_{j+1} = z_j \oplus b_{s_{j+1}}$ for $1 \le j < k$, where $z_j$ is the token
 # at the predicting position itself.
 #
@@ -155,7 +155,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # is one), the caveats of Chapter 1 included. Wen et al. {cite}`wen2024sparse` prove a lower bound of
 # this kind directly for gradient-based training of their one-layer transformer without CoT, with a
 # sample size exponential in $k$; we do not reproduce their exact assumptions (a simplified one-layer
-# architecture and training procedure) or constants.
+# architecture and training procedure) or constants, and we have checked only the paper's abstract
+# ("without CoT, the required sample size is exponential"), not the exact class of algorithms or the
+# form of the exponent in its theorem.
 #
 # With the chain, averages suffice, and few of them:
 #
@@ -166,8 +168,8 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # $j = 0, \dots, k-1$, outputs the input index $u$ for which $z_{j+1} \oplus z_j \oplus b_u = 0$ holds
 # on all $m$ sequences (with $z_0 = 0$). It recovers $S$, in order, with probability at least
 # $1 - k(n-1)\,2^{-m}$. So $m \ge \log_2(k n / \delta)$ samples suffice for success probability
-# $1 - \delta$. In SQ terms it asks $kn$ correlation queries $\mathbb E[(-1)^{z_{j+1} + z_j} x_u]$ at tolerance
-# $1/2$, against the $n^{\Omega(k)}$ of {prf:ref}`thm-ch08-no-cot-hard`.
+# $1 - \delta$. In SQ terms it asks $kn$ correlation queries $\mathbb E[(-1)^{z_{j+1} + z_j} x_u]$ at any tolerance
+# $\tau < 1/2$, against the $n^{\Omega(k)}$ of {prf:ref}`thm-ch08-no-cot-hard`.
 # :::
 #
 # :::{prf:proof}
@@ -192,6 +194,11 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # initialisation — $\mathrm{poly}(n)$ samples suffice to predict every chain token, and hence the answer,
 # with high accuracy; moreover the attention of the prediction of $z_{j+1}$ concentrates on position
 # $s_{j+1}$, so the learned attention is sparse and names the support.
+#
+# (We have checked this statement only against the paper's abstract, which claims polynomially many
+# samples with CoT and a sparse, interpretable attention; the architecture described above, the
+# degree of the polynomial and the precise sense in which the attention concentrates are not
+# verified here against the paper's theorem.)
 # :::
 #
 # :::{prf:proof}

@@ -25,7 +25,7 @@
 # count by more than a constant factor; we check the $d^2$-type scaling in code. A one-layer
 # transformer trained on a synthetic subject–relation–answer task then stores a number of facts
 # proportional to its parameter count, and its training first passes through a plateau where it
-# answers from the relation alone, with exactly the loss of the best subject-blind predictor.
+# answers from the relation alone, with close to the loss of the best subject-blind predictor.
 #
 # **Paper.** Nichani, Lee and Bietti, *Understanding factual recall in transformers via
 # associative memories* {cite}`nichani2024understanding`.
@@ -241,7 +241,7 @@ print(f"relation-only loss {demo.relation_only_loss():.4f} = log D = {math.log(d
 #
 # So the loss cannot go much below $\log D$ before time of order $SR \log D$, while the relation
 # part, driven by a gradient $S$ times larger, fits the relation-only predictor on a time scale of
-# order $R$: between the two the model sits on a plateau at loss $\log D$, answering every query
+# order $R$ (up to logarithmic factors; a heuristic we do not prove): between the two the model sits on a plateau at loss $\log D$, answering every query
 # with a uniformly random answer of the right type. A transformer has no private parameter per
 # fact, but the same asymmetry holds: the relation token sits at the last position, and its
 # contribution to the output is shared by all $S$ subjects, while each fact must be read from the
@@ -505,8 +505,8 @@ notebook.glue("final_loss", float(loss_final));
 # relation-only predictor, with accuracy {glue:text}`plateau_acc:.2f`, near $1/D$: it hallucinates
 # a plausible answer. Only then does the loss leave the plateau and fall, to
 # {glue:text}`final_loss:.3f` at the end. The plateau here is short, because the model is small
-# and the task tiny; {prf:ref}`thm-ch11-plateau` says its length grows with the
-# number of subjects (try it in the Explore cell).
+# and the task tiny; {prf:ref}`thm-ch11-plateau` suggests (it proves a lower bound only for its toy
+# model) that its length grows with the number of subjects (try it in the Explore cell).
 #
 # ## Checks
 

@@ -1,0 +1,810 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Next-token predictors are universal learners
+#
+# A next-token predictor only ever learns one step: given a prefix, predict the next token. Run
+# auto-regressively on its own output, it composes these steps into a long computation, and when the
+# training data spell the computation out, a *chain of thought*, learning the steps is enough to
+# learn the whole. We prove that a per-token error of $\varepsilon/L$ on chains of $L$ tokens turns
+# into a sequence error of at most $\varepsilon$, that even *linear* next-token predictors can be taught any function computed by a
+# threshold circuit (and hence by an efficient Turing machine), and that the price is the *length
+# complexity*: how many intermediate tokens the chain needs, which depends on the class of
+# predictors. A linear model learns $n$-bit parity token by token from a gate-level chain and not at
+# all from the answer alone, or from the running-XOR chain that suffices for an MLP.
+#
+# **Paper.** Malach, *Auto-regressive next-token predictors are universal learners*
+# {cite}`malach2023autoregressive`.
+#
+# **Prerequisites.** [Chapter 1](01_sparse_parity.ipynb) (parities are hard for statistical-query
+# learners, and hence for gradient descent on the answer alone). Chapter 8 treats chains of thought
+# for transformers; the sequences of this chapter's MLP experiment come from its module
+# `lmt_core.tasks.chain_of_thought`.
+#
+# **Time.** Quick mode (the default on a CPU) runs the whole notebook in well under a minute on one
+# CPU core. Full mode (`LMT_SCALE=full`) uses longer parities, base-10 addition and trains an MLP on
+# 4-digit multiplication; it is meant for a GPU and was not run for this text: every number below
+# comes from quick mode.
+#
+# **Open in Colab:**
+# [notebooks/07_next_token.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/07_next_token.ipynb)
+# (or use the rocket button at the top of the page).
+
+# %% tags=["remove-input"]
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from lmt_core import ensemble, notebook, plotting, runtime, train
+from lmt_core.models import linear_ar
+from lmt_core.tasks import arithmetic, chain_of_thought
+
+cfg = runtime.setup(seed=0)
+plotting.use_house_style()
+
+# %% [markdown]
+# ## The setting
+#
+# Tokens come from a finite alphabet $\Sigma$; $\Sigma^{\le T}$ is the set of strings of length at
+# most $T$. In this chapter bits are **tokens $0$ and $1$**, not signs: threshold gates read more
+# naturally on $\{0,1\}$ (token $b$ stands for the book's sign $(-1)^b$).
+#
+# :::{prf:definition} Next-token predictors and their auto-regressive composition
+# :label: def-ch07-ar
+#
+# A *next-token predictor* is a map $h: \Sigma^{\le T} \to \Sigma$; it may depend on the length of
+# its input, so a different rule can apply at each position. A *hypothesis class* $\mathcal H$ is a
+# set of them. For an input $x \in \Sigma^n$ and a length $L$ with $n + L \le T + 1$, the
+# *auto-regressive composition* of $h$ generates $z_1, \dots, z_L$ by
+#
+# $$
+# z_\ell = h(x, z_1, \dots, z_{\ell-1}), \qquad \ell = 1, \dots, L,
+# $$
+#
+# and outputs $h^{\mathrm{AR}}(x) = (z_1, \dots, z_L)$; its *answer* is the last token $z_L$. The
+# tokens $z_1, \dots, z_{L-1}$ are the *chain of thought* (CoT).
+# :::
+#
+# :::{prf:definition} Chain-of-thought data and the teacher-forced distribution
+# :label: def-ch07-cot-data
+#
+# Fix a distribution $\mathcal D$ on inputs $x \in \Sigma^n$ and a target $h^\star \in \mathcal H$,
+# and let $z^\star = h^{\star,\mathrm{AR}}(x)$. A *CoT example* is the whole sequence
+# $(x, z^\star_1, \dots, z^\star_L)$. The *teacher-forced distribution* $\mathcal D_{\mathrm{TF}}$ draws
+# $x \sim \mathcal D$ and a position $\ell$ uniform in $\{1, \dots, L\}$ and returns the pair
+# $\big((x, z^\star_{<\ell}),\, z^\star_\ell\big)$: a *true* prefix and the token that follows it.
+# Training with the cross-entropy summed over all positions of CoT examples, as we do below, fits
+# the next token on exactly these pairs.
+# :::
+#
+# :::{prf:definition} Length complexity
+# :label: def-ch07-length
+#
+# Let $f: \Sigma^n \to \Sigma$ and let $\mathcal H$ be a class of next-token predictors. The *length
+# complexity* $L_{\mathcal H}(f)$ is the smallest number of intermediate tokens $L - 1$ such that some
+# $h \in \mathcal H$ has answer $z_L = f(x)$ for every $x \in \Sigma^n$ (and $\infty$ if there is
+# none). So $L_{\mathcal H}(f) = 0$ means that $f$ itself, applied to $x$, is in $\mathcal H$.
+# :::
+#
+# The classes we use are built on the *one-hot embedding* of a prefix:
+# $\phi(s_1, \dots, s_t) \in \{0,1\}^{T \times |\Sigma|}$ has a $1$ in row $j$, column $s_j$, for
+# $j \le t$, and zeros below row $t$.
+#
+# - The **linear** class $\mathcal H_{\mathrm{lin}}$: $h(s_{1:t}) = \arg\max_{u \in \Sigma}\,
+#   (W_t \phi(s_{1:t}) + b_t)_u$ with one matrix $W_t$ and bias $b_t$ per position $t$ (ties broken
+#   towards the smaller token). For $\Sigma = \{0,1\}$ every such $h$ is a *linear threshold
+#   function* of the bits of the prefix, and every linear threshold function of the prefix is one:
+#   $\mathbf 1[\sum_j w_j s_j \ge \theta]$ has scores $0$ for token $0$ and
+#   $\sum_j w_j s_j - \theta$ for token $1$ (up to the tie rule, which a shift of $\theta$ fixes for
+#   integer weights). In code: `linear_ar.LinearAR`.
+# - The **MLP** class: one hidden layer of width $d$ on $(\phi(s_{1:t}), e_t)$, with weights shared
+#   across positions and $e_t$ a one-hot code of the position; the first layer is then a running sum
+#   of position-specific token embeddings. In code: `linear_ar.PrefixMLP`.
+
+# %% [markdown]
+# ## Learning the steps learns the chain
+#
+# The first result turns a learner for single steps into a learner for whole chains. It is a union
+# bound, but the reason it works is worth stating: an auto-regressive model conditions on its *own*
+# earlier tokens, whose distribution differs from the data's once it has made a mistake
+# (distribution shift, or "exposure bias"). The proof sidesteps this by noting that until the first
+# mistake, the model's prefixes *are* the data's prefixes.
+#
+# :::{prf:theorem} From next-token learning to chain learning
+# :label: thm-ch07-reduction
+#
+# Let $\mathcal H$ be a class of next-token predictors and $A$ a learner that, for every distribution
+# over (prefix, token) pairs labelled by some $h^\star \in \mathcal H$, returns from
+# $m_{\mathcal H}(\varepsilon, \delta)$ independent examples an $h$ with error at most $\varepsilon$,
+# with probability at least $1 - \delta$ (realizable PAC learning). Let the targets be chains of length
+# $L$ generated by some $h^\star \in \mathcal H$ from $x \sim \mathcal D$. Run $A$ on
+# $m_{\mathcal H}(\varepsilon / L, \delta)$ independent pairs from $\mathcal D_{\mathrm{TF}}$ (one
+# random position of each of as many CoT examples). Then with probability at least $1 - \delta$ the
+# returned $h$ satisfies
+#
+# $$
+# \Pr_{x \sim \mathcal D}\big[h^{\mathrm{AR}}(x) \ne h^{\star,\mathrm{AR}}(x)\big]
+# \;\le\; L \cdot \Pr_{\mathcal D_{\mathrm{TF}}}\big[h(x, z^\star_{<\ell}) \ne z^\star_\ell\big]
+# \;\le\; \varepsilon ,
+# $$
+#
+# so in particular the answer $z_L$ is wrong with probability at most $\varepsilon$. If $A$ runs in
+# polynomial time, so does the chain learner. This is our version of the first main result of
+# {cite}`malach2023autoregressive` (which states it for the composed class, with the sample
+# complexity taken at accuracy $\varepsilon/T$); we do not reproduce the paper's exact formulation.
+# :::
+#
+# :::{prf:proof}
+# The pairs fed to $A$ are independent and labelled by $h^\star \in \mathcal H$, so with probability
+# at least $1 - \delta$ the returned $h$ has teacher-forced error
+# $p := \Pr_{\mathcal D_{\mathrm{TF}}}[h(x, z^\star_{<\ell}) \ne z^\star_\ell] \le \varepsilon / L$.
+# Fix such an $h$. For each $x$ let $E_\ell(x)$ be the event $h(x, z^\star_{<\ell}) \ne z^\star_\ell$:
+# the model errs at step $\ell$ *when fed the true prefix*. Since $\ell$ is uniform,
+# $p = \frac1L \sum_{\ell=1}^L \Pr_x[E_\ell]$.
+#
+# Let $z = h^{\mathrm{AR}}(x)$ be the model's own chain. If no $E_\ell(x)$ occurs, then $z = z^\star$:
+# by induction on $\ell$, if $z_{<\ell} = z^\star_{<\ell}$ then
+# $z_\ell = h(x, z_{<\ell}) = h(x, z^\star_{<\ell}) = z^\star_\ell$, the last step because $E_\ell$
+# does not occur. So the model's chain differs from the target's only if some teacher-forced step
+# errs, namely the first position where they differ (up to there the prefixes coincide). Hence
+#
+# $$
+# \Pr_x[z \ne z^\star] \le \Pr_x\Big[\bigcup_{\ell} E_\ell(x)\Big] \le \sum_{\ell=1}^L \Pr_x[E_\ell]
+# = L\, p \le \varepsilon .
+# $$
+#
+# The distribution shift never enters: what the model does on prefixes that contain its own earlier
+# mistakes does not matter, because the event that such a prefix occurs has already been charged to
+# the first mistake. The running time is that of $A$ plus sampling.
+# :::
+#
+# Two remarks. First, the factor $L$ is the whole cost of composing steps, and it is tight for a
+# union bound: errors at different positions may fall on disjoint inputs. Second, the theorem needs
+# the chain to be *realizable*: some $h^\star$ in the class must produce every token of it. That
+# is where the choice of chain meets the choice of class.
+
+# %% [markdown]
+# ## Linear predictors compute every threshold circuit
+#
+# :::{prf:definition} Threshold circuit
+# :label: def-ch07-circuit
+#
+# A *threshold circuit* on $n$ input bits is a sequence of gates $g_1, \dots, g_s$; gate $g_j$
+# outputs $v_{n+j} = \mathbf 1\big[\sum_{i < n + j} w_{j,i}\, v_i \ge \theta_j\big]$ with integer
+# weights $w_{j,i}$ and threshold $\theta_j$, where $v_1, \dots, v_n$ are the inputs and $v_{n+i}$ is the
+# output of gate $i$. Its *size* is $s$, and it computes $f$ if $v_{n+s} = f(x)$ for all $x$.
+# :::
+#
+# :::{prf:theorem} Linear auto-regressive models learn threshold circuits from gate-level chains
+# :label: thm-ch07-linear-universal
+#
+# Let $f: \{0,1\}^n \to \{0,1\}$ be computed by a threshold circuit of size $s$, and let the chain of
+# thought of $x$ be the gate values $z_\ell = v_{n+\ell}$, $\ell = 1, \dots, s$ (so $T = n + s$ and
+# $z_s = f(x)$). Then
+#
+# 1. some $h^\star \in \mathcal H_{\mathrm{lin}}$ generates this chain exactly, with margin: its
+#    score gap $(W_t \phi + b_t)_1 - (W_t \phi + b_t)_0$ is at least $1/2$ in absolute value on
+#    every reachable prefix;
+# 2. for every input distribution $\mathcal D$, fitting $\mathcal H_{\mathrm{lin}}$ by empirical risk
+#    minimisation (one linear program per position) on
+#    $m = O\big(\tfrac{L}{\varepsilon}\,(T^2 \log \tfrac{L}{\varepsilon} + \log\tfrac1\delta)\big)$
+#    teacher-forced pairs, $L = s$, gives an $h$ whose auto-regressive answer equals $f(x)$ with
+#    probability at least $1 - \varepsilon$ over $x \sim \mathcal D$, with probability at least
+#    $1 - \delta$ over the sample.
+#
+# Consequently $L_{\mathcal H_{\mathrm{lin}}}(f) \le s - 1$. {cite}`malach2023autoregressive` proves
+# the analogous statement for functions computed by Turing machines (next).
+# :::
+#
+# :::{prf:proof}
+# *Part 1.* The prediction of $z_\ell$ is made at position $t = n + \ell - 1$ from the prefix
+# $(v_1, \dots, v_{n + \ell - 1})$, and gate $g_\ell$ reads only these wires. Set all weights for
+# token $0$ to zero, and for token $1$ put weight $w_{\ell,i}$ on the coordinate "$v_i = 1$" of the
+# one-hot embedding $\phi$ and bias $-\theta_\ell + \tfrac12$. The score gap is then
+# $\sum_i w_{\ell,i} v_i - \theta_\ell + \tfrac12$, an integer plus $\tfrac12$, hence at least $\tfrac12$
+# in absolute value, positive exactly when the gate fires. So on every true prefix the argmax is the
+# gate value, and by induction (as in {prf:ref}`thm-ch07-reduction`) the auto-regressive run writes
+# out the whole circuit.
+#
+# *Part 2.* By part 1 the teacher-forced pairs are realizable by $\mathcal H_{\mathrm{lin}}$. For
+# prefixes of a fixed length $t$, the class is the class of halfspaces over $\phi \in \mathbb R^{2T}$
+# (only $t$ of whose coordinates vary), of VC dimension at most $2T + 1$; a sample splits by length
+# into at most $T$ groups fitted independently, so the class on $\Sigma^{\le T}$ has VC dimension at
+# most $T(2T + 1)$. A consistent hypothesis is found by a linear program per position (feasible by
+# part 1). The realizable VC bound gives teacher-forced error at most $\varepsilon / L$ from
+# $O\big(\tfrac{L}{\varepsilon}(T^2 \log \tfrac{L}{\varepsilon} + \log \tfrac1\delta)\big)$ pairs, and
+# {prf:ref}`thm-ch07-reduction` turns it into answer error at most $\varepsilon$.
+# :::
+#
+# :::{prf:theorem} Turing machines (sketch)
+# :label: thm-ch07-turing
+#
+# If $f$ is computed by a Turing machine in time $\tau(n)$, then a chain of thought of length
+# $O(\tau(n)^2)$ makes $f$ learnable by $\mathcal H_{\mathrm{lin}}$ as in
+# {prf:ref}`thm-ch07-linear-universal`; in particular every efficiently computable $f$ has polynomial
+# length complexity for linear next-token predictors {cite}`malach2023autoregressive`.
+# :::
+#
+# :::{prf:proof}
+# *(Proof sketch.)* Write the computation as a $\tau \times \tau$ tableau whose row $r$ encodes the
+# tape, head position and state after $r$ steps in binary. Each cell of row $r + 1$ is a fixed
+# Boolean function of a constant number of cells of row $r$ (the three cells around it), and every
+# Boolean function of $c$ bits has a threshold circuit of size $O(2^c)$ (one AND gate per accepted
+# input pattern, then an OR). So the tableau is a threshold circuit of size $O(\tau^2)$, and
+# {prf:ref}`thm-ch07-linear-universal` applies. Skipped: the encoding of states and symbols in binary,
+# the fixed-size window argument (standard in the proof that $\mathsf P$ has polynomial-size
+# circuits), and the paper's more economical chains, which write the machine's configuration rather
+# than the full tableau and give shorter length bounds that we do not reproduce.
+# :::
+#
+# ### Parity is not one linear step, but two per bit
+#
+# A linear threshold function of two bits cannot compute XOR: if
+# $\mathbf 1[w_1 a + w_2 b \ge \theta]$ equalled $a \oplus b$, then $0 < \theta$, $w_1 \ge \theta$,
+# $w_2 \ge \theta$ and $w_1 + w_2 < \theta$, which is impossible. So the *running-XOR* chain
+# $c_j = c_{j-1} \oplus x_j$, perfect for an MLP or a transformer, is **not** realizable by
+# $\mathcal H_{\mathrm{lin}}$, and {prf:ref}`thm-ch07-reduction` does not apply to it. The repair is a
+# gate-level chain. With the running parity $c$ and the next bit $x$,
+#
+# $$
+# h = \mathbf 1[c + x \ge 2] = c \wedge x, \qquad c' = \mathbf 1[c + x - 2h \ge 1] = c \oplus x ,
+# $$
+#
+# two threshold gates per XOR, since $c + x - 2h$ is $1$ exactly when one of $c, x$ is $1$. For
+# $n$-bit parity the chain has $2(n-1)$ tokens. `arithmetic.parity_circuit(n)` builds this circuit,
+# `arithmetic.adder_circuit(m)` a ripple-carry adder (carry $=\mathbf 1[a + b + c \ge 2]$, sum
+# $=\mathbf 1[a + b + c - 2\,\mathrm{carry} \ge 1]$). The function below is the proof of part 1,
+# written as weights of a `LinearAR`.
+
+# %%
+def linear_predictor_for(circuit):
+    """The LinearAR of the proof: position n + l − 1 predicts gate l with score gap sum w v − θ + 1/2."""
+    T = circuit.wires
+    model = linear_ar.LinearAR(2, T)
+    with torch.no_grad():
+        for l, gate in enumerate(circuit.gates):
+            t = circuit.n + l - 1                        # predicting position n + l from position t
+            for i, w in zip(gate.inputs, gate.weights):
+                model.weight[t, 1, i, 1] = w             # token 1 at wire i adds w to the score of 1
+            model.bias[t, 1] = -gate.threshold + 0.5
+    return model
+
+
+def check_chain(circuit, model):
+    """Greedy generation on all 2^n inputs: fraction of whole chains equal to the circuit's, and the
+    smallest |score gap| on the true prefixes (the margin of part 1)."""
+    x = circuit.all_inputs()
+    wires = circuit.evaluate(x)
+    seq = linear_ar.greedy_generate(model, x, circuit.size)
+    with torch.no_grad():
+        logits = model(wires[:, :-1])[:, circuit.n - 1:]          # predictions of the gate tokens
+    gap = (logits[..., 1] - logits[..., 0]).abs().min().item()
+    return (seq == wires).all(1).float().mean().item(), gap
+
+
+circuits = {"parity, n = 10": arithmetic.parity_circuit(10),
+            "sparse parity, n = 12, S = (2, 5, 7, 11)": arithmetic.parity_circuit(12, [2, 5, 7, 11]),
+            "3-bit adder": arithmetic.adder_circuit(3)}
+exact = {}
+for name, circ in circuits.items():
+    exact[name], gap = check_chain(circ, linear_predictor_for(circ))
+    print(f"{name:42s}: {circ.size:2d} gate tokens, all 2^{circ.n} chains exact: {exact[name]:.0%}, "
+          f"min |score gap| = {gap:.2f}")
+
+# %% [markdown]
+# Every chain is reproduced exactly on every input, with the margin $\tfrac12$ of the proof. For
+# contrast, the running-XOR chain $c_j = c_{j-1} \oplus x_j$. No linear threshold function of the
+# prefix computes step $j \ge 2$: fixing all other tokens would leave a threshold function of
+# $(c_{j-1}, x_j)$ equal to their XOR. Worse, a linear model gets no *hint* of the step: the best
+# least-squares linear fit of $c_j$ from the true prefix (on all $2^n$ inputs) is constant.
+
+# %%
+n_small = 6
+x_all = arithmetic.parity_circuit(n_small).all_inputs().float()
+running = x_all.cumsum(1) % 2                                    # c_1, ..., c_n
+for j in range(1, n_small):
+    prefix = torch.cat([x_all, running[:, :j], torch.ones(len(x_all), 1)], 1)
+    target = running[:, j]
+    coef = torch.linalg.lstsq(prefix, target.unsqueeze(1)).solution
+    resid = (prefix @ coef).squeeze(1)
+    corr = np.corrcoef(resid.numpy(), target.numpy())[0, 1] if resid.std() > 1e-6 else 0.0
+    print(f"step c_{j + 1} = c_{j} xor x_{j + 1}: |correlation| of the best linear fit with the target "
+          f"{abs(corr):.3f}")
+
+# %% [markdown]
+# All correlations are zero (a constant fit is reported as $0$): each running-XOR step is a parity of two tokens of the prefix
+# ($c_{j-1}$ and $x_j$) and, as in Chapter 1, a parity of two or more $0/1$ tokens is orthogonal to
+# every linear function. For logistic regression on uniformly random inputs the population gradient
+# at zero weights is then zero for the relevant coordinates, so a linear model does not move towards
+# the step at all.
+#
+# ## Experiment: a linear model learns parity from the gate-level chain
+#
+# We train `LinearAR` models (three members, each with its own data stream) on $n$-bit parity with
+# Adam and the cross-entropy summed over the generated positions, in three versions with the same
+# number of steps and sequences per step:
+#
+# - the **gate-level chain** of {prf:ref}`thm-ch07-linear-universal` ($2(n-1)$ tokens);
+# - the **running-XOR chain** $c_1, \dots, c_n$ from `chain_of_thought.ParityCoT` ($n$ tokens);
+# - the **answer only** (one token).
+#
+# At test time the model generates its chain greedily from the $n$ input bits, **without teacher
+# forcing**, and we score the last token on all $2^n$ inputs.
+
+# %%
+N_PAR = cfg.pick(quick=10, full=16)
+STEPS_LIN, BATCH_LIN, LR_LIN = cfg.pick(quick=300, full=2000), 128, 0.1
+E = 3
+notebook.glue("n_par", N_PAR)
+notebook.glue("steps_lin", STEPS_LIN)
+
+
+def member_batches(sample, members=E, batch=BATCH_LIN):
+    """batches(step, g) for fit: each member gets its own `batch` sequences from sample(size, g)."""
+    def batches(step, g):
+        tokens, targets = sample(members * batch, g)
+        return tokens.view(members, batch, -1), targets.view(members, batch, -1)
+    return batches
+
+
+def greedy_answer_accuracy(prompt, answer, new_tokens):
+    """evaluate(model): accuracy of the last greedily generated token, per member."""
+    def evaluate(model):
+        seq = linear_ar.greedy_generate(model, prompt.expand(E, -1, -1), new_tokens)
+        return {"acc": (seq[..., -1] == answer).float().mean(-1)}
+    return evaluate
+
+
+par_circuit = arithmetic.parity_circuit(N_PAR)
+bits_test = par_circuit.all_inputs(cfg.device) if N_PAR <= 14 else torch.randint(
+    0, 2, (4096, N_PAR), generator=cfg.generator(1))
+par_answer = bits_test.sum(1) % 2
+running_task = chain_of_thought.ParityCoT(N_PAR, tuple(range(N_PAR)))     # running XOR of all bits
+
+versions = {
+    "gate-level chain": (par_circuit.wires, lambda m, g: par_circuit.sequences(
+        torch.randint(0, 2, (m, N_PAR), generator=g, device=g.device), cot=True)),
+    "running-XOR chain": (running_task.length, lambda m, g: running_task.sample(m, generator=g)),
+    "answer only": (N_PAR + 1, lambda m, g: par_circuit.sequences(
+        torch.randint(0, 2, (m, N_PAR), generator=g, device=g.device), cot=False)),
+}
+hist_lin = {}
+for name, (T, sample) in versions.items():
+    model = ensemble.stack([linear_ar.LinearAR(2, T, init_scale=0.01, seed=cfg.seed + s) for s in range(E)],
+                           per_member_inputs=True).to(cfg.device)
+    hist_lin[name] = train.fit(model, member_batches(sample), steps=STEPS_LIN, loss="cross_entropy",
+                               optimizer="adam", lr=LR_LIN, data_seed=cfg.seed, eval_every=25,
+                               evaluate=greedy_answer_accuracy(bits_test, par_answer, T - N_PAR),
+                               desc=name)
+    print(f"{name:18s}: greedy answer accuracy per member {np.round(hist_lin[name].final('acc'), 3)}")
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for name, h in hist_lin.items():
+    plotting.plot_band(ax, h.step_array, h["acc"], label=name)
+ax.axhline(0.5, color="gray", ls=":", lw=1)
+ax.set(xlabel="steps", ylabel="answer accuracy (greedy generation)", ylim=(0.3, 1.05),
+       title=f"Linear next-token model, {N_PAR}-bit parity: only the gate-level chain is learnable")
+ax.legend(fontsize=8)
+plt.show()
+
+# %%
+acc_gate = hist_lin["gate-level chain"].final("acc")
+acc_running = hist_lin["running-XOR chain"].final("acc")
+acc_answer = hist_lin["answer only"].final("acc")
+notebook.glue("acc_gate_min", float(acc_gate.min()))
+notebook.glue("acc_running_max", float(acc_running.max()))
+notebook.glue("acc_answer_max", float(acc_answer.max()))
+
+# %% [markdown]
+# With the gate-level chain every member generates the right answer on at least
+# {glue:text}`acc_gate_min:.1%` of the inputs after {glue:text}`steps_lin` steps; with the
+# running-XOR chain at most {glue:text}`acc_running_max:.1%`, and from the answer alone at most
+# {glue:text}`acc_answer_max:.1%`, chance level. The running-XOR chain fails although it is
+# *shorter*: its steps are not in the class. For the linear class the answer-only version is even
+# provably stuck: the cross-entropy is convex in the weights and its population gradient at zero
+# vanishes (parity is orthogonal to every linear function), so zero weights are the population
+# optimum.
+#
+# ## Experiment: the running-XOR chain is enough for an MLP
+#
+# An MLP can compute the XOR of two tokens in one step, so for it the running-XOR chain is
+# realizable. We take a $k$-sparse parity with a hidden support $S$ (`ParityCoT.random`), where the
+# answer alone is hard for gradient methods (Chapter 1: the gradient signal is of order
+# $n^{-\Omega(k)}$), and train a one-hidden-layer `PrefixMLP` with and without the chain, with the same
+# steps and batches.
+
+# %%
+N_MLP, K_MLP = cfg.pick(quick=(24, 8), full=(64, 12))
+WIDTH_MLP, STEPS_MLP, LR_MLP = cfg.pick(quick=128, full=512), cfg.pick(quick=300, full=3000), 3e-3
+notebook.glue("n_mlp", N_MLP)
+notebook.glue("k_mlp", K_MLP)
+notebook.glue("steps_mlp", STEPS_MLP)
+sparse_task = chain_of_thought.ParityCoT.random(N_MLP, K_MLP, seed=cfg.seed)
+tokens_test, _ = sparse_task.sample(1000, generator=cfg.generator(2))
+hist_mlp = {}
+for cot in (True, False):
+    task = sparse_task.with_cot(cot)
+    model = ensemble.stack([linear_ar.PrefixMLP(2, task.length, WIDTH_MLP, seed=cfg.seed + s) for s in range(E)],
+                           per_member_inputs=True).to(cfg.device)
+    name = "running-XOR chain" if cot else "answer only"
+    hist_mlp[name] = train.fit(
+        model, member_batches(lambda m, g, task=task: task.sample(m, generator=g)), steps=STEPS_MLP,
+        loss="cross_entropy", optimizer="adam", lr=LR_MLP, data_seed=cfg.seed, eval_every=25,
+        evaluate=greedy_answer_accuracy(tokens_test[:, :N_MLP], sparse_task.answers(tokens_test),
+                                        task.length - N_MLP), desc=name)
+    print(f"MLP, {name:18s}: greedy answer accuracy per member {np.round(hist_mlp[name].final('acc'), 3)}")
+
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for name, h in hist_mlp.items():
+    plotting.plot_band(ax, h.step_array, h["acc"], label=name)
+ax.axhline(0.5, color="gray", ls=":", lw=1)
+ax.set(xlabel="steps", ylabel="answer accuracy (greedy generation)", ylim=(0.3, 1.05),
+       title=f"MLP next-token model, ({N_MLP}, {K_MLP})-sparse parity: the chain makes it learnable")
+ax.legend(fontsize=8)
+plt.show()
+
+acc_mlp_cot = hist_mlp["running-XOR chain"].final("acc")
+acc_mlp_answer = hist_mlp["answer only"].final("acc")
+notebook.glue("acc_mlp_cot_min", float(acc_mlp_cot.min()))
+notebook.glue("acc_mlp_answer_max", float(acc_mlp_answer.max()))
+
+# %% [markdown]
+# With the running-XOR chain every MLP reaches at least {glue:text}`acc_mlp_cot_min:.1%` on fresh
+# inputs within {glue:text}`steps_mlp` steps; without it, at most
+# {glue:text}`acc_mlp_answer_max:.1%`. (Without the chain the MLP is not doomed forever, as the
+# linear model is: a wide enough network finds a sparse parity after $n^{O(k)}$ steps, see
+# Chapter 1, far beyond this budget for $n =$ {glue:text}`n_mlp` and $k =$ {glue:text}`k_mlp`.)
+#
+# ## Experiment: addition with a linear model
+#
+# Multi-digit addition in base $B$ is a good test of the theorem beyond Boolean gates. Write the
+# digits least significant first. For even $B$, even the first answer digit $(a_1 + b_1) \bmod B$ is
+# not a linear function of the one-hot codes of $a_1$ and $b_1$ (for $B = 2$ it is XOR; see
+# {ref}`Exercise <ex-ch07-realizable>`), so a linear model cannot produce the answer directly. The chain of `arithmetic.AdditionCoT` writes the *column sums*
+# $t_i = a_i + b_i + \mathbf 1[t_{i-1} \ge B] \in \{0, \dots, 2B - 1\}$ first. Each of them is linear:
+# the scores $u\,(a_i + b_i + \mathbf 1[t_{i-1} \ge B]) - u^2/2$ are linear in the one-hot codes (each
+# term is a function of one token) and are maximised at $u = t_i$. Each answer digit
+# $t_i \bmod B$, and the final carry, is a function of a single earlier token, hence linear too.
+
+# %%
+DIGITS, BASE = cfg.pick(quick=(4, 4), full=(8, 10))
+STEPS_ADD, LR_ADD = cfg.pick(quick=400, full=5000), 0.3
+notebook.glue("add_digits", DIGITS)
+notebook.glue("add_base", BASE)
+add_task = arithmetic.AdditionCoT(DIGITS, BASE)
+add_test, _ = add_task.sample(1000, generator=cfg.generator(3))
+a_test, b_test = add_task.operands(add_test)
+
+
+def addition_accuracy(task):
+    """evaluate(model): fraction of test sums whose generated answer digits are all right."""
+    def evaluate(model):
+        seq = linear_ar.greedy_generate(model, add_test[:, :task.prompt_length].expand(E, -1, -1),
+                                        task.length - task.prompt_length)
+        return {"acc": (task.answer(seq.reshape(-1, task.length)).view(E, -1) == a_test + b_test)
+                .float().mean(-1)}
+    return evaluate
+
+
+hist_add = {}
+for cot in (True, False):
+    task = add_task.with_cot(cot)
+    model = ensemble.stack([linear_ar.LinearAR(task.vocab_size, task.length, init_scale=0.01, seed=cfg.seed + s)
+                            for s in range(E)], per_member_inputs=True).to(cfg.device)
+    name = "column-sum chain" if cot else "answer only"
+    hist_add[name] = train.fit(
+        model, member_batches(lambda m, g, task=task: task.sample(m, generator=g), batch=256),
+        steps=STEPS_ADD, loss="cross_entropy", optimizer="adam", lr=LR_ADD, data_seed=cfg.seed,
+        eval_every=50, evaluate=addition_accuracy(task), desc=name)
+    print(f"addition, {name:16s}: exact-answer accuracy per member {np.round(hist_add[name].final('acc'), 3)}")
+
+acc_add_cot = hist_add["column-sum chain"].final("acc")
+acc_add_answer = hist_add["answer only"].final("acc")
+notebook.glue("acc_add_cot_min", float(acc_add_cot.min()))
+notebook.glue("acc_add_answer_max", float(acc_add_answer.max()))
+
+# %% [markdown]
+# With the column sums every linear model adds {glue:text}`add_digits`-digit numbers in base
+# {glue:text}`add_base` correctly on at least {glue:text}`acc_add_cot_min:.1%` of the test pairs;
+# without them, at most {glue:text}`acc_add_answer_max:.1%`. In base 10 the same linear construction
+# exists but its margins are small compared with the range of the scores (the $-u^2/2$ term), and at
+# quick scale Adam does not get there; full mode uses base 10 with many more steps, untested here.
+#
+# ## Multiplication with an MLP (the paper's setting, full mode)
+#
+# The paper's headline experiment trains an MLP on multiplication of 4-digit numbers with a chain of
+# thought and finds it surprisingly accurate {cite}`malach2023autoregressive`. Our chain
+# (`arithmetic.MultiplicationCoT`) goes column by column: for output column $i$ it writes the
+# incoming carry and then the running sum after adding each digit product $a_j b_{i-j}$, so each
+# token is a function of three earlier tokens; the answer digits are single-token functions of the
+# column totals. Following the paper we use an MLP for this task (whether a *linear* model can
+# realize these steps, with usable margins, we leave open). Our MLP is far smaller than the paper's and our chain differs from theirs. In quick mode we only
+# check that the pipeline runs for a few steps on 2-digit numbers; full mode trains on 4-digit
+# numbers.
+
+# %%
+MUL_DIGITS, MUL_WIDTH, MUL_STEPS, MUL_BATCH = cfg.pick(quick=(2, 64, 20, 64), full=(4, 4096, 20000, 512))
+mul_task = arithmetic.MultiplicationCoT(MUL_DIGITS)
+print(f"{MUL_DIGITS}-digit multiplication: T = {mul_task.length} tokens "
+      f"({mul_task.chain_length} in the chain), vocabulary {mul_task.vocab_size}")
+example, _ = mul_task.sequences(torch.tensor([87 if MUL_DIGITS == 2 else 8765]),
+                                torch.tensor([56 if MUL_DIGITS == 2 else 4321]))
+print("example sequence:", example[0].tolist())
+mul_model = linear_ar.PrefixMLP(mul_task.vocab_size, mul_task.length, MUL_WIDTH, depth=2, seed=cfg.seed).to(cfg.device)
+mul_test, _ = mul_task.sample(500, generator=cfg.generator(4))
+
+
+def multiplication_accuracy(model):
+    seq = linear_ar.greedy_generate(model, mul_test[:, :mul_task.prompt_length],
+                                    mul_task.length - mul_task.prompt_length)
+    a, b = mul_task.operands(mul_test)
+    return {"acc": (mul_task.answer(seq) == a * b).float().mean()}
+
+
+hist_mul = train.fit(mul_model, lambda step, g: mul_task.sample(MUL_BATCH, generator=g), steps=MUL_STEPS,
+                     loss="cross_entropy", optimizer="adam", lr=1e-3, data_seed=cfg.seed,
+                     eval_every=max(MUL_STEPS // 10, 10), evaluate=multiplication_accuracy,
+                     checkpoint_dir=None if cfg.quick else "checkpoints/ch07/multiplication",
+                     checkpoint_every=1000, desc="multiplication")
+print(f"after {MUL_STEPS} steps: training loss {hist_mul.final('loss'):.3f}, "
+      f"exact-answer accuracy {hist_mul.final('acc'):.3f}" + (" (quick mode: a smoke test only)" if cfg.quick else ""))
+
+# %% [markdown]
+# ## Check
+
+# %% tags=["remove-input"]
+assert all(v == 1.0 for v in exact.values()), exact
+assert acc_gate.min() >= 0.95, acc_gate
+assert acc_running.max() <= 0.6 and acc_answer.max() <= 0.6, (acc_running, acc_answer)
+assert acc_mlp_cot.min() >= 0.95 and acc_mlp_answer.max() <= 0.6, (acc_mlp_cot, acc_mlp_answer)
+assert acc_add_cot.min() >= 0.95 and acc_add_answer.max() <= 0.2, (acc_add_cot, acc_add_answer)
+assert np.isfinite(hist_mul.final("loss"))
+print("all checks passed: the constructions are exact; the linear model learns parity and addition "
+      "only from chains it can realize; the MLP learns the sparse parity only with its chain")
+
+# %% [markdown]
+# ## Length complexity depends on the class
+#
+# For the linear class, a chain is the same thing as a threshold circuit, which gives length
+# complexity an exact meaning.
+#
+# :::{prf:proposition} Length complexity of linear predictors is threshold-circuit size
+# :label: prop-ch07-length-circuit
+#
+# For $f: \{0,1\}^n \to \{0,1\}$, $L_{\mathcal H_{\mathrm{lin}}}(f) = C(f) - 1$, where $C(f)$ is the
+# smallest size of a threshold circuit (arbitrary integer weights, gates reading all earlier wires)
+# that computes $f$.
+# :::
+#
+# :::{prf:proof}
+# ($\le$) is {prf:ref}`thm-ch07-linear-universal`. ($\ge$): let $h \in \mathcal H_{\mathrm{lin}}$
+# produce $z_1, \dots, z_L$ with $z_L = f(x)$. Each $z_\ell$ is a linear threshold function of the
+# prefix $(x, z_{<\ell})$ (the binary argmax; real weights can be replaced by integer ones on the
+# finite set of prefixes, by perturbing them to rationals without changing any sign and scaling).
+# So the $L$ tokens are the gates of a threshold circuit of size $L$ computing $f$, whence
+# $L - 1 \ge C(f) - 1$.
+# :::
+#
+# Consequences, each a short exercise below or above:
+#
+# - **Parity.** $L_{\mathcal H_{\mathrm{lin}}}(\chi) \le 2(n - 1) - 1$ by the gate-level chain, and
+#   $\le n$ by a *counting* chain ({ref}`Exercise <ex-ch07-counting>`); $\ge 1$ since XOR is not a
+#   threshold function. For the MLP class the running-XOR chain gives $n - 1$ for the full parity
+#   ($k - 1$ for a $k$-sparse one); a class that contains parity itself has length complexity $0$.
+# - **Lower bounds are hard.** Lower bounds on $L_{\mathcal H_{\mathrm{lin}}}$ *are* threshold-circuit
+#   lower bounds, and no superpolynomial one is known for any explicit function: proving that some
+#   efficiently computable $f$ needs long linear chains would be a breakthrough in circuit
+#   complexity. Lower bounds are available for restricted chains (bounded depth, bounded weights),
+#   and {cite}`malach2023autoregressive` discusses how length trades against the other resources.
+# - **Learnability without chains.** Length complexity $0$ for a class that is *hard to learn* (e.g.
+#   an MLP on sparse parity without a chain, Chapter 1) does not help: the chain converts
+#   computational hardness of learning into length.
+
+# %% [markdown]
+# ## Explore
+#
+# Train the linear model on parity of $n$ bits with the gate-level chain, the running-XOR chain or
+# the answer only, for a chosen number of steps (in a static build of the book, this shows the
+# default setting).
+
+# %%
+def explore_linear_parity(n=8, chain="gate-level chain", steps=200, lr=0.1):
+    """Train three LinearAR models on n-bit parity with the chosen chain; plot greedy answer accuracy."""
+    circ = arithmetic.parity_circuit(n)
+    bits = circ.all_inputs(cfg.device) if n <= 12 else torch.randint(0, 2, (2048, n), generator=cfg.generator(5))
+    runner = chain_of_thought.ParityCoT(n, tuple(range(n)))
+    T, sample = {
+        "gate-level chain": (circ.wires, lambda m, g: circ.sequences(torch.randint(0, 2, (m, n), generator=g, device=g.device))),
+        "running-XOR chain": (runner.length, lambda m, g: runner.sample(m, generator=g)),
+        "answer only": (n + 1, lambda m, g: circ.sequences(torch.randint(0, 2, (m, n), generator=g, device=g.device), cot=False)),
+    }[chain]
+    model = ensemble.stack([linear_ar.LinearAR(2, T, init_scale=0.01, seed=s) for s in range(E)],
+                           per_member_inputs=True).to(cfg.device)
+    h = train.fit(model, member_batches(sample), steps=steps, loss="cross_entropy", optimizer="adam", lr=lr,
+                  eval_every=max(steps // 10, 1), evaluate=greedy_answer_accuracy(bits, bits.sum(1) % 2, T - n),
+                  desc="explore")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    plotting.plot_band(ax, h.step_array, h["acc"], label=chain)
+    ax.axhline(0.5, color="gray", ls=":", lw=1)
+    ax.set(xlabel="steps", ylabel="answer accuracy (greedy)", ylim=(0.3, 1.05),
+           title=f"Linear next-token model, n = {n}, {chain}, {T - n} generated tokens")
+    ax.legend(fontsize=8)
+    plt.show()
+
+
+notebook.explore(explore_linear_parity, n=(8, (3, 16, 1)),
+                 chain=("gate-level chain", ["gate-level chain", "running-XOR chain", "answer only"]),
+                 steps=(200, (50, 2000, 50)), lr=(0.1, (0.01, 0.5, 0.01)))
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise} The counting chain for parity
+# :label: ex-ch07-counting
+#
+# Let $y_j = \mathbf 1[x_1 + \dots + x_n \ge j]$ for $j = 1, \dots, n$. Show that
+# $\chi(x) = x_1 \oplus \dots \oplus x_n = \mathbf 1[y_1 - y_2 + y_3 - \dots \pm y_n \ge 1]$, and
+# conclude that the chain $(y_1, \dots, y_n)$ followed by the answer is realizable by
+# $\mathcal H_{\mathrm{lin}}$, so that $L_{\mathcal H_{\mathrm{lin}}}(\chi) \le n$. Build it as an
+# `arithmetic.ThresholdCircuit` with a function `counting_parity_circuit(n)` and test it with
+# `check_parity_chain(counting_parity_circuit, n)` (below). *Difficulty: ★★☆, about 20 min.*
+# :::
+
+# %%
+def check_parity_chain(build, n):
+    """Check that build(n) is a ThresholdCircuit computing n-bit parity and that the linear predictor of
+    the proof of part 1 generates its chain; print what is wrong. Returns bool."""
+    circ = build(n)
+    if not isinstance(circ, arithmetic.ThresholdCircuit) or circ.n != n:
+        print(f"build({n}) must return an arithmetic.ThresholdCircuit with n = {n}")
+        return False
+    x = circ.all_inputs()
+    got, want = circ.output_values(x)[:, 0], x.sum(1) % 2
+    if not torch.equal(got, want):
+        bad = x.sum(1)[got != want].unique().tolist()
+        print(f"wrong on {int((got != want).sum())} of {2**n} inputs; the errors occur when the number "
+              f"of ones is in {bad}")
+        return False
+    frac, gap = check_chain(circ, linear_predictor_for(circ))
+    if frac < 1:
+        print(f"the circuit is right, but greedy generation reproduces only {frac:.1%} of its chains")
+        return False
+    print(f"correct: {circ.size} gate tokens compute {n}-bit parity and the linear predictor "
+          f"generates every chain (margin {gap:.2f})")
+    return True
+
+
+# %% [markdown]
+# :::{solution-start} ex-ch07-counting
+# :class: dropdown
+# :::
+#
+# If the input has $w$ ones, then $y_1 = \dots = y_w = 1$ and the rest are $0$, so the alternating
+# sum is $1 - 1 + 1 - \dots$ with $w$ terms: $1$ if $w$ is odd and $0$ if even. Each $y_j$ is a
+# threshold function of the inputs and the answer a threshold function of the $y_j$, so the chain
+# is realizable, with $n$ intermediate tokens and one answer token. Compared with the
+# $2(n-1)$ tokens of the gate-level chain it is shorter, but every token reads all inputs: length is
+# traded against the number of tokens each step looks at.
+
+# %%
+def counting_parity_circuit(n):
+    gates = [arithmetic.Gate(tuple(range(n)), (1,) * n, j) for j in range(1, n + 1)]
+    signs = tuple((-1) ** j for j in range(n))                     # +1, -1, +1, ...
+    gates.append(arithmetic.Gate(tuple(range(n, 2 * n)), signs, 1))
+    return arithmetic.ThresholdCircuit(n, tuple(gates))
+
+
+for n in (3, 6, 9):
+    check_parity_chain(counting_parity_circuit, n)
+
+# %% [markdown]
+# :::{solution-end}
+# :::
+#
+# :::{exercise} The factor $L$ is tight
+# :label: ex-ch07-tight
+#
+# Construct a target chain of length $L$ and a predictor $h$ whose teacher-forced error is exactly
+# $p$ with $L p \le 1$, such that the auto-regressive chain is wrong with probability exactly $L p$.
+# Then construct one where it is wrong with probability only $p$. What property of the mistakes
+# decides between the two? *Difficulty: ★☆☆, about 15 min.*
+# :::
+#
+# :::{solution} ex-ch07-tight
+# :class: dropdown
+#
+# Let $x$ be uniform on $\{1, \dots, N\}$ with $N \ge L$ and let the target chain be all zeros. Let $h$ output $1$ at position $\ell$ exactly when $x = \ell$ (and the prefix is all
+# zeros), for $\ell = 1, \dots, L \le N$. The teacher-forced error is
+# $\frac1L \sum_\ell \Pr[x = \ell] = 1/N = p$, and the generated chain is wrong whenever
+# $x \le L$, with probability $L/N = L p$: the mistakes at different positions fall on *disjoint*
+# inputs. If instead $h$ errs at every position for the same inputs ($x = 1$), the teacher-forced
+# error is $\Pr[x = 1] = p$ and so is the sequence error. The union bound is tight when the events
+# $E_\ell$ are disjoint.
+# :::
+#
+# :::{exercise} Which steps are one linear step?
+# :label: ex-ch07-realizable
+#
+# Consider predictors of one token from two earlier tokens $a, b$ through their one-hot codes, so
+# the score of output $u$ is $f_u(a) + g_u(b)$ for arbitrary tables $f_u, g_u$.
+# (a) Show that the scores $u\,(a + b) - u^2/2$, $u \in \{0, \dots, 2B - 2\}$, have this form and are
+# maximised at $u = a + b$ with a gap of at least $\tfrac12$. (b) Show that if
+# $F(a, b) = F(a', b') = u$ and $F(a, b') = F(a', b) = v \ne u$, no such predictor computes $F$.
+# (c) Deduce that $(a + b) \bmod B$ is not one linear step for any even $B$, and that XOR is not.
+# *Difficulty: ★★☆, about 20 min.*
+# :::
+#
+# :::{solution} ex-ch07-realizable
+# :class: dropdown
+#
+# (a) The value of a digit is $a = \sum_v v\,\mathbf 1[\text{token} = v]$, linear in its one-hot code,
+# so $u a + u b - u^2/2$ is $f_u(a) + g_u(b)$ with $f_u(a) = u a - u^2/2$, $g_u(b) = u b$. It equals
+# $\tfrac12 (a + b)^2 - \tfrac12 (u - a - b)^2$: maximal at $u = a + b$, and every other integer $u$
+# loses at least $\tfrac12$. (b) Write $D(\alpha, \beta) = f_u(\alpha) + g_u(\beta) - f_v(\alpha) - g_v(\beta)$.
+# Computing $F$ needs $D(a, b) > 0$ and $D(a', b') > 0$ (output $u$ beats $v$) and $D(a, b') \le 0$,
+# $D(a', b) \le 0$ (output $u$ does not win). But $D(a, b) + D(a', b') = D(a, b') + D(a', b)$, since
+# both sides contain the terms for $a$, $a'$, $b$ and $b'$ exactly once: a contradiction. (c) For
+# even $B$ take $a = b = 0$ and $a' = b' = B/2$: $F(0,0) = F(B/2, B/2) = 0$ and
+# $F(0, B/2) = F(B/2, 0) = B/2$. XOR is the case $B = 2$. This is why the addition chain puts
+# *sums*, not sums modulo $B$, in its tokens.
+# :::
+#
+# :::{exercise} The convex trap without a chain
+# :label: ex-ch07-convex
+#
+# For the answer-only version of the linear parity experiment, show that the population
+# cross-entropy of a `LinearAR` with $n \ge 2$ inputs is minimised at zero weights and zero bias. Conclude that no amount of training makes the linear model better than
+# chance, in contrast with the MLP of Chapter 1. *Difficulty: ★★☆, about 15 min.*
+# :::
+#
+# :::{solution} ex-ch07-convex
+# :class: dropdown
+#
+# With two tokens the model's prediction of the answer is a logistic regression on the one-hot
+# inputs, and the population loss is convex. Its gradient at $W = 0$, $b = 0$ with respect to the
+# weight on "$x_j = v$" is $\mathbb E[(\tfrac12 - \chi(x))\,\mathbf 1[x_j = v]] = \tfrac12 \Pr[x_j = v]
+# - \mathbb E[\chi(x)\mathbf 1[x_j = v]] = \tfrac14 - \tfrac14 = 0$, because for $n \ge 2$ the parity is
+# uniform given any single bit; the bias gradient is $\tfrac12 - \Pr[\chi = 1] = 0$. A convex function
+# with zero gradient is at its minimum. The minimiser predicts probability $\tfrac12$ everywhere, so
+# the accuracy of the learned model is chance up to the finite-sample noise seen in the experiment.
+# :::
+#
+# ## Discussion and further reading
+#
+# - **Where does the power come from?** {cite}`malach2023autoregressive` argues that much of what
+#   language models can do comes from the auto-regressive training scheme and the data (chains of
+#   thought), not from the architecture. Which parts of this chapter support that, and which parts
+#   (the realizability condition, length complexity) show that the architecture still matters?
+# - **Length versus learnability.** Long chains make learning easy but are expensive to write and to
+#   run. Which targets have short chains for transformers but long ones for linear models? Chapter 8
+#   studies how a chain changes the *sample complexity* of a transformer on sparse parity.
+# - **Exposure bias.** {prf:ref}`thm-ch07-reduction` shows that teacher forcing costs at most a
+#   factor $L$. In practice models trained with teacher forcing often derail on long generations. What
+#   in real data breaks the assumptions (realizability, a fixed chain per input, independent samples)?
+# - **Who writes the chain?** The theorems assume chains made of the gates of a circuit. Real chains
+#   of thought are written by people, at a much coarser grain. How would you measure whether a given
+#   chain is realizable by a given class?
+#
+# Further reading: {cite}`malach2023autoregressive` itself, with experiments on text generation with a
+# linear model and on 4-digit multiplication with a large MLP; Chapter 1 for why parity without a
+# chain is hard for gradient methods; Chapter 8 for chains of thought in transformers.

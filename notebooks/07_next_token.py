@@ -228,8 +228,9 @@ plotting.use_house_style()
 # *Part 2.* By part 1 the teacher-forced pairs are realizable by $\mathcal H_{\mathrm{lin}}$. For
 # prefixes of a fixed length $t$, the class is the class of halfspaces over $\phi \in \mathbb R^{2T}$
 # (only $t$ of whose coordinates vary), of VC dimension at most $2T + 1$; a sample splits by length
-# into at most $T$ groups fitted independently, so the class on $\Sigma^{\le T}$ has VC dimension at
-# most $T(2T + 1)$. A consistent hypothesis is found by a linear program per position (feasible by
+# into at most $T$ groups (lengths $1$ to $T$: every teacher-forced prefix contains $x$, so has
+# length at least $n \ge 1$) fitted independently, so the class on these prefixes has VC dimension
+# at most $T(2T + 1)$. A consistent hypothesis is found by a linear program per position (feasible by
 # part 1). The realizable VC bound gives teacher-forced error at most $\varepsilon / L$ from
 # $O\big(\tfrac{L}{\varepsilon}(T^2 \log \tfrac{L}{\varepsilon} + \log \tfrac1\delta)\big)$ pairs, and
 # {prf:ref}`thm-ch07-reduction` turns it into answer error at most $\varepsilon$.
@@ -252,8 +253,8 @@ plotting.use_house_style()
 # input pattern, then an OR). So the tableau is a threshold circuit of size $O(\tau^2)$, and
 # {prf:ref}`thm-ch07-linear-universal` applies. Skipped: the encoding of states and symbols in binary,
 # the fixed-size window argument (standard in the proof that $\mathsf P$ has polynomial-size
-# circuits), and the paper's more economical chains, which write the machine's configuration rather
-# than the full tableau and give shorter length bounds that we do not reproduce.
+# circuits), and the paper's own construction and its length bounds, which we do not reproduce and
+# have not checked against this sketch.
 # :::
 #
 # ### Parity is not one linear step, but two per bit
@@ -313,8 +314,12 @@ for name, circ in circuits.items():
 # %% [markdown]
 # Every chain is reproduced exactly on every input, with the margin $\tfrac12$ of the proof. For
 # contrast, the running-XOR chain $c_j = c_{j-1} \oplus x_j$. No linear threshold function of the
-# prefix computes step $j \ge 2$: fixing all other tokens would leave a threshold function of
-# $(c_{j-1}, x_j)$ equal to their XOR. Worse, a linear model gets no *hint* of the step: the best
+# prefix computes step $j \ge 2$ on the true prefixes: fix all input bits except $x_{j-1}$ and $x_j$;
+# then $c_1, \dots, c_{j-2}$ are fixed and $c_{j-1} = \alpha \oplus x_{j-1}$ is affine in $x_{j-1}$,
+# so the score gap is an affine function of the two free bits $(x_{j-1}, x_j)$, while the target
+# $\alpha \oplus x_{j-1} \oplus x_j$ is their XOR or its negation, which no threshold function
+# computes. (Fixing $c_{j-1}$ and varying it alone would not do: on true prefixes it is determined
+# by $x$.) Worse, a linear model gets no *hint* of the step: the best
 # least-squares linear fit of $c_j$ from the true prefix (on all $2^n$ inputs) is constant.
 
 # %%
@@ -331,9 +336,12 @@ for j in range(1, n_small):
           f"{abs(corr):.3f}")
 
 # %% [markdown]
-# All correlations are zero (a constant fit is reported as $0$): each running-XOR step is a parity of two tokens of the prefix
-# ($c_{j-1}$ and $x_j$) and, as in Chapter 1, a parity of two or more $0/1$ tokens is orthogonal to
-# every linear function. For logistic regression on uniformly random inputs the population gradient
+# All correlations are zero (a constant fit is reported as $0$): on uniformly random inputs the
+# target $c_j$ is the parity of the $j \ge 2$ bits $x_1, \dots, x_j$, while the prefix's tokens are
+# the parities of the sets $\{i\}$ (the $x_i$) and $\{1, \dots, i\}$, $i < j$ (the $c_i$), all
+# different from $\{1, \dots, j\}$; as in Chapter 1, distinct parities are orthogonal, so $c_j$ is
+# orthogonal to every linear function of the prefix. (Orthogonality needs this structure: the
+# tokens of a prefix are not independent, and e.g. $c_1 \oplus x_1 = 0$.) For logistic regression on uniformly random inputs the population gradient
 # at zero weights is then zero for the relevant coordinates, so a linear model does not move towards
 # the step at all.
 #
@@ -608,11 +616,12 @@ print("all checks passed: the constructions are exact; the linear model learns p
 # Consequences, each a short exercise below or above:
 #
 # - **Parity.** $L_{\mathcal H_{\mathrm{lin}}}(\chi) \le 2(n - 1) - 1$ by the gate-level chain, and
-#   $\le n$ by a *counting* chain ({ref}`Exercise <ex-ch07-counting>`); $\ge 1$ since XOR is not a
-#   threshold function. For the MLP class the running-XOR chain gives $n - 1$ for the full parity
+#   $\le n$ by a *counting* chain ({ref}`Exercise <ex-ch07-counting>`); $\ge 1$ for $n \ge 2$ since
+#   parity (restricted to two bits, XOR or its negation) is not a threshold function. For the MLP class the running-XOR chain gives $n - 1$ for the full parity
 #   ($k - 1$ for a $k$-sparse one); a class that contains parity itself has length complexity $0$.
 # - **Lower bounds are hard.** Lower bounds on $L_{\mathcal H_{\mathrm{lin}}}$ *are* threshold-circuit
-#   lower bounds, and no superpolynomial one is known for any explicit function: proving that some
+#   lower bounds, and no superpolynomial one is known for any explicit function (say, one in
+#   $\mathsf{NP}$; that would separate $\mathsf{NP}$ from $\mathsf{P/poly}$): proving that some
 #   efficiently computable $f$ needs long linear chains would be a breakthrough in circuit
 #   complexity. Lower bounds are available for restricted chains (bounded depth, bounded weights),
 #   and {cite}`malach2023autoregressive` discusses how length trades against the other resources.
@@ -761,8 +770,10 @@ for n in (3, 6, 9):
 # so $u a + u b - u^2/2$ is $f_u(a) + g_u(b)$ with $f_u(a) = u a - u^2/2$, $g_u(b) = u b$. It equals
 # $\tfrac12 (a + b)^2 - \tfrac12 (u - a - b)^2$: maximal at $u = a + b$, and every other integer $u$
 # loses at least $\tfrac12$. (b) Write $D(\alpha, \beta) = f_u(\alpha) + g_u(\beta) - f_v(\alpha) - g_v(\beta)$.
-# Computing $F$ needs $D(a, b) > 0$ and $D(a', b') > 0$ (output $u$ beats $v$) and $D(a, b') \le 0$,
-# $D(a', b) \le 0$ (output $u$ does not win). But $D(a, b) + D(a', b') = D(a, b') + D(a', b)$, since
+# Computing $F$ needs $D(a, b) \ge 0$ and $D(a', b') \ge 0$ (output $u$ is an argmax) and
+# $D(a, b') \le 0$, $D(a', b) \le 0$ (output $v$ is an argmax), and the tie rule makes one pair
+# strict: if $u > v$ a tie goes to $v$, so $D(a, b), D(a', b') > 0$; if $u < v$, then
+# $D(a, b'), D(a', b) < 0$. But $D(a, b) + D(a', b') = D(a, b') + D(a', b)$, since
 # both sides contain the terms for $a$, $a'$, $b$ and $b'$ exactly once: a contradiction. (c) For
 # even $B$ take $a = b = 0$ and $a' = b' = B/2$: $F(0,0) = F(B/2, B/2) = 0$ and
 # $F(0, B/2) = F(B/2, 0) = B/2$. XOR is the case $B = 2$. This is why the addition chain puts

@@ -20,8 +20,9 @@
 # Fine-tuning a pretrained network with backpropagation stores gradients, optimizer state and every
 # activation of the forward pass; two ideas cut this down. *MeZO* estimates a directional
 # derivative from two forward passes with a random perturbation that it regenerates from a seed, so
-# it trains with the memory of inference; we prove that on a quadratic its slowdown against gradient
-# descent is governed by the *effective rank* of the Hessian, not by the parameter count.
+# it trains with the memory of inference; we prove that on a quadratic its guaranteed per-step
+# progress, relative to the guarantee for gradient descent, is governed by the *effective rank* of the
+# Hessian, not by the parameter count.
 # *SubTuning* trains only a few well-chosen layers: fewer free parameters mean a smaller
 # generalization gap, and with scarce target data it matches or beats fine-tuning everything.
 #
@@ -196,7 +197,7 @@ print(cfg)
 # :::
 #
 # So the price of estimating the gradient from one random direction is a factor $r + 2$ in the
-# per-step progress, and $r$ can be far smaller than $p$: the Hessians of pretrained networks have a
+# guaranteed per-step progress (the actual ratio can be larger, see below), and $r$ can be far smaller than $p$: the Hessians of pretrained networks have a
 # few large eigenvalues and a long tail of tiny ones. The MeZO paper turns this into a theorem
 # for general losses.
 #
@@ -210,7 +211,12 @@ print(cfg)
 # $\eta_{\mathrm{ZO}} = \eta_{\mathrm{SGD}}/\gamma$ with a slowdown factor $\gamma = 1 + O(r/q)$. Then
 # the expected decrease of the loss in one MeZO step is at least $1/\gamma$ times the guarantee
 # that the standard descent lemma gives for one SGD step with step size $\eta_{\mathrm{SGD}}$
-# (same minibatch noise). The factor depends on $r$, not on $p$ {cite}`malladi2023finetuning`.
+# (same minibatch noise), with smoothness constant $\|H(\theta_t)\|$. The factor depends on $r$, not on
+# $p$ {cite}`malladi2023finetuning`. In the paper the neighbourhood is the ball of radius
+# $\eta_{\mathrm{ZO}}\, p\, G(\theta_t)$, with $G(\theta_t)$ the largest minibatch gradient norm at $\theta_t$;
+# this bounds the step only if $\|z\|^2 \le p$ (e.g. directions uniform on the sphere of radius
+# $\sqrt p$), since with Gaussian $z$ the step is unbounded. We have not checked which direction
+# distribution the paper's proof uses.
 # :::
 #
 # :::{prf:proof}
@@ -235,7 +241,9 @@ print(cfg)
 # :::{prf:theorem} A parameter-counting generalization bound
 # :label: thm-ch13-count
 #
-# Let the loss take values in $[0, 1]$. Fix the frozen layers and let the $p_S$ tuned parameters
+# Let the loss take values in $[0, 1]$. Fix the subset $S$, the frozen layers and the quantization
+# before seeing the target sample (a data-dependent choice of $S$ needs a further union bound over the
+# candidate subsets), and let the $p_S$ tuned parameters
 # each take one of $2^B$ values (e.g. $B = 32$ for float32 numbers). With probability at least
 # $1 - \delta$ over the sample, simultaneously for every setting $\theta_S$ of the tuned parameters,
 #
@@ -453,8 +461,9 @@ plt.show()
 # ratio of the actual best decreases is $2 + \operatorname{tr}(H)\|g\|^2/g^\top H g \ge r + 2$, with
 # equality when $g$ lies along the top eigenvectors. At $\theta^\star + \delta$ the gradient
 # $H\delta$ nearly does, so the two agree. A gradient with a large component along the flat
-# directions would let GD take a much longer best step, and the ratio could then approach $p$
-# ({ref}`see the discussion <sec-ch13-discussion>`).
+# directions would let GD take a much longer best step, and the ratio could then be of order $p$
+# ({ref}`see the discussion <sec-ch13-discussion>`) or larger still: it grows without bound as
+# $g^\top H g/\|g\|^2 \to 0$.
 #
 # ## Experiment: fine-tuning a pretrained network on a scarce target task
 #

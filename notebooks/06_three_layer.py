@@ -140,9 +140,9 @@ notebook.glue("op_over_fro", op_over_fro)
 # function $\hat K_m f^\star$.** The whole analysis is therefore about one function.
 #
 # **Which first layer we use, and why.** The papers take a random first layer and work with its
-# kernel $K$ in the limit $d_1 \to \infty$. For a rotation-invariant $K$, the operator $K$ multiplies
-# the degree-$\ell$ Hermite component of a function by an eigenvalue $\lambda_\ell$ that decays like
-# $n^{-\ell}$; after removing the constant and linear parts, $K f^\star$ is dominated by the
+# kernel $K$ in the limit $d_1 \to \infty$. For an inner-product kernel on the sphere, the operator $K$ multiplies
+# the degree-$\ell$ harmonic component of a function by an eigenvalue $\lambda_\ell$ that decays like
+# $n^{-\ell}$ (for Gaussian inputs and the Hermite components this holds only approximately); after removing the constant and linear parts, $K f^\star$ is dominated by the
 # degree-2 part $\lambda_2 P_2 f^\star$, and the papers control the rest. At quick-mode dimensions a
 # random finite ReLU layer is not wide enough to carry all $\approx n^2/2$ quadratic directions (and
 # its degree-0 and degree-1 eigenvalues inflate the sampling noise; see
@@ -262,8 +262,10 @@ notebook.glue("op_over_fro", op_over_fro)
 # gradient step on the middle layer; stage 2: ridge regression on the output layer) reaches test
 # error $\varepsilon$ with polynomial width and $m = \tilde O(n^4)$ samples in the original version of
 # {cite}`nichani2023provable` (a later revision of that paper strengthens the sample bound); the
-# sharper analysis of {cite}`wang2023learning` reduces this to $m = \tilde O(n^2)$, which is optimal
-# up to logarithms since $p$ has $\Theta(n^2)$ free parameters.
+# sharper analysis of {cite}`wang2023learning`, for polynomial links $g$, reduces this to
+# $m = \tilde O(n^2)$, which is optimal up to logarithms since $p$ has $\Theta(n^2)$ free parameters.
+# (The input distribution, activations and regularity conditions above are paraphrased; we have not
+# checked them line by line against each paper.)
 # :::
 #
 # :::{prf:theorem} Degree-$k$ features (informal)
@@ -735,7 +737,7 @@ notebook.explore(explore_three_layer, n=(10, (4, 24, 2)), m=(2000, (200, 4000, 2
 # $c = \mathbb E[(p^2 - 1)p] = \mathbb E[p^3] - \mathbb E[p] = 8\operatorname{tr}(A^3)$. With
 # $|\operatorname{tr}A^3| \le \|A\|_{\mathrm{op}}\|A\|_F^2 = \|A\|_{\mathrm{op}}/2$, this is at most
 # $4\|A\|_{\mathrm{op}}$, of order $n^{-1/2}$ for a spread $A$ (and for a symmetrised Gaussian $A$ the
-# trace is even smaller, of order $n^{-1}$, by symmetry of the spectrum). So the degree-2 part of
+# trace is even smaller, of order $n^{-3/2}$, by symmetry of the spectrum). So the degree-2 part of
 # $g\circ p$ carries almost no trace of $p$: here
 # $M = \mathbb E[g'(p)]A + 2A\,\mathbb E[g''(p)xx^\top]A \approx 4A^2$ (since $g'' = 2$,
 # $\mathbb E[g'(p)] = 0$), the quadratic form of $A^2$, not of $A$. Stage 1 finds the wrong feature

@@ -145,8 +145,8 @@ plotting.use_house_style()
 # :::{prf:corollary} Predicted discovery times and order
 # :label: cor-ch16-order
 #
-# Let $M_i = \max_j c_{ji}(0)$ for odd $\ell$ and $M_i = \max_j |c_{ji}(0)|$ for even $\ell$. Neglecting
-# the interaction term, component $i$ is discovered (some row reaches correlation of order one with
+# Let $\ell \ge 3$, and let $M_i = \max_j c_{ji}(0)$ for odd $\ell$ and $M_i = \max_j |c_{ji}(0)|$ for even $\ell$,
+# assumed positive. Neglecting the interaction term, component $i$ is discovered (some row reaches correlation of order one with
 # $u_i$) at the time
 #
 # $$ t_i \;=\; \frac{1}{\ell(\ell-2)\, a_i\, M_i^{\ell-2}} . $$
@@ -194,8 +194,9 @@ plotting.use_house_style()
 # reproduce these details). Run the *modified gradient flow* of {cite}`ge2021understanding`:
 # gradient flow on $L$ plus a small regularizer, run in epochs, with the small components
 # re-initialized at the start of each epoch (see the paper for the exact schedule). Then, with high probability, the trajectory
-# follows a tensor deflation process: in each epoch the largest component not yet fitted is
-# discovered by some model components, whose directions become highly correlated with it, the
+# follows a tensor deflation process: epoch by epoch, the largest components not yet fitted are
+# discovered by some model components (how components of similar size are grouped into epochs is
+# fixed by the paper's schedule, which we do not reproduce), whose directions become highly correlated with them, the
 # components fitted earlier stay close to their targets, and at the end every $u_i$ is recovered and
 # the loss is small.
 # :::
@@ -217,7 +218,8 @@ plotting.use_house_style()
 # re-initialization; see {cite}`ge2021understanding`.)* Epoch 1: by {prf:ref}`lem-ch16-gradient` and
 # the smallness of the interaction, each correlation follows {prf:ref}`prop-ch16-escape` until the
 # first escape; the winner is a row with a large initial correlation with the component of largest
-# $a_i M_i^{\ell-2}$, which, with the paper's assumptions, is $u_1$. While it grows, its correlation
+# $a_i M_i^{\ell-2}$, which is $u_1$ when the $a_i$ are well separated ({prf:ref}`cor-ch16-order`;
+# the paper has its own quantitative conditions, not reproduced here). While it grows, its correlation
 # with the other directions grows only by the slower dynamics of those directions, so its direction
 # becomes aligned with $u_1$ (a norm–correlation relation: a component that is large must be
 # correlated with some $u_i$). It then converges to $a_1^{1/\ell}u_1$, where the loss restricted to it
@@ -467,7 +469,9 @@ print(f"rows with norm above 0.1 at the end: {n_big} of {WIDTH} (the model neede
 # For the spectral contrastive loss the effect of the negative pairs is transparent in the symmetric
 # case, where the two views coincide ($x^A = x^B = x$, covariance $\Sigma$) and the encoders are tied
 # ($W_A = W_B = W$; the flow keeps them tied if they start tied). Write $P = W\Sigma W^\top$ for the
-# representation covariance.
+# representation covariance. Below, $L_{\mathrm{sc}}(W)$ and its gradient flow are taken as functions of
+# the shared $W$; the untied flow started at $W_A = W_B = W$ moves each encoder by
+# $\dot W = 2W\Sigma - 2PW\Sigma$, the same trajectory at half the speed.
 #
 # :::{prf:proposition} The spectral contrastive loss balances the representation
 # :label: prop-ch16-spectral

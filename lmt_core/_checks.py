@@ -43,3 +43,23 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return str(value)
+
+
+def check_params(params: object) -> list[torch.Tensor]:
+    """A non-empty list of floating-point tensors that require grad (what a loss is differentiated in)."""
+    if isinstance(params, torch.Tensor):
+        raise TypeError("params must be a list of tensors (e.g. list(model.parameters())), not one tensor")
+    try:
+        params = list(params)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"params must be an iterable of tensors, got {type(params).__name__}") from None
+    if not params:
+        raise ValueError("params is empty: pass the tensors the loss depends on")
+    for i, p in enumerate(params):
+        if not isinstance(p, torch.Tensor):
+            raise TypeError(f"params[{i}] must be a tensor, got {type(p).__name__}")
+        if not p.requires_grad:
+            raise ValueError(f"params[{i}] does not require grad: set requires_grad=True")
+        if not p.is_floating_point():
+            raise ValueError(f"params[{i}] must be floating point, got {p.dtype}")
+    return params

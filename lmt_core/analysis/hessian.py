@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from lmt_core._checks import check_generator, check_int, check_positive
+from lmt_core._checks import check_generator, check_int, check_params, check_positive
 
 __all__ = [
     "HessianOperator",
@@ -42,25 +42,9 @@ __all__ = [
 LossFn = Callable[[], torch.Tensor]
 
 
-def _check_params(params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    if isinstance(params, torch.Tensor):
-        raise TypeError("params must be a list of tensors (e.g. list(model.parameters())), not one tensor")
-    params = list(params)
-    if not params:
-        raise ValueError("params is empty: pass the tensors the loss depends on")
-    for i, p in enumerate(params):
-        if not isinstance(p, torch.Tensor):
-            raise TypeError(f"params[{i}] must be a tensor, got {type(p).__name__}")
-        if not p.requires_grad:
-            raise ValueError(f"params[{i}] does not require grad: the Hessian with respect to it is undefined")
-        if not p.is_floating_point():
-            raise ValueError(f"params[{i}] must be floating point, got {p.dtype}")
-    return params
-
-
 def num_params(params: Sequence[torch.Tensor]) -> int:
     """P, the total number of entries of ``params`` (the length of a flat parameter-space vector)."""
-    return sum(p.numel() for p in _check_params(params))
+    return sum(p.numel() for p in check_params(params))
 
 
 def _loss(loss_fn: LossFn) -> torch.Tensor:
@@ -99,7 +83,7 @@ class HessianOperator:
     """
 
     def __init__(self, loss_fn: LossFn, params: Sequence[torch.Tensor]) -> None:
-        self.params = _check_params(params)
+        self.params = check_params(params)
         loss = _loss(loss_fn)
         grads = torch.autograd.grad(loss, self.params, create_graph=True, allow_unused=True)
         self._grads = [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, self.params)]

@@ -20,21 +20,9 @@ from typing import Callable, Sequence
 
 import torch
 
-from lmt_core._checks import check_generator, check_int, check_positive
+from lmt_core._checks import check_generator, check_int, check_params, check_positive
 
 __all__ = ["sam_gradient", "sam_step", "stochastic_sam_step"]
-
-
-def _check_params(params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    if isinstance(params, torch.Tensor):
-        raise TypeError("params must be a list of tensors (e.g. list(model.parameters())), not one tensor")
-    params = list(params)
-    if not params:
-        raise ValueError("params is empty")
-    for i, p in enumerate(params):
-        if not isinstance(p, torch.Tensor) or not p.requires_grad:
-            raise ValueError(f"params[{i}] must be a tensor with requires_grad=True")
-    return params
 
 
 def _grad(loss_fn: Callable[[], torch.Tensor], params: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -64,7 +52,7 @@ def sam_gradient(
     Returns:
         ``(loss at w, list of gradients at the ascent point, shaped like params)``.
     """
-    params = _check_params(params)
+    params = check_params(params)
     rho = check_positive("rho", rho, allow_zero=True)
     loss, g = _grad(loss_fn, params)
     norm = torch.sqrt(sum((gi.double() ** 2).sum() for gi in g))
@@ -98,7 +86,7 @@ def sam_step(
         The loss at w before the step.
     """
     lr = check_positive("lr", lr)
-    params = _check_params(params)
+    params = check_params(params)
     loss, g = sam_gradient(loss_fn, params, rho)
     with torch.no_grad():
         for p, gi in zip(params, g):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+import torch
+
 from lmt_core.runtime import is_interactive
 
 __all__ = ["glue", "explore"]
@@ -13,15 +16,27 @@ def glue(name: str, value: Any) -> Any:
     """Make ``value`` available to the prose as ``{glue:text}`name``` and return it.
 
     Uses myst-nb's ``glue`` when it is installed (the book build); elsewhere (Colab) it does
-    nothing, so the same cell runs everywhere. Nothing is displayed in the cell.
+    nothing, so the same cell runs everywhere. Nothing is displayed in the cell. NumPy scalars and
+    one-element tensors are stored as plain Python numbers, so that format specs such as
+    ``{glue:text}`name:.2f``` work on them (myst-nb cannot format ``np.float64(…)``).
     """
     if not isinstance(name, str) or not name:
         raise ValueError("name must be a non-empty string")
+    value = _plain(value)
     try:
         from myst_nb import glue as _glue
     except ImportError:
         return value
     _glue(name, value, display=False)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A Python number for a NumPy scalar, a 0-dim array or a one-element tensor; anything else unchanged."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
     return value
 
 

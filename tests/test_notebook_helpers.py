@@ -1,6 +1,8 @@
 """Tests of lmt_core.notebook: glue and explore, outside a live kernel."""
 
+import numpy as np
 import pytest
+import torch
 
 from lmt_core import notebook
 
@@ -54,3 +56,13 @@ def test_explore_bad_controls(spec):
     with pytest.raises(ValueError, match="k"):
         notebook.explore(lambda **kw: calls.append(kw), k=spec)
     assert calls == []  # nothing drawn when a control is malformed
+
+
+@pytest.mark.parametrize("value, want", [
+    (np.float64(0.25), 0.25), (np.int64(3), 3), (np.array(1.5), 1.5), (torch.tensor(2.0), 2.0),
+    (torch.tensor([7]), 7), ("text", "text"), ([1, 2], [1, 2]),
+])
+def test_glue_stores_plain_python_numbers(value, want):
+    """myst-nb cannot apply a format spec to np.float64(...): glue hands it a Python number."""
+    got = notebook.glue("x", value)
+    assert got == want and type(got) is type(want)

@@ -1,0 +1,957 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Reading the weights: interpretability under the microscope
+#
+# Can we understand what a transformer computes by looking at one of its parts, an attention head
+# or a neuron? This chapter tests that idea on two small, fully controlled cases. For bounded Dyck
+# languages we build a transformer by hand, prove that the attention pattern of its first layer can
+# be replaced by almost any other pattern without changing a single output, and watch trained
+# networks reach the same accuracy with very different attention patterns. For "skill neurons" we
+# pretrain a small transformer on a synthetic language with two latent skills, prompt-tune it,
+# and find neurons whose activations predict the task label, then ask whether the network actually
+# needs them.
+#
+# **Papers.** Wen, Li, Liu and Risteski, *Transformers are uninterpretable with myopic methods: a
+# case study with bounded Dyck grammars* {cite}`wen2023transformers`; Wang, Wen, Zhang, Hou, Liu and
+# Li, *Finding skill neurons in pre-trained transformer-based language models*
+# {cite}`wang2022finding`.
+#
+# **Prerequisites.** The transformer of the [notation](../book/notation.md) page (attention,
+# residual stream, MLP). $T$ is the sequence length, $d$ the width of the residual stream.
+#
+# **Time.** Quick mode (the default on a CPU) takes about half a minute of CPU time on one thread. Full mode
+# (`LMT_SCALE=full`, the default with a GPU) checks the constructions on longer strings, trains
+# larger models and more seeds. All figures in the book are from quick mode.
+#
+# **Open in Colab:**
+# [notebooks/12_interpretability.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/12_interpretability.ipynb)
+# (or use the rocket button at the top of the page).
+
+# %% tags=["remove-input"]
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from lmt_core import ensemble, notebook, plotting, runtime, train
+from lmt_core.models import Transformer
+from lmt_core.optim import schedules
+from lmt_core.tasks.dyck import Dyck
+
+cfg = runtime.setup(seed=0)
+plotting.use_house_style()
+
+# %% [markdown]
+# ## Bounded Dyck languages
+#
+# :::{prf:definition} Bounded Dyck language
+# :label: def-ch12-dyck
+#
+# Fix $k \ge 1$ bracket types and a depth bound $D \ge 1$. The alphabet has $2k$ symbols, opening
+# brackets $\langle_1, \dots, \langle_k$ and closing brackets $\rangle_1, \dots, \rangle_k$. A string
+# $x_1 \dots x_T$ is in $\mathrm{Dyck}_{k,D}$ if it is well nested (every closing bracket $\rangle_t$
+# closes the most recent unmatched opening bracket, which must be $\langle_t$, and no bracket is left
+# open at the end) and the *depth* $d_i$, the number of unmatched opening brackets in $x_1 \dots x_i$,
+# never exceeds $D$. A *valid prefix* is a string that can be extended to a member.
+# :::
+#
+# A valid prefix is summarised by a stack of at most $D$ bracket types. Bounded depth makes the
+# language regular (the stack has finitely many states), and it is the standard toy model of the
+# hierarchical structure of natural and programming languages {cite}`wen2023transformers`.
+#
+# The task, as in the paper, is *next-token prediction*: after every valid prefix, the model must
+# tell which symbols may come next.
+#
+# :::{prf:definition} Next-token sets
+# :label: def-ch12-next
+#
+# For a valid prefix $x_{1:i}$ with depth $d_i$ and top-of-stack type $t_i$ (if $d_i > 0$), the set
+# of allowed continuations $A(x_{1:i})$ contains every opening bracket if $d_i < D$, the closing
+# bracket $\rangle_{t_i}$ if $d_i > 0$, and an end symbol $\dashv$ if $d_i = 0$. A model *solves*
+# $\mathrm{Dyck}_{k,D}$ up to length $L$ if it outputs $A(x_{1:i})$ after every valid prefix of length
+# at most $L$.
+# :::
+#
+# In code, `lmt_core.tasks.dyck.Dyck(k, D)` runs the stack machine on batches (`scan`), returns the
+# sets $A$ as boolean masks (`allowed_next`; the column of the `BOS` token plays the end symbol $\dashv$, printed `$` below,
+# and `BOS` itself is printed `^`),
+# samples random valid prefixes and enumerates all of them. Tokens $0, \dots, k-1$ open, $k, \dots,
+# 2k-1$ close, and $2k$ is the start token `BOS` that every input begins with.
+
+# %%
+lang = Dyck(k=2, D=3)
+demo = lang.with_bos(torch.tensor([[0, 1, 3, 0, 2, 2]]))
+state = lang.scan(demo)
+allowed = lang.allowed_next(demo)[0]
+for i in range(demo.shape[1]):
+    nxt = [lang.to_string([v]) if v != lang.bos else "$" for v in torch.nonzero(allowed[i]).flatten().tolist()]
+    print(f"prefix {lang.to_string(demo[0, :i + 1]):8s} depth {int(state['depth'][0, i])}  "
+          f"top {int(state['top'][0, i]):2d}  allowed next: {' '.join(nxt)}")
+
+# %% [markdown]
+# Solving the next-token task is the same as recognising the language: a string is in
+# $\mathrm{Dyck}_{k,D}$ exactly when each symbol is allowed after the prefix before it and $\dashv$ is
+# allowed at the end. The following lemma is what lets us check a construction *exhaustively* on a
+# finite set.
+#
+# :::{prf:lemma} Finite certificate
+# :label: lem-ch12-certificate
+#
+# Let $f$ be a causal model (its output at position $i$ depends on $x_{1:i}$ only) and call a string
+# $x$ of length $\le L$ *accepted* if $x_{j+1} \in f(x_{1:j})$ for all $j < |x|$ (with $f$ of the empty
+# prefix the set of opening brackets and $\dashv$) and $\dashv \in f(x)$. If $f(x_{1:i}) = A(x_{1:i})$ for
+# every prefix of every valid prefix of length exactly $L$, then $f$ accepts exactly the members of
+# $\mathrm{Dyck}_{k,D}$ of length $\le L$.
+# :::
+#
+# :::{prf:proof}
+# Every valid prefix $p$ of length $\le L$ extends to a valid prefix of length exactly $L$ (open a
+# bracket if $d < D$, else close one), so $f(p) = A(p)$ for all valid prefixes of length $\le L$.
+# Let $x$ have length $\le L$. If $x$ is not a valid prefix, let $j$ be the first position with
+# $x_{1:j}$ invalid; $x_{1:j-1}$ is valid, so $f(x_{1:j-1}) = A(x_{1:j-1}) \not\ni x_j$ and $x$ is
+# rejected, as it should be. If $x$ is a valid prefix, every symbol is allowed, and $x$ is accepted
+# iff $\dashv \in A(x)$, iff $d_{|x|} = 0$, iff $x$ is a member.
+# :::
+#
+# ## A transformer that solves bounded Dyck, built by hand
+#
+# Two facts suffice: the depth $d_i$, and the type of the top of the stack. The depth is a count,
+# and counting is what uniform attention does. The top of the stack is the opening bracket at the
+# latest position $j \le i$ with $x_j$ opening and $d_j = d_i$: after it the string is balanced, so the
+# depth never drops below $d_i$ again and no later opening bracket ends at depth $d_i$.
+#
+# We write the construction in the book's `Transformer` (no LayerNorm, ReLU MLP, learned absolute
+# positions, one head per layer). The residual stream has named coordinates: a constant $1$, a
+# one-hot code of the token, the position $j$, two counters $u, w$, the depth indicators
+# $e_0, \dots, e_D$ and the top-of-stack indicators. The first layer's attention is
+# parametrised by a *key score* $s(v)$ for every token $v$.
+#
+# :::{prf:proposition} A two-layer transformer for $\mathrm{Dyck}_{k,D}$
+# :label: prop-ch12-construction
+#
+# Let $s: \{\text{tokens}\} \to \mathbb R$ be any function and $L \ge 1$. There is a two-layer
+# transformer (one head per layer, an MLP with $2D$ ReLU units in the first block, no LayerNorm,
+# width $d = 3k + D + 6$; the second block's MLP is zero) whose first-layer attention weights are
+#
+# $$ a_{ij} = \frac{e^{s(x_j)}}{\sum_{j' \le i} e^{s(x_{j'})}} \qquad (0 \le j \le i,\ x_0 = \mathrm{BOS}), $$
+#
+# and whose logits $z_i$ satisfy $\{v : z_{i,v} > 0\} = A(x_{1:i})$ for every valid prefix of length
+# $\le L$. With $s \equiv 0$ the first layer attends uniformly.
+# :::
+#
+# :::{prf:proof}
+# *Layer 1 (attention).* The query is constant and the key of token $v$ is $s(v)$, which gives the
+# stated weights. The value of an opening bracket $v$ is $+e^{-s(v)}$ on coordinate $u$, of a closing
+# bracket $-e^{-s(v)}$ on $u$, of BOS $e^{-s(\mathrm{BOS})}$ on $w$. With $Z_i = \sum_{j \le i} e^{s(x_j)}$
+# the attention output is
+#
+# $$ \sum_{j\le i} a_{ij} v_j = \frac{1}{Z_i}\Big(\sum_{j \le i,\ x_j \text{ opens}} 1 \;-\; \sum_{j\le i,\ x_j \text{ closes}} 1\Big)\, e_u + \frac{1}{Z_i} e_w = \frac{d_i\, e_u + e_w}{Z_i}. $$
+#
+# *Layer 1 (MLP): depth indicators.* Let $Z_{\max} = e^{s(\mathrm{BOS})} + L \max_{v \ne \mathrm{BOS}} e^{s(v)} \ge Z_i$.
+# For $m = 1, \dots, D$ the two units $\mathrm{ReLU}(\ell_m)$ and $\mathrm{ReLU}(\ell_m - 1)$ with
+# $\ell_m = Z_{\max}(u - (m-1) w) = Z_{\max}(d_i - m + 1)/Z_i$ give
+# $g_m = \mathrm{ReLU}(\ell_m) - \mathrm{ReLU}(\ell_m - 1) = \min(\max(\ell_m, 0), 1)$, which is $1$ if
+# $d_i \ge m$ (then $\ell_m \ge Z_{\max}/Z_i \ge 1$) and $0$ if $d_i \le m - 1$ (then $\ell_m \le 0$). So
+# $g_m = \mathbf 1[d_i \ge m]$ exactly, and the output map writes $e_0 = 1 - g_1$,
+# $e_m = g_m - g_{m+1}$, $e_D = g_D$: the one-hot code of $d_i$.
+#
+# *Layer 2: the top of the stack.* The score of position $j$ for query $i$ is
+# $\lambda \langle e(d_i), e(d_j) \rangle + \lambda\, \mathbf 1[x_j \text{ opens}] + \mu j$ (query: $\lambda e(d_i)$
+# and two constants; key: $e(d_j)$, the opening indicator and the position). Let $j^*$ be the top of
+# the stack. It scores $2\lambda + \mu j^*$. Any $j$ that is not an opening bracket at depth $d_i$
+# scores at most $\lambda + \mu L$; any other opening bracket at depth $d_i$ lies before $j^*$ and
+# scores at most $2\lambda + \mu (j^* - 1)$. With $\lambda = \mu(L + 2)$ every competitor is at least
+# $\mu$ below $j^*$, so $a_{ij^*} \ge 1/(1 + L e^{-\mu})$, and the value (the one-hot type of an opening
+# bracket) places $c_t \in [0,1]$ on top-of-stack coordinate $t$ with $|c_t - \mathbf 1[t = t_i]| \le L e^{-\mu}$.
+#
+# *Read-out.* The logits are $z_{\langle_t} = \tfrac12 - e_D$, $z_{\rangle_t} = c_t - e_0 - \tfrac12$,
+# $z_\dashv = e_0 - \tfrac12$. Opening is positive iff $d_i < D$, the end symbol iff $d_i = 0$. If
+# $d_i = 0$ then $z_{\rangle_t} \le 1 - 1 - \tfrac12 < 0$; if $d_i > 0$, $z_{\rangle_t} = c_t - \tfrac12$ is
+# positive iff $t = t_i$ as soon as $L e^{-\mu} < \tfrac12$. The width counts $1 + (2k+1) + 1 + 2 + (D+1) + k$
+# coordinates.
+# :::
+#
+# Here is the construction. The arguments are the language, the longest input $L + 1$ (with BOS)
+# and the key scores $s$; we take $\mu = 20$.
+
+# %%
+def dyck_transformer(lang, max_len, scores=None, mu=20.0):
+    """The transformer of the proposition: next-token sets of Dyck_{k,D} as the positive logits.
+
+    scores: key score s(v) of every token v in layer 1 (default 0: uniform causal attention)."""
+    k, D, V = lang.k, lang.D, lang.vocab_size
+    s = torch.zeros(V, dtype=torch.float64) if scores is None else torch.as_tensor(scores, dtype=torch.float64)
+    ONE, TOK, POS, U, W = 0, 1, 1 + V, 2 + V, 3 + V          # named residual coordinates
+    DEP = 4 + V                                               # depth indicators e_0 .. e_D
+    TOP = DEP + D + 1                                         # top-of-stack indicators
+    d = TOP + k
+    lam = mu * (max_len + 2)
+    z_max = float(s[lang.bos].exp() + max_len * s[: 2 * k].exp().max())
+    net = Transformer(V, d_model=d, n_layers=2, n_heads=1, d_mlp=2 * D, max_len=max_len,
+                      positional="learned", layer_norm=False, activation="relu", init_std=0.0)
+    r = math.sqrt(d)                                          # undoes the 1/sqrt(d_head) of the scores
+    b1, b2 = net.blocks
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        net.embed.weight[:, ONE] = 1.0
+        net.embed.weight[:, TOK:TOK + V] = torch.eye(V)
+        net.pos.weight[:, POS] = torch.arange(max_len, dtype=torch.float32)
+        # layer 1: constant query, key s(x_j); value ±e^{-s} on u (brackets), e^{-s} on w (BOS)
+        b1.attn.q.weight[0, ONE] = r
+        b1.attn.k.weight[0, TOK:TOK + V] = s.float()
+        back = (-s).exp().float()
+        b1.attn.v.weight[0, TOK:TOK + k] = back[:k]
+        b1.attn.v.weight[0, TOK + k:TOK + 2 * k] = -back[k:2 * k]
+        b1.attn.v.weight[1, TOK + lang.bos] = back[lang.bos]
+        b1.attn.o.weight[U, 0] = b1.attn.o.weight[W, 1] = 1.0
+        # MLP 1: g_m = ReLU(l_m) - ReLU(l_m - 1) = 1[depth >= m], l_m = z_max (u - (m-1) w)
+        for m in range(1, D + 1):
+            units = slice(2 * (m - 1), 2 * m)
+            b1.mlp.fc.weight[units, U] = z_max
+            b1.mlp.fc.weight[units, W] = -z_max * (m - 1)
+            b1.mlp.fc.bias[2 * m - 1] = -1.0
+            b1.mlp.proj.weight[DEP + m, units] = torch.tensor([1.0, -1.0])       # + g_m to e_m
+            b1.mlp.proj.weight[DEP + m - 1, units] = torch.tensor([-1.0, 1.0])   # - g_m from e_{m-1}
+        b1.mlp.proj.bias[DEP] = 1.0                                              # e_0 = 1 - g_1
+        # layer 2: score lam [d_i = d_j] + lam [x_j opens] + mu j; value: the type of x_j
+        b2.attn.q.weight[:D + 1, DEP:DEP + D + 1] = lam * r * torch.eye(D + 1)
+        b2.attn.q.weight[D + 1, ONE] = lam * r
+        b2.attn.q.weight[D + 2, ONE] = mu * r
+        b2.attn.k.weight[:D + 1, DEP:DEP + D + 1] = torch.eye(D + 1)
+        b2.attn.k.weight[D + 1, TOK:TOK + k] = 1.0
+        b2.attn.k.weight[D + 2, POS] = 1.0
+        b2.attn.v.weight[:k, TOK:TOK + k] = torch.eye(k)
+        b2.attn.o.weight[TOP:TOP + k, :k] = torch.eye(k)
+        # read-out: open iff depth < D; close t iff top = t and depth > 0; end ($ = BOS column) iff depth 0
+        net.unembed.weight[:k, ONE] = 0.5
+        net.unembed.weight[:k, DEP + D] = -1.0
+        net.unembed.weight[k:2 * k, TOP:TOP + k] = torch.eye(k)
+        net.unembed.weight[k:2 * k, DEP] = -1.0
+        net.unembed.weight[k:2 * k, ONE] = -0.5
+        net.unembed.weight[lang.bos, DEP] = 1.0
+        net.unembed.weight[lang.bos, ONE] = -0.5
+    return net
+
+
+# %% [markdown]
+# The proposition holds for *every* choice of key scores. So besides the uniform head ($s \equiv 0$)
+# we build two others: a "sink" head that puts its weight on BOS ($s(\mathrm{BOS}) = 6$, all others
+# $0$) and a head with random key scores, drawn once from $\mathcal N(0, 2^2)$. We check all three on
+# every valid prefix of length $L$ (by {prf:ref}`lem-ch12-certificate` this certifies them on all
+# strings of length $\le L$), and in addition run the acceptance test on all $4^{L_{\text{acc}}}$
+# strings of a shorter length.
+
+# %%
+L_CHECK = cfg.pick(quick=10, full=14)
+L_ACCEPT = cfg.pick(quick=6, full=8)
+heads = {
+    "uniform": torch.zeros(lang.vocab_size),
+    "sink on BOS": torch.tensor([0.0] * (2 * lang.k) + [6.0]),
+    "random scores": 2.0 * torch.randn(lang.vocab_size, generator=torch.Generator().manual_seed(cfg.seed)),
+}
+prefixes = lang.with_bos(lang.all_prefixes(L_CHECK))
+truth = lang.allowed_next(prefixes)
+
+
+def accepts(net, strings):
+    """Acceptance test of the lemma: every symbol allowed by the model, and the end symbol at the end."""
+    x = lang.with_bos(strings)
+    with torch.no_grad():
+        pred = net(x) > 0
+    ok = pred[:, :-1].gather(2, x[:, 1:].unsqueeze(-1)).squeeze(-1).all(1)
+    return ok & pred[:, -1, lang.bos]
+
+
+built, attn1 = {}, {}
+for name, s in heads.items():
+    net = dyck_transformer(lang, L_CHECK + 1, s)
+    with torch.no_grad():
+        logits, maps = net(prefixes, return_attention=True)
+    n_wrong = int(((logits > 0) != truth).any(-1).sum())
+    strings = lang.all_strings(L_ACCEPT)
+    acc_ok = bool(torch.equal(accepts(net, strings), lang.is_member(strings)))
+    built[name], attn1[name] = net, maps[0][:, 0]
+    print(f"{name:14s}: wrong next-token sets at {n_wrong} of {truth.shape[0] * truth.shape[1]} positions "
+          f"(all valid prefixes of length {L_CHECK}); acceptance = membership on all "
+          f"{len(strings)} strings of length {L_ACCEPT}: {acc_ok}; smallest |logit| {logits.abs().min():.3f}")
+    assert n_wrong == 0 and acc_ok, name
+notebook.glue("n_prefixes", len(prefixes))
+notebook.glue("L_check", L_CHECK)
+
+# %% [markdown]
+# All three networks are correct on all {glue:text}`n_prefixes` valid prefixes of length
+# {glue:text}`L_check`. Now look at what a "myopic" reader would see: the first layer's attention
+# maps on one input.
+
+# %%
+def tv_rows(a, b):
+    """Mean total-variation distance between corresponding rows of two attention maps (..., T, T)."""
+    return float(0.5 * (a - b).abs().sum(-1).mean())
+
+
+example = 0 if cfg.seed == 0 else cfg.seed
+idx = int(torch.nonzero(lang.scan(prefixes)["depth"][:, -1] == 2)[example])
+fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+labels = list(lang.to_string(prefixes[idx]))
+for ax, (name, a) in zip(axes, attn1.items()):
+    ax.imshow(a[idx].numpy(), cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set(title=f"layer 1, {name}", xlabel="key position j", ylabel="query position i")
+fig.suptitle("Three first layers, one function: the attention maps need not look alike")
+plt.tight_layout()
+plt.show()
+bos_mass = float(attn1["sink on BOS"][..., 0].mean())
+tv_sink = tv_rows(attn1["uniform"], attn1["sink on BOS"])
+tv_rand = tv_rows(attn1["uniform"], attn1["random scores"])
+print(f"mean attention on BOS in the sink head: {bos_mass:.3f}; mean TV distance to the uniform head: "
+      f"sink {tv_sink:.3f}, random {tv_rand:.3f}")
+notebook.glue("bos_mass", bos_mass)
+notebook.glue("tv_sink", tv_sink)
+notebook.glue("tv_rand", tv_rand)
+
+# %% [markdown]
+# The uniform head reads as "count the brackets". The sink head puts {glue:text}`bos_mass:.2f` of
+# its weight on BOS on average; a reader who inspects it would conclude that the first layer does
+# nothing. The random head attends mostly to whichever bracket types drew large scores. The mean
+# total-variation distance between the rows of the uniform and the other maps is
+# {glue:text}`tv_sink:.2f` (sink) and {glue:text}`tv_rand:.2f` (random), yet all three compute the same
+# function, exactly. The information is carried in the *values*, rescaled by $e^{-s}$, which a look
+# at the attention pattern does not show.
+#
+# ## What the paper proves
+#
+# The construction shows that *some* first layers with non-uniform attention work. Wen et al. prove a
+# converse-type characterisation {cite}`wen2023transformers`. We state it informally, because its
+# exact assumptions (a "minimal" first layer whose output the second layer reads in a specific way,
+# and the precise notion of approximate optimality) take a page of set-up we do not reproduce.
+#
+# :::{prf:theorem} Balanced attention characterises the solutions (informal)
+# :label: thm-ch12-balanced
+#
+# Consider two-layer transformers whose first layer is an attention layer of a restricted
+# ("minimal") form and which solve next-token prediction for $\mathrm{Dyck}_{k,D}$ on all valid
+# prefixes up to some length. Then the first layer's attention satisfies a *balance condition*:
+# inserting a balanced substring (such as $\langle_t \rangle_t$) into the prefix must not change the
+# component of the first layer's output that the second layer reads. Conversely, first layers that
+# satisfy the condition can be completed to solutions, and approximate solutions satisfy it
+# approximately. The set of attention patterns meeting the condition is rich: the paper shows that
+# the first layer's attention can be made far from any interpretable pattern (nearly "randomised")
+# while the network stays optimal.
+# :::
+#
+# :::{prf:proof}
+# *(Proof sketch.)* Necessity is a pumping argument: a balanced substring can be inserted into a
+# prefix arbitrarily often without changing the depth or the top of the stack, hence without changing
+# the correct output; a first layer whose output drifted with each insertion would eventually be
+# misread by the second layer, so each insertion must contribute nothing in the direction that
+# matters. For {prf:ref}`prop-ch12-construction` one can check the condition directly: a pair
+# $\langle_t \rangle_t$ adds $e^{s(\langle_t)} e^{-s(\langle_t)} - e^{s(\rangle_t)} e^{-s(\rangle_t)} = 0$ to the
+# numerator of the counter $u$. Sufficiency and the richness statement are constructions of the kind
+# we built above, for a more general class of first layers. We skip the formal definitions, the
+# approximate version and its quantitative bounds; see {cite}`wen2023transformers`.
+# :::
+#
+# ## Trained transformers: same accuracy, different attention
+#
+# Constructions show what is *possible*. Does training find diverse solutions? We train
+# two-layer transformers (with LayerNorm and GELU MLPs) on next-token prediction for
+# $\mathrm{Dyck}_{2,4}$ from different random initialisations, all at once with `ensemble.stack`.
+# The training sequences are random valid prefixes (a random walk that opens with probability
+# $\tfrac12$ when it may); the loss is the cross-entropy of the next token. We score a position as
+# correct when the set of tokens with predicted probability above $0.1$ equals the set of allowed
+# brackets (every allowed bracket has probability at least $\tfrac14$ under the walk).
+
+# %%
+lang_tr = Dyck(k=2, D=4)
+T_TR = cfg.pick(quick=16, full=32)
+E_TR = cfg.pick(quick=4, full=8)
+STEPS_TR = cfg.pick(quick=600, full=3000)
+D_TR = cfg.pick(quick=16, full=64)
+BATCH_TR = cfg.pick(quick=32, full=128)
+LR_TR = cfg.pick(quick=1e-2, full=3e-3)
+
+
+def dyck_batches(step, g):
+    """Inputs BOS x_1..x_{T-1}, targets x_1..x_T: next-token prediction on random valid prefixes."""
+    x = lang_tr.sample_prefixes(BATCH_TR, T_TR, generator=g)
+    return lang_tr.with_bos(x[:, :-1]), x
+
+
+def make_dyck_model(seed):
+    return Transformer(lang_tr.vocab_size, d_model=D_TR, n_layers=2, n_heads=1, d_mlp=2 * D_TR,
+                       max_len=T_TR, seed=seed)
+
+
+x_test = lang_tr.sample_prefixes(512, T_TR, generator=cfg.generator(10_000 + cfg.seed))
+inp_test = lang_tr.with_bos(x_test[:, :-1])
+allowed_test = lang_tr.allowed_next(inp_test)[..., :2 * lang_tr.k]
+
+
+def set_accuracy(model):
+    """Fraction of positions whose predicted set {p > 0.1} equals the allowed set (per member)."""
+    p = model(inp_test).softmax(-1)[..., :2 * lang_tr.k]
+    return {"acc": ((p > 0.1) == allowed_test).all(-1).float().mean((-2, -1))}
+
+
+ens_dyck = ensemble.stack([make_dyck_model(100 * cfg.seed + i) for i in range(E_TR)]).to(cfg.device)
+hist_dyck = train.fit(ens_dyck, dyck_batches, steps=STEPS_TR, loss="cross_entropy", optimizer="adam",
+                      lr=LR_TR, lr_schedule=schedules.cosine(STEPS_TR, warmup=50), evaluate=set_accuracy,
+                      eval_every=50, data_seed=cfg.seed, desc="Dyck seeds")
+acc_dyck = hist_dyck.final("acc")
+print("final next-token-set accuracy per seed:", np.round(acc_dyck, 4))
+
+
+# %% [markdown]
+# To compare the attention of the members we take each one out of the ensemble as a stand-alone
+# model and run it on the same test inputs. Two measures: the mean total-variation distance between
+# the rows of two members' maps, and, for the second layer, the share of attention that goes to the
+# top of the stack, the position a "bracket-matching head" would attend to.
+
+# %%
+def member_model(ens, i, template):
+    """Member i of a FunctionalEnsemble as a stand-alone copy of `template`."""
+    m = template
+    m.load_state_dict({k.replace("__", "."): v[i].detach().clone() for k, v in ens.params.items()})
+    return m
+
+
+def top_of_stack_positions(tokens):
+    """For every position i of `tokens` (B, T), the position of the top of the stack (-1 if empty)."""
+    st = lang_tr.scan(tokens)
+    depth, opens = st["depth"], tokens < lang_tr.k
+    B, T = tokens.shape
+    pos = torch.full((B, T), -1, dtype=torch.long)
+    last_open_at = torch.full((B, lang_tr.D + 1), -1, dtype=torch.long)   # latest opening bracket per depth
+    for i in range(T):
+        rows = torch.nonzero(opens[:, i]).flatten()
+        last_open_at[rows, depth[rows, i]] = i
+        pos[:, i] = torch.where(depth[:, i] > 0, last_open_at[torch.arange(B), depth[:, i]], -1)
+    return pos
+
+
+x_probe = inp_test[:128].cpu()                     # the stand-alone members live on the CPU
+members = [member_model(ens_dyck, i, make_dyck_model(0)) for i in range(E_TR)]
+with torch.no_grad():
+    maps_tr = [m(x_probe, return_attention=True)[1] for m in members]
+tos = top_of_stack_positions(x_probe)
+has_top = tos >= 0
+match_mass = [float(mp[1][:, 0].gather(2, tos.clamp(min=0).unsqueeze(-1)).squeeze(-1)[has_top].mean())
+              for mp in maps_tr]
+pair_tv = {layer: [tv_rows(maps_tr[a][layer], maps_tr[b][layer]) for a in range(E_TR) for b in range(a + 1, E_TR)]
+           for layer in (0, 1)}
+T_in = x_probe.shape[1]
+uniform_map = torch.tril(torch.ones(T_in, T_in)) / torch.arange(1, T_in + 1).unsqueeze(1)
+tv_uniform_l1 = [tv_rows(mp[0][:, 0], uniform_map) for mp in maps_tr]
+for layer in (0, 1):
+    print(f"layer {layer + 1}: pairwise TV between seeds: mean {np.mean(pair_tv[layer]):.3f}, "
+          f"min {np.min(pair_tv[layer]):.3f}, max {np.max(pair_tv[layer]):.3f}")
+print("layer 1: TV to uniform attention per seed:", np.round(tv_uniform_l1, 3))
+print("layer 2: attention on the top of the stack per seed:", np.round(match_mass, 3))
+notebook.glue("acc_dyck_min", float(acc_dyck.min()))
+notebook.glue("tv_l2_mean", float(np.mean(pair_tv[1])))
+notebook.glue("tv_l1_mean", float(np.mean(pair_tv[0])))
+notebook.glue("match_min", float(np.min(match_mass)))
+notebook.glue("match_max", float(np.max(match_mass)))
+
+# %%
+n_show = min(E_TR, 4)
+fig, axes = plt.subplots(2, n_show, figsize=(3.2 * n_show, 6.4))
+chars = list(lang_tr.to_string(x_probe[0]))
+for i in range(n_show):
+    for layer in (0, 1):
+        ax = axes[layer, i]
+        ax.imshow(maps_tr[i][layer][0, 0].numpy(), cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(T_in), chars, fontsize=6)
+        ax.set_yticks(range(T_in), chars, fontsize=6)
+        ax.set_title(f"seed {i}, layer {layer + 1}\n(acc {acc_dyck[i]:.3f})", fontsize=9)
+        if i == 0:
+            ax.set_ylabel("query position")
+        if layer == 1:
+            ax.set_xlabel("key position")
+fig.suptitle("Equally accurate networks: similar first layers, very different second layers")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Every member predicts the next-token sets with accuracy at least {glue:text}`acc_dyck_min:.3f`. The
+# first layers of the trained networks are all close to uniform (mean pairwise TV distance
+# {glue:text}`tv_l1_mean:.3f`): training found the counting solution of
+# {prf:ref}`prop-ch12-construction`, not one of its scrambled cousins. The second layers are another
+# story: their maps differ by a mean TV distance of {glue:text}`tv_l2_mean:.2f` between seeds. None
+# of them is the textbook "bracket-matching head" of the construction: the share of attention on the
+# top of the stack, which such a head would put near $1$, lies between {glue:text}`match_min:.2f`
+# and {glue:text}`match_max:.2f`: it differs by a factor of two or more between seeds. A reader who
+# looks for the stack in the second layer's attention would not find it, in any of them; the
+# networks distribute the work between attention, the MLPs and the LayerNorms, each in its own way.
+# The paper makes the same observation at larger scale and
+# under stronger architectural constraints {cite}`wen2023transformers`.
+#
+# ## Skill neurons
+#
+# The second paper looks at neurons rather than heads. Its setting: a pretrained language model is
+# adapted to a classification task by *prompt tuning*, learning only a few input embeddings (a soft
+# prompt) while every weight stays frozen.
+#
+# :::{prf:definition} Predictivity of a neuron
+# :label: def-ch12-predictivity
+#
+# Let $a(x) \in \mathbb R$ be the activation of one MLP unit on input $x$ at a fixed position, and let
+# $(x_r, y_r)_{r \le m}$ be labelled examples of a binary task. With the baseline
+# $\bar a = \frac1m \sum_r a(x_r)$, the *predictivity* of the unit is
+#
+# $$ \mathrm{pred} = \max\Big(\frac1m \sum_r \mathbf 1[\mathbf 1[a(x_r) > \bar a] = y_r],\ 1 - \frac1m \sum_r \mathbf 1[\mathbf 1[a(x_r) > \bar a] = y_r]\Big), $$
+#
+# the accuracy of the best of the two threshold classifiers "activation above the mean". *Skill
+# neurons* are the units of highest predictivity.
+# :::
+#
+# Wang et al. {cite}`wang2022finding` find, in RoBERTa prompt-tuned on many NLP tasks, units at the
+# soft-prompt positions whose predictivity is close to the model's own accuracy; perturbing the top
+# few percent of them hurts the task far more than perturbing random units; the units are
+# task-specific; and the same units matter for other adaptation methods that keep the neurons'
+# weights frozen, which suggests they were formed in pretraining. These are empirical findings, not
+# theorems. What can be said in general is a warning that fits the theme of this chapter.
+#
+# :::{prf:proposition} Predictive is not necessary
+# :label: prop-ch12-redundant
+#
+# Let a network compute $F(x) = \mathrm{sign}(\langle c, h(x) \rangle)$ from a layer of units
+# $h = (h_1, \dots, h_N)$, and suppose two units compute the same feature, $h_1 = h_2 = \phi$, with
+# $c_1 = c_2$. Replace $(c_1, c_2)$ by $(0, c_1 + c_2)$. The new network computes the same $F$; in it
+# unit $1$ has the same predictivity as before, but replacing its activation by any constant (for
+# example its mean) leaves $F$ unchanged.
+# :::
+#
+# :::{prf:proof}
+# $\langle c, h \rangle$ depends on $(c_1, c_2)$ only through $c_1 \phi + c_2 \phi = (c_1 + c_2)\phi$,
+# which is unchanged. Predictivity depends only on the unit's activations and the labels, not on
+# the outgoing weights. With $c_1 = 0$ the output does not depend on $h_1$ at all.
+# :::
+#
+# So predictivity alone cannot certify that a unit is used; the perturbation experiment is the
+# test. Let us run both on a model we pretrain ourselves.
+#
+# ### A synthetic language with two skills
+#
+# Inputs are $n$ random "words" out of $16$. Two skills are latent in the pretraining corpus, each a
+# nonlinear function of the input: skill A is "exactly one of the words 0 and 1 occurs", skill B "exactly
+# one of the words 2 and 3 occurs" (each an XOR of two presence features, which a linear read-out of
+# word counts cannot compute). A pretraining sequence is `[task word] x_1 … x_n SEP answer`, the task
+# word saying which skill is asked, and the loss is the cross-entropy of the answer token (`YES`
+# or `NO`). Then we freeze the model, drop the task word, and learn a one-vector soft prompt in its
+# place for each task (`model(tokens, prefix=prompt)`).
+
+# %%
+N_WORDS, N_IN = 16, 8
+YES, NO, SEP, TASK0 = N_WORDS, N_WORDS + 1, N_WORDS + 2, N_WORDS + 3
+SKILLS = {0: (0, 1), 1: (2, 3)}                            # skill t: exactly one of two words occurs
+STEPS_PRE = cfg.pick(quick=1000, full=4000)
+D_PRE = cfg.pick(quick=32, full=64)
+
+
+def skill_label(x, task):
+    a, b = SKILLS[task]
+    return (x == a).any(1) ^ (x == b).any(1)
+
+
+def skill_batch(B, g, task=None):
+    """Pretraining sequences [task word] x SEP answer; returns inputs, targets (answer only), labels."""
+    dev = g.device
+    x = torch.randint(0, N_WORDS, (B, N_IN), generator=g, device=dev)
+    t = torch.randint(0, 2, (B,), generator=g, device=dev) if task is None else torch.full((B,), task, device=dev)
+    y = torch.where(t == 0, skill_label(x, 0), skill_label(x, 1))
+    inp = torch.cat([(TASK0 + t).unsqueeze(1), x, torch.full((B, 1), SEP, device=dev)], 1)
+    tgt = torch.full(inp.shape, train.IGNORE_INDEX)
+    tgt[:, -1] = torch.where(y, YES, NO)
+    return inp, tgt, y
+
+
+base = Transformer(TASK0 + 2, d_model=D_PRE, n_layers=2, n_heads=2, d_mlp=2 * D_PRE, max_len=N_IN + 2,
+                   seed=cfg.seed).to(cfg.device)
+hist_pre = train.fit(base, lambda step, g: skill_batch(64, g)[:2], steps=STEPS_PRE, loss="cross_entropy",
+                     optimizer="adam", lr=3e-3, lr_schedule=schedules.cosine(STEPS_PRE, warmup=50),
+                     data_seed=cfg.seed, eval_every=100, desc="pretraining")
+test_sets = {t: skill_batch(2000, cfg.generator(100 + t), t) for t in (0, 1)}
+
+
+def answer_accuracy(logits, y):
+    """Accuracy of YES-vs-NO at the last position."""
+    return float(((logits[:, -1, YES] > logits[:, -1, NO]) == y).float().mean())
+
+
+with torch.no_grad():
+    acc_pre = {t: answer_accuracy(base(inp), y) for t, (inp, _, y) in test_sets.items()}
+print("pretrained model, with the task word:", {f"skill {t}": round(a, 3) for t, a in acc_pre.items()})
+
+# %% [markdown]
+# ### Prompt tuning
+#
+# The soft prompt is one vector of width $d$ put where the task word was; everything else is frozen.
+# Prompt tuning a single vector through a frozen network is a non-convex problem and gets stuck
+# from some starting points, so we start from three neutral points (the embedding of SEP, zero, and
+# the midpoint of the two task words, each plus noise) and keep the prompt that does best on a
+# validation sample.
+
+# %%
+class PromptTuned(nn.Module):
+    """A frozen model with a trainable soft prompt (P vectors) in front of every input."""
+
+    def __init__(self, model, init, seed=0, noise=0.1):
+        super().__init__()
+        self.model = model
+        g = torch.Generator().manual_seed(seed)
+        self.prompt = nn.Parameter(init.detach().clone() + noise * torch.randn(init.shape, generator=g).to(init.device))
+
+    def forward(self, tokens):
+        return self.model(tokens, prefix=self.prompt)[:, self.prompt.shape[0]:]
+
+
+for p in base.parameters():
+    p.requires_grad_(False)
+STEPS_PT = cfg.pick(quick=300, full=1000)
+emb = base.embed.weight
+PROMPT_INITS = {"SEP": emb[SEP:SEP + 1], "zero": torch.zeros(1, D_PRE, device=cfg.device),                # neutral starting
+                "between task words": emb[TASK0:TASK0 + 2].mean(0, keepdim=True)}      # points
+tuned, acc_pt = {}, {}
+for t in (0, 1):
+    inp_val, _, y_val = skill_batch(1000, cfg.generator(300 + t), t)
+    best = None
+    for r, init in enumerate(PROMPT_INITS.values()):
+        pt = PromptTuned(base, init, seed=cfg.seed + 10 * t + r, noise=0.3)
+        train.fit(pt, lambda step, g, t=t: tuple(z[:, 1:] for z in skill_batch(64, g, t)[:2]), steps=STEPS_PT,
+                  loss="cross_entropy", optimizer="adam", lr=3e-2, data_seed=cfg.seed + 7 + t,
+                  desc=f"prompt tuning, skill {t}, start {r}")
+        with torch.no_grad():
+            val = answer_accuracy(pt(inp_val[:, 1:]), y_val)
+        if best is None or val > best[0]:
+            best = (val, pt)
+    tuned[t] = best[1]
+    inp, _, y = test_sets[t]
+    with torch.no_grad():
+        acc_pt[t] = answer_accuracy(tuned[t](inp[:, 1:]), y)
+print("prompt-tuned accuracy (no task word):", {f"skill {t}": round(a, 3) for t, a in acc_pt.items()})
+
+
+# %% [markdown]
+# ### Predictivity and perturbation
+#
+# We record the activations of all $2 \times$ {glue:text}`d_mlp_pre` MLP units through forward hooks
+# on `blocks[l].mlp.act`, take their values at the last position (where the answer is read; our model
+# is causal, so the soft-prompt position, which Wang et al. use with a bidirectional model, sees no
+# input), compute predictivity on a fresh sample, and then *mean-ablate* the top-$K$ units (replace
+# their activations at every position by their mean over the data) or $K$ random units.
+
+# %%
+notebook.glue("d_mlp_pre", 2 * D_PRE)
+
+
+def mlp_activations(model, tokens):
+    """Activations (B, T, L * d_mlp) of every MLP unit of `model.model`, through forward hooks."""
+    acts = []
+    hooks = [b.mlp.act.register_forward_hook(lambda mod, inp, out: acts.append(out)) for b in model.model.blocks]
+    with torch.no_grad():
+        model(tokens)
+    for h in hooks:
+        h.remove()
+    return torch.cat(acts, -1)
+
+
+def ablated_accuracy(model, tokens, y, units, means):
+    """Accuracy when the activations of `units` are replaced by `means` (T, L * d_mlp) at every position."""
+    d_mlp = model.model.blocks[0].mlp.fc.out_features
+    hooks = []
+    for l, block in enumerate(model.model.blocks):
+        local = [u - l * d_mlp for u in units if l * d_mlp <= u < (l + 1) * d_mlp]
+        if local:
+            def hook(mod, inp, out, local=local, l=l):
+                out = out.clone()
+                out[:, :, local] = means[:, [l * d_mlp + u for u in local]]
+                return out
+            hooks.append(block.mlp.act.register_forward_hook(hook))
+    with torch.no_grad():
+        acc = answer_accuracy(model(tokens), y)
+    for h in hooks:
+        h.remove()
+    return acc
+
+
+K_ABLATE = cfg.pick(quick=8, full=16)
+N_RANDOM = 20
+skill = {}
+for t in (0, 1):
+    inp, _, y = skill_batch(2000, cfg.generator(200 + t), t)            # sample for predictivity
+    acts = mlp_activations(tuned[t], inp[:, 1:])
+    means = acts.mean(0)
+    hit = (acts[:, -1] > means[-1]) == y.unsqueeze(1)
+    pred = torch.maximum(hit.float().mean(0), 1 - hit.float().mean(0))
+    skill[t] = {"pred": pred, "means": means, "top": torch.argsort(pred, descending=True)[:K_ABLATE].tolist()}
+rng = torch.Generator().manual_seed(cfg.seed)
+for t in (0, 1):
+    inp, _, y = test_sets[t]
+    tokens, r = inp[:, 1:], skill[t]
+    r["acc"] = acc_pt[t]
+    r["acc_top"] = ablated_accuracy(tuned[t], tokens, y, r["top"], r["means"])
+    r["acc_other"] = ablated_accuracy(tuned[t], tokens, y, skill[1 - t]["top"], r["means"])
+    r["acc_random"] = float(np.mean([ablated_accuracy(tuned[t], tokens, y,
+                                                      torch.randperm(len(r["pred"]), generator=rng)[:K_ABLATE].tolist(),
+                                                      r["means"]) for _ in range(N_RANDOM)]))
+    r["acc_all"] = ablated_accuracy(tuned[t], tokens, y, list(range(len(r["pred"]))), r["means"])
+    print(f"skill {t}: accuracy {r['acc']:.3f}; best predictivity {r['pred'].max():.3f}; mean-ablating the "
+          f"top {K_ABLATE}: {r['acc_top']:.3f}, the other skill's top {K_ABLATE}: {r['acc_other']:.3f}, "
+          f"{K_ABLATE} random (mean of {N_RANDOM}): {r['acc_random']:.3f}, all units: {r['acc_all']:.3f}")
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+for t in (0, 1):
+    ax1.plot(np.sort(skill[t]["pred"].cpu().numpy())[::-1], label=f"skill {t} (accuracy {acc_pt[t]:.2f})")
+ax1.axhline(0.5, color="gray", lw=0.8, ls=":")
+ax1.set(xlabel="unit rank", ylabel="predictivity", title="Many units predict the label")
+ax1.legend()
+bars = ["none", f"top {K_ABLATE}", f"other skill's top {K_ABLATE}", f"random {K_ABLATE}", "all units"]
+width = 0.38
+for t in (0, 1):
+    r = skill[t]
+    vals = [r["acc"], r["acc_top"], r["acc_other"], r["acc_random"], r["acc_all"]]
+    ax2.bar(np.arange(len(bars)) + (t - 0.5) * width, vals, width, label=f"skill {t}")
+ax2.set_xticks(range(len(bars)), bars, rotation=15)
+ax2.set(ylabel="task accuracy", ylim=(0.4, 1.02), title="...but mean-ablating the top ones costs little")
+ax2.legend()
+plt.tight_layout()
+plt.show()
+drop_top = {t: skill[t]["acc"] - skill[t]["acc_top"] for t in (0, 1)}
+drop_all = {t: skill[t]["acc"] - skill[t]["acc_all"] for t in (0, 1)}
+for t in (0, 1):
+    notebook.glue(f"acc_pt_{t}", acc_pt[t])
+    notebook.glue(f"pred_max_{t}", float(skill[t]["pred"].max()))
+    notebook.glue(f"drop_top_{t}", drop_top[t])
+    notebook.glue(f"drop_all_{t}", drop_all[t])
+    notebook.glue(f"drop_rand_{t}", skill[t]["acc"] - skill[t]["acc_random"])
+notebook.glue("k_ablate", K_ABLATE)
+
+# %% [markdown]
+# The prompt-tuned model solves skill 0 with accuracy {glue:text}`acc_pt_0:.3f` and skill 1 with
+# {glue:text}`acc_pt_1:.3f`, and the best units predict the label almost as well as the whole model
+# (predictivity {glue:text}`pred_max_0:.3f` and {glue:text}`pred_max_1:.3f`). This part of the
+# paper's finding is reproduced: the label can be read off single neurons. The perturbation part is
+# not. Mean-ablating the top {glue:text}`k_ablate` units costs {glue:text}`drop_top_0:.3f` and
+# {glue:text}`drop_top_1:.3f` of accuracy ({glue:text}`drop_rand_0:.3f` and {glue:text}`drop_rand_1:.3f`
+# for random units): at most a few points, in some runs less than random units, far from the
+# collapse the paper reports for its models. Ablating *every* MLP unit
+# costs {glue:text}`drop_all_0:.3f` and {glue:text}`drop_all_1:.3f`; with other base seeds we saw
+# anything from nothing to about a third of the accuracy. So in some runs the skill is computed by
+# attention and LayerNorm and the MLPs are not needed at all, and where the MLPs are needed the work
+# is spread over many units: either way the most predictive units are redundant, or read-outs of a
+# decision already present in the residual stream, the situation of {prf:ref}`prop-ch12-redundant`.
+# While writing the chapter we tried several variants (larger $K$, other tasks, frozen uniform
+# attention, one layer, no LayerNorm); none produced a clean "top units matter, random ones do not"
+# effect at this scale, so we do not claim it. Whether skill neurons become *necessary* only in
+# large models, where the paper finds them, is exactly the kind of question a myopic method cannot
+# answer by itself.
+#
+# ## Checks
+
+# %%
+# Constructions: exact on every valid prefix (checked above), and the sink / random heads really are far
+# from uniform.
+assert bos_mass >= 0.9, f"sink head puts only {bos_mass:.3f} on BOS"
+assert tv_sink >= 0.5 and tv_rand >= 0.15, f"TV to uniform: sink {tv_sink:.3f}, random {tv_rand:.3f}"
+# Trained networks: all seeds accurate; second-layer attention differs across seeds.
+assert acc_dyck.min() >= 0.95, f"next-token-set accuracy {acc_dyck}"
+assert np.mean(pair_tv[1]) >= 0.2, f"second-layer maps too similar across seeds: {pair_tv[1]}"
+assert np.max(match_mass) <= 0.5 and np.max(match_mass) >= 2 * np.min(match_mass), f"top-of-stack attention {match_mass}"
+# Skill neurons: the tasks are learned, single units are highly predictive ...
+for t in (0, 1):
+    assert acc_pt[t] >= 0.65, f"prompt tuning failed on skill {t}: {acc_pt[t]:.3f}"
+    assert skill[t]["pred"].max() >= acc_pt[t] - 0.05, f"skill {t}: no unit is nearly as predictive as the model"
+# ... but ablating the most predictive units barely hurts (the negative finding of the section).
+    assert drop_top[t] <= 0.05, f"skill {t}: ablating the top units costs {drop_top[t]:.3f}"
+print("all checks passed")
+
+# %% [markdown]
+# ## Explore
+#
+# Choose the key scores of the first layer of the hand-built network: the score of BOS, and the
+# spread of random scores for the brackets. The network stays exact (the check is printed) while
+# the attention map changes. In a static build this shows the default setting.
+
+# %%
+def explore_scores(bos_score=3.0, spread=2.0, seed=0, length=10):
+    """Build the Dyck network with the chosen first-layer key scores; check it and draw its attention."""
+    g = torch.Generator().manual_seed(seed)
+    s = torch.cat([spread * torch.randn(2 * lang.k, generator=g), torch.tensor([bos_score])])
+    net = dyck_transformer(lang, length + 1, s)
+    x = lang.with_bos(lang.all_prefixes(length))
+    with torch.no_grad():
+        logits, maps = net(x, return_attention=True)
+    wrong = int(((logits > 0) != lang.allowed_next(x)).any(-1).sum())
+    i = int(torch.randint(len(x), (1,), generator=g))
+    chars = list(lang.to_string(x[i]))
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.imshow(maps[0][i, 0].numpy(), cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(chars)), chars)
+    ax.set_yticks(range(len(chars)), chars)
+    ax.set(xlabel="key position j", ylabel="query position i",
+           title=f"layer-1 attention; wrong next-token sets: {wrong} of {x.numel()}")
+    plt.show()
+
+
+notebook.explore(explore_scores, bos_score=(3.0, (-4.0, 8.0, 0.5)), spread=(2.0, (0.0, 4.0, 0.25)),
+                 seed=(0, (0, 20, 1)), length=(10, (4, 12, 1)))
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise} Why the scores must not depend on the query
+# :label: ex-ch12-query
+#
+# In {prf:ref}`prop-ch12-construction` the first-layer score of key $j$ for query $i$ is $s(x_j)$.
+# (a) Show that scores of the form $a(x_i) + s(x_j)$ give exactly the same attention weights.
+# (b) Suppose instead the score is $\beta(x_i, x_j)$ and the value of a token cannot depend on the
+# query. Show that, already for $k = 1$ and the prefixes $\langle\,\rangle$ and $\langle\,\rangle\langle\,\rangle$,
+# the output $(d_i e_u + e_w)/Z_i$ is in general not reached: the cancellation of a balanced pair
+# needs $e^{\beta(q, \langle)} v_\langle + e^{\beta(q, \rangle)} v_\rangle$ to vanish on $u$ for every
+# query token $q$. *Difficulty: ★★☆, about 15 min.*
+# :::
+#
+# :::{solution} ex-ch12-query
+# :class: dropdown
+#
+# (a) Softmax is invariant to adding a constant to all scores of one row, and $a(x_i)$ is constant
+# in $j$. (b) The $u$-component of the output at query $q$ is
+# $Z^{-1}\sum_j e^{\beta(q, x_j)} \langle v_{x_j}, e_u \rangle$. A balanced pair contributes
+# $e^{\beta(q,\langle)} v^u_\langle + e^{\beta(q,\rangle)} v^u_\rangle$; for the output to depend on the
+# prefix only through the depth, this must vanish (otherwise inserting pairs changes the output
+# without changing the correct answer, the pumping argument of {prf:ref}`thm-ch12-balanced`). With
+# query-independent values that means $e^{\beta(q,\langle) - \beta(q,\rangle)} = -v^u_\rangle / v^u_\langle$
+# for every $q$: the difference $\beta(q,\langle) - \beta(q,\rangle)$ may not depend on the query. This is
+# (a special case of) the paper's balance condition; it constrains the scores, but leaves one free
+# function of the key per bracket type, which is all {prf:ref}`prop-ch12-construction` uses.
+# :::
+#
+# :::{exercise} A head that attends to closing brackets
+# :label: ex-ch12-closing
+#
+# Build, with `dyck_transformer`, a network whose first-layer head puts on average at least $90\%$ of
+# its weight on *closing* brackets (wherever the prefix contains one), and check it with
+# `check_dyck_network(net, length)` below. What would a myopic reader conclude about this head?
+# *Difficulty: ★☆☆, about 10 min.*
+# :::
+
+# %%
+def check_dyck_network(net, length=8, language=lang):
+    """Compare the positive logits of `net` with the true next-token sets on all valid prefixes."""
+    x = language.with_bos(language.all_prefixes(length))
+    with torch.no_grad():
+        pred = net(x) > 0
+    truth = language.allowed_next(x)
+    wrong = (pred != truth).any(-1)
+    if not wrong.any():
+        print(f"correct on all {x.numel()} prefix positions of the {len(x)} valid prefixes of length {length}")
+        return True
+    b, i = (int(v) for v in torch.nonzero(wrong)[0])
+    print(f"wrong on {int(wrong.sum())} positions; e.g. after '{language.to_string(x[b, :i + 1])}' the model "
+          f"allows {torch.nonzero(pred[b, i]).flatten().tolist()}, the language {torch.nonzero(truth[b, i]).flatten().tolist()}")
+    return False
+
+
+# %% [markdown]
+# :::{solution-start} ex-ch12-closing
+# :class: dropdown
+# :::
+#
+# Give the closing brackets a high key score and everything else a low one. By
+# {prf:ref}`prop-ch12-construction` the network stays exact.
+
+# %%
+closing_scores = torch.tensor([0.0] * lang.k + [6.0] * lang.k + [0.0])
+net_closing = dyck_transformer(lang, 9, closing_scores)
+assert check_dyck_network(net_closing, length=8)
+x_cl = lang.with_bos(lang.all_prefixes(8))
+with torch.no_grad():
+    a_cl = net_closing(x_cl, return_attention=True)[1][0][:, 0]
+closes = (x_cl >= lang.k) & (x_cl < 2 * lang.k)
+seen = closes.cumsum(1) > 0                                   # rows whose prefix contains a closing bracket
+mass = (a_cl * closes.unsqueeze(1)).sum(-1)[seen].mean()
+print(f"mean attention on closing brackets: {mass:.3f}")
+
+# %% [markdown]
+# A myopic reader would call this a "closing-bracket detector" head, or conclude that the network
+# only tracks closing brackets. In fact the head still computes the depth: the rarely attended
+# opening brackets carry values $e^{6}$ times larger.
+#
+# :::{solution-end}
+# :::
+#
+# :::{exercise} How hard is the second layer?
+# :label: ex-ch12-margin
+#
+# In the proof of {prf:ref}`prop-ch12-construction`, the second layer attends to the top of the
+# stack with weight at least $1/(1 + L e^{-\mu})$. (a) Show that the construction remains exact if
+# $L e^{-\mu} < 1/2$, and find the smallest integer $\mu$ that works for $L = 10$. (b) Explain why the
+# first-layer MLP needs a slope $Z_{\max}$ that grows with $L$, and what this means for the
+# construction's weights when the sink score $s(\mathrm{BOS})$ is large or very negative.
+# *Difficulty: ★★☆, about 20 min.*
+# :::
+#
+# :::{solution} ex-ch12-margin
+# :class: dropdown
+#
+# (a) The top-of-stack coordinates satisfy $|c_t - \mathbf 1[t = t_i]| \le 1 - a_{ij^*} \le L e^{-\mu}$
+# (the remaining weight, spread over other opening brackets); the logit of $\rangle_t$ is
+# $c_t - \tfrac12$ when $d_i > 0$, so the signs are right if $L e^{-\mu} < \tfrac12$, that is
+# $\mu > \ln(2L)$; for $L = 10$, $\ln 20 \approx 3.0$, so $\mu = 4$. Run `dyck_transformer(lang, 11,
+# mu=4.0)` through `check_dyck_network(..., length=10)` to confirm. The bound is only sufficient: in
+# our runs the check still passes at $\mu = 0.5$ and first fails at $\mu = 0.25$, because the
+# competitors of the top of the stack are fewer than $L$ and most score far below it. (b) The
+# counter difference between depths $m-1$ and $m$ is $w = 1/Z_i$, and $Z_i$ grows with the length of
+# the prefix, so the threshold units need slope $\ge Z_i$ to saturate. A large sink score makes
+# $Z_{\max} \approx e^{s(\mathrm{BOS})}$ large, a very negative one makes $w$'s value
+# $e^{-s(\mathrm{BOS})}$ large: either way some weights grow exponentially in the score. Exact
+# solutions with "scrambled" attention exist, but they can need large weights; the paper's
+# approximate version quantifies such trade-offs {cite}`wen2023transformers`.
+# :::
+#
+# ## Discussion and further reading
+#
+# - **Which patterns are forced?** Our trained first layers were all near uniform, although the
+#   construction allows many other patterns. Is this an implicit bias of initialisation (all scores
+#   start near $0$), of weight decay, or of the LayerNorm? How would you test it?
+# - **Myopic versus holistic.** The balance condition is a statement about the *pair* (attention,
+#   values) and about the interface with the next layer. Which interpretability methods look at
+#   such interfaces (e.g. path patching, causal scrubbing), and would they avoid the pitfall shown
+#   here?
+# - **When are skill neurons necessary?** In our small model the most predictive units could be
+#   removed at no cost. What property of a model (width, redundancy, dropout during pretraining)
+#   would make predictive units necessary, and how would you design a synthetic experiment in which
+#   the paper's perturbation effect appears?
+# - **Formation in pretraining.** Wang et al. argue that skill neurons form in pretraining because
+#   they matter for adaptation methods that keep neuron weights fixed. Here, prompt tuning a
+#   *randomly initialised* frozen model would be the control. What do you expect it to reach?
+#
+# Further reading: {cite}`wen2023transformers` for the characterisation, its approximate version and
+# experiments with constrained architectures; {cite}`wang2022finding` for skill neurons in RoBERTa,
+# their task specificity and applications to pruning and transferability.

@@ -118,7 +118,7 @@ print("its transition matrix pi:\n", pi[0].cpu().numpy().round(2))
 # :::{prf:proposition} The Bayes predictor is a smoothed in-context bigram
 # :label: prop-ch10-bayes
 #
-# For $i \le L$ and tokens $a, s$ let $n_{as}(i) = \#\{j : 2 \le j < i,\ x_{p(j)} = a,\ x_j = s\}$
+# For $2 \le i \le L$ and tokens $a, s$ let $n_{as}(i) = \#\{j : 2 \le j < i,\ x_{p(j)} = a,\ x_j = s\}$
 # count the transitions $a \to s$ seen before position $i$, and $n_a(i) = \sum_s n_{as}(i)$. Under
 # {prf:ref}`def-ch10-task`,
 #
@@ -251,7 +251,8 @@ class Disentangled(nn.Module):
 # :label: prop-ch10-construction
 #
 # Set $A^{(1)}_{i\,p(i)} = \beta_1$ and $A^{(1)}_{ik} = 0$ for $k \neq p(i)$, $A^{(2)} = \beta_2 I_N$
-# and $b = \beta_2 + \log(N\alpha')$ for some $\alpha' > 0$. As $\beta_1, \beta_2 \to \infty$ the model's
+# and $b = \beta_2 + \log(N\alpha')$ for some $\alpha' > 0$. As $\beta_1, \beta_2 \to \infty$ with
+# $\beta_2 e^{-\beta_1} \to 0$ (for example $\beta_1 = \beta_2$, as in the code below) the model's
 # prediction converges, for every context, to the add-$\alpha'$ estimate
 # $(n_{as} + \alpha')/(n_a + N\alpha')$ with $a = x_T$, the transition counts taken over the pairs
 # $(x_{p(j)}, x_j)$, $2 \le j \le T$. With $\alpha' = \alpha$ it converges to the Bayes predictor
@@ -260,11 +261,12 @@ class Disentangled(nn.Module):
 #
 # :::{prf:proof}
 # Layer 1: $a_{i\,p(i)} = e^{\beta_1}/(e^{\beta_1} + i - 2) \to 1$, so $u_i \to e_{x_{p(i)}}$: layer 1
-# copies the parent's token. Layer 2: then $s_j \to \beta_2 \mathbf 1[x_{p(j)} = x_T]$, so the $n_a$
+# copies the parent's token; more precisely $|u_i[a] - \mathbf 1[x_{p(i)} = a]| \le T e^{-\beta_1}$. Layer 2:
+# then $s_j = \beta_2 u_j[x_T] = \beta_2 \mathbf 1[x_{p(j)} = x_T] + O(\beta_2 T e^{-\beta_1})$, so the $n_a$
 # matching positions (those $j$ whose parent holds $a = x_T$) get weight proportional to
-# $e^{\beta_2}$, the sink gets $e^{\beta_2} N\alpha'$, and every other position weight proportional to
-# $1$. Dividing by $e^{\beta_2}$ and letting $\beta_2 \to \infty$, the non-matching positions drop
-# out and
+# $e^{\beta_2 + o(1)}$ (this is where $\beta_2 e^{-\beta_1} \to 0$ is needed), the sink gets
+# $e^{\beta_2} N\alpha'$, and every other position weight proportional to $e^{o(1)}$. Dividing by
+# $e^{\beta_2}$ and letting $\beta_2 \to \infty$, the non-matching positions drop out and
 # $\hat q = \big(\sum_{j \text{ matching}} e_{x_j} + N\alpha' \cdot \tfrac1N \mathbf 1\big)/(n_a + N\alpha')$,
 # whose $s$-th coordinate is $(n_{as} + \alpha')/(n_a + N\alpha')$. The transition $x_{p(L)} = x_T \to
 # y$ is the one to predict, and $p(L) = L-1 = T$, so the counts are exactly those of
@@ -984,8 +986,9 @@ assert check_induction_head(induction_head)
 # ## Discussion and further reading
 #
 # - **Several parents.** If $x_i$ depends on two earlier positions, one first-layer head can copy only
-#   one parent token. The paper {cite}`nichani2024transformers` shows that several heads learn
-#   several parents. What would the second layer have to compute, and how does the number of distinct
+#   one parent token. The paper {cite}`nichani2024transformers` discusses an extension in which
+#   several heads handle several parents (see the paper for exactly what is proved there; we have
+#   not checked it). What would the second layer have to compute, and how does the number of distinct
 #   contexts $N^{k}$ for $k$ parents change the sample size needed in context?
 # - **Softmax versus linear attention.** The sparse contextual bigram paper {cite}`ren2024sparse`
 #   works with linear attention and discusses its relation to softmax attention. Which part of our

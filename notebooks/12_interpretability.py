@@ -348,6 +348,9 @@ notebook.glue("tv_rand", tv_rand)
 # converse-type characterisation {cite}`wen2023transformers`. We state it informally, because its
 # exact assumptions (a "minimal" first layer whose output the second layer reads in a specific way,
 # and the precise notion of approximate optimality) take a page of set-up we do not reproduce.
+# The wording below is our paraphrase: we have not checked it line by line against the paper's
+# formal definition of the balance condition, nor the exact scope of its converse and approximate
+# versions, so read it as a summary of the paper's message rather than as its theorem.
 #
 # :::{prf:theorem} Balanced attention characterises the solutions (informal)
 # :label: thm-ch12-balanced
@@ -923,8 +926,8 @@ print(f"mean attention on closing brackets: {mass:.3f}")
 # (a) The top-of-stack coordinates satisfy $|c_t - \mathbf 1[t = t_i]| \le 1 - a_{ij^*} \le L e^{-\mu}$
 # (the remaining weight, spread over other opening brackets); the logit of $\rangle_t$ is
 # $c_t - \tfrac12$ when $d_i > 0$, so the signs are right if $L e^{-\mu} < \tfrac12$, that is
-# $\mu > \ln(2L)$; for $L = 10$, $\ln 20 \approx 3.0$, so $\mu = 4$. Run `dyck_transformer(lang, 11,
-# mu=4.0)` through `check_dyck_network(..., length=10)` to confirm. The bound is only sufficient: in
+# $\mu > \ln(2L)$; for $L = 10$, $\ln 20 \approx 2.996$, so $\mu = 3$ ($10 e^{-3} \approx 0.498$). Run
+# `dyck_transformer(lang, 11, mu=3.0)` through `check_dyck_network(..., length=10)` to confirm. The bound is only sufficient: in
 # our runs the check still passes at $\mu = 0.5$ and first fails at $\mu = 0.25$, because the
 # competitors of the top of the stack are fewer than $L$ and most score far below it. (b) The
 # counter difference between depths $m-1$ and $m$ is $w = 1/Z_i$, and $Z_i$ grows with the length of

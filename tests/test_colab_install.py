@@ -5,7 +5,7 @@ breaks the runtime. This test simulates Colab on this machine:
 
 1. a fresh virtual environment, with torch installed from the CPU wheel on disk and then renamed
    to look like Colab's own build (version FAKE_TORCH, which does not satisfy our pin in
-   constraints.txt), plus numpy, matplotlib and tqdm, which Colab has too;
+   constraints.txt), plus the scientific packages Colab has too (COLAB_PREINSTALLED);
 2. the repository (working tree, tracked and untracked-but-not-ignored files) committed to a
    temporary git repository on branch `main`;
 3. each chapter's real setup cell (the first code cell of notebooks/NN_*.py that mentions pip),
@@ -49,6 +49,8 @@ import repo_url  # noqa: E402
 # (Not "2.13.0+colab": PEP 440 ignores a local label, so that would still satisfy torch==2.13.0.)
 FAKE_TORCH = "2.12.0+colab"
 TIMEOUT_S = 600
+# Packages every Colab runtime ships besides torch that chapters import directly.
+COLAB_PREINSTALLED = ("numpy", "matplotlib", "tqdm", "scipy", "scikit-learn")
 
 
 def _torch_pin() -> str:
@@ -220,7 +222,7 @@ def colab():
         repo.mkdir()
         sim = Colab(root=root, python=python, site=site, repo=repo, env=env)
         # The CPU wheel on disk; then what Colab has besides torch.
-        sim.pip("install", "-q", "--no-compile", _torch_pin(), "numpy", "matplotlib", "tqdm")
+        sim.pip("install", "-q", "--no-compile", _torch_pin(), *COLAB_PREINSTALLED)
         _make_colab_torch(site)
         shown = sim.pip("show", "torch").stdout
         assert f"Version: {FAKE_TORCH}" in shown, f"the fake Colab torch is not what pip sees:\n{shown}"

@@ -429,11 +429,11 @@ def mse_closure(net, X=X_dig, Y=Y_dig):
     return lambda: 0.5 * ((net(X) - Y) ** 2).sum(1).mean()
 
 
-def train_gd(lr, steps, net=None, desc="GD"):
-    """Full-batch GD; returns (net, loss per step, measurement steps, sharpness at those steps)."""
+def train_gd(lr, steps, net=None, desc="GD", X=X_dig, Y=Y_dig):
+    """Full-batch GD on (X, Y); returns (net, loss per step, measurement steps, sharpness at those steps)."""
     net = make_net() if net is None else net
     params = list(net.parameters())
-    loss_fn = mse_closure(net)
+    loss_fn = mse_closure(net, X, Y)
     vec, losses, sharp_steps, sharp = None, [], [], []
     for t in tqdm(range(steps), desc=desc, leave=False):
         if t % MEASURE_EVERY == 0:
@@ -765,22 +765,7 @@ print("all checks passed")
 def explore_eos(lr=0.45, width=32, m=300, steps=800):
     """Full-batch GD on m digits; plot the sharpness against 2/lr and the loss."""
     X, Y = digits_data(m, cfg.seed)
-    net = make_net(width=width)
-    params, loss_fn = list(net.parameters()), mse_closure(net, X, Y)
-    vec, st, sh, losses = None, [], [], []
-    for t in range(steps):
-        if t % MEASURE_EVERY == 0:
-            est = hessian.top_eigenvalue(loss_fn, params, iters=POWER_ITERS if vec is not None else 20,
-                                         tol=0.0, v0=vec, generator=cfg.generator(t))
-            vec = est.vectors
-            st.append(t)
-            sh.append(est.values)
-        loss = loss_fn()
-        grads = torch.autograd.grad(loss, params)
-        with torch.no_grad():
-            for p, g_ in zip(params, grads):
-                p.sub_(lr * g_)
-        losses.append(loss.item())
+    _, losses, st, sh = train_gd(lr, steps, net=make_net(width=width), desc="explore", X=X, Y=Y)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.5))
     a1.plot(st, sh, color=plotting.COLORS[0], label="sharpness")
     a1.axhline(2 / lr, color="gray", ls="--", label="$2/\\eta$")

@@ -16,7 +16,7 @@ generated position, and ``IGNORE_INDEX`` (−100) at the prompt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import torch
@@ -177,13 +177,9 @@ def digits_to_int(d: torch.Tensor, base: int = 10) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class AdditionCoT:
-    """a + b for m-digit numbers in base B, with (``cot=True``) or without the column sums.
-
-    Tokens are 0..2B−1. Sequence: a_0..a_{m−1}, b_0..b_{m−1} (the prompt, length 2m), then with the
-    chain the column sums t_0..t_{m−1}, t_i = a_i + b_i + [t_{i−1} >= B], and in both cases the
-    m + 1 answer digits (t_i mod B, then the final carry).
-    """
+class _TwoOperandTask:
+    """What the arithmetic chains share: m-digit operands a, b in base B (least significant digit
+    first) as a prompt of 2m tokens; subclasses define ``sequences`` and ``answer``."""
 
     digits: int
     base: int = 10
@@ -197,6 +193,37 @@ class AdditionCoT:
     def prompt_length(self) -> int:
         return 2 * self.digits
 
+    def with_cot(self, cot: bool):
+        """The same task with (``True``) or without the chain of thought."""
+        return replace(self, cot=cot)
+
+    def sequences(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def sample(self, size: int, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``size`` sequences with uniform operands."""
+        check_int("size", size, minimum=1)
+        check_generator(generator)
+        hi = self.base**self.digits
+        a = torch.randint(0, hi, (size,), generator=generator, device=generator.device)
+        b = torch.randint(0, hi, (size,), generator=generator, device=generator.device)
+        return self.sequences(a, b)
+
+    def operands(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The integers a, b that a batch of sequences ``(B, T)`` starts with."""
+        m = self.digits
+        return digits_to_int(tokens[:, :m], self.base), digits_to_int(tokens[:, m:2 * m], self.base)
+
+
+@dataclass(frozen=True)
+class AdditionCoT(_TwoOperandTask):
+    """a + b for m-digit numbers in base B, with (``cot=True``) or without the column sums.
+
+    Tokens are 0..2B−1. Sequence: a_0..a_{m−1}, b_0..b_{m−1} (the prompt, length 2m), then with the
+    chain the column sums t_0..t_{m−1}, t_i = a_i + b_i + [t_{i−1} >= B], and in both cases the
+    m + 1 answer digits (t_i mod B, then the final carry).
+    """
+
     @property
     def length(self) -> int:
         """T = 4m + 1 with the chain, 3m + 1 without."""
@@ -205,9 +232,6 @@ class AdditionCoT:
     @property
     def vocab_size(self) -> int:
         return 2 * self.base
-
-    def with_cot(self, cot: bool) -> "AdditionCoT":
-        return AdditionCoT(self.digits, self.base, cot)
 
     def sequences(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(tokens, targets)`` for integers ``a``, ``b`` ``(B,)`` in [0, B^m)."""
@@ -226,26 +250,13 @@ class AdditionCoT:
         tokens = torch.cat(parts, 1)
         return tokens, _targets(tokens, self.prompt_length)
 
-    def sample(self, size: int, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """``size`` sequences with uniform operands."""
-        check_int("size", size, minimum=1)
-        check_generator(generator)
-        hi = self.base**self.digits
-        a = torch.randint(0, hi, (size,), generator=generator, device=generator.device)
-        b = torch.randint(0, hi, (size,), generator=generator, device=generator.device)
-        return self.sequences(a, b)
-
     def answer(self, tokens: torch.Tensor) -> torch.Tensor:
         """The integer that the last m + 1 tokens encode (digits reduced mod B)."""
         return digits_to_int(tokens[:, -(self.digits + 1):] % self.base, self.base)
 
-    def operands(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        m = self.digits
-        return digits_to_int(tokens[:, :m], self.base), digits_to_int(tokens[:, m:2 * m], self.base)
-
 
 @dataclass(frozen=True)
-class MultiplicationCoT:
+class MultiplicationCoT(_TwoOperandTask):
     """a · b for m-digit numbers in base B with a column-by-column chain of thought.
 
     Prompt: a_0..a_{m−1}, b_0..b_{m−1} (LSB first). For each output column i = 0..2m−2 the chain
@@ -256,21 +267,9 @@ class MultiplicationCoT:
     0..m(B−1)B, the largest running sum.
     """
 
-    digits: int
-    base: int = 10
-    cot: bool = True
-
-    def __post_init__(self) -> None:
-        check_int("digits", self.digits, minimum=1)
-        check_int("base", self.base, minimum=2)
-
     def _columns(self) -> list[list[int]]:
         m = self.digits
         return [[j for j in range(m) if 0 <= i - j < m] for i in range(2 * m - 1)]
-
-    @property
-    def prompt_length(self) -> int:
-        return 2 * self.digits
 
     @property
     def chain_length(self) -> int:
@@ -284,9 +283,6 @@ class MultiplicationCoT:
     @property
     def vocab_size(self) -> int:
         return self.digits * (self.base - 1) * self.base + 1
-
-    def with_cot(self, cot: bool) -> "MultiplicationCoT":
-        return MultiplicationCoT(self.digits, self.base, cot)
 
     def sequences(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(tokens, targets)`` for integers ``a``, ``b`` ``(B,)`` in [0, B^m)."""
@@ -310,19 +306,6 @@ class MultiplicationCoT:
         tokens = torch.cat(parts, 1)
         return tokens, _targets(tokens, self.prompt_length)
 
-    def sample(self, size: int, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """``size`` sequences with uniform operands."""
-        check_int("size", size, minimum=1)
-        check_generator(generator)
-        hi = self.base**self.digits
-        a = torch.randint(0, hi, (size,), generator=generator, device=generator.device)
-        b = torch.randint(0, hi, (size,), generator=generator, device=generator.device)
-        return self.sequences(a, b)
-
     def answer(self, tokens: torch.Tensor) -> torch.Tensor:
         """The integer that the last 2m tokens encode (digits reduced mod B)."""
         return digits_to_int(tokens[:, -2 * self.digits:] % self.base, self.base)
-
-    def operands(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        m = self.digits
-        return digits_to_int(tokens[:, :m], self.base), digits_to_int(tokens[:, m:2 * m], self.base)

@@ -572,9 +572,9 @@ notebook.glue("k_small", KS[0]);
 # ### The separating function
 #
 # The classical depth separations between two and three layers use radial functions
-# $f(x) = g(\|x\|)$ on $\mathbb R^n$: Eldan and Shamir (2016) showed that a certain radial function
+# $f(x) = g(\|x\|)$ on $\mathbb R^n$: Eldan and Shamir {cite}`eldan2016power` showed that a certain radial function
 # is computed by a small three-layer network but not approximated by any two-layer network of width
-# sub-exponential in $n$; Safran, Eldan and Shamir (2019) showed a separation, under a suitable
+# sub-exponential in $n$; Safran, Eldan and Shamir {cite}`safran2019depth` showed a separation, under a suitable
 # input distribution, for the simple Lipschitz target $f^\star(x) = \mathrm{ReLU}(1 - \|x\|)$: two-layer
 # networks of polynomial size cannot approximate it beyond an accuracy that is inverse-polynomial in
 # $n$, while three-layer networks approximate it to any accuracy with polynomial size (we do not
@@ -975,8 +975,6 @@ check_window_cnn(window_function_cnn)
 #   learnable. By {prf:ref}`thm-ch04-myss` it must be weakly approximable by two-layer networks.
 #   Check this for $\mathrm{ReLU}(1 - \|x\|)$: which simple function of $x$ already correlates with it?
 #
-# Further reading: Eldan and Shamir (2016), *The power of depth for feedforward neural networks*, and
-# Safran, Eldan and Shamir (2019), *Depth separations in neural networks: what is actually being
-# separated?*, for the separating functions; {cite}`shalevshwartz2017failures` for failures of
+# Further reading: {cite}`eldan2016power` and {cite}`safran2019depth` for the separating functions; {cite}`shalevshwartz2017failures` for failures of
 # gradient-based learning; {cite}`abbe2021power` and {cite}`malach2021quantifying` (Chapter 3) for what
 # differentiable learning can do beyond statistical queries and tangent kernels.

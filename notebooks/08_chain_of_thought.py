@@ -26,8 +26,7 @@
 #
 # **Paper.** Wen, Zhang, Lin and Zhang, *From sparse dependence to sparse attention: unveiling how
 # chain-of-thought enhances transformer sample efficiency* {cite}`wen2024sparse`. Related analyses of
-# parity with intermediate supervision are Kim and Suzuki (2024, *Transformers provably solve parity
-# efficiently with chain of thought*) and {cite}`malach2023autoregressive`.
+# parity with intermediate supervision are Kim and Suzuki {cite}`kim2024transformers` and {cite}`malach2023autoregressive`.
 #
 # **Prerequisites.** Chapter 1 (sparse parities, Fourier–Walsh analysis, the statistical-query
 # lower bound). We use the book's [notation](../book/notation.md): $n$ input bits, sparsity $k$,
@@ -741,7 +740,7 @@ assert check_answer_transformer(answer_transformer, 10, (2, 3, 5, 7, 9))
 #   training all positions and heads jointly by gradient descent?
 # - **Teacher forcing.** Our models are trained with the true chain in the context. What changes if
 #   the chain is only given as a target and the model must condition on its own (possibly wrong)
-#   tokens during training? Kim and Suzuki (2024) analyse this case for parity.
+#   tokens during training? Kim and Suzuki {cite}`kim2024transformers` analyse this case for parity.
 # - **Which chains help?** The running parity is one chain among many: writing out the secret bits
 #   themselves, $b_{s_1}, \dots, b_{s_k}$, and then the answer makes every step depend on one token only,
 #   except the last, which depends on $k$. Predict how well that chain works, then try it with
@@ -755,6 +754,6 @@ assert check_answer_transformer(answer_transformer, 10, (2, 3, 5, 7, 9))
 #   sparse attention a cause of the gain or a symptom of a sparse task?
 #
 # Further reading: {cite}`wen2024sparse` for the full theory and the experiments on larger models;
-# Kim and Suzuki (2024) for one-layer transformers learning parity with and without teacher
+# {cite}`kim2024transformers` for one-layer transformers learning parity with and without teacher
 # forcing; {cite}`malach2023autoregressive` for chains of thought and autoregressive learnability;
 # Chapter 1 and {cite}`barak2022hidden` for parity learning without intermediate supervision.

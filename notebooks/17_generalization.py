@@ -636,8 +636,9 @@ plt.show()
 # Every depth is trained with Adam on cross-entropy from several seeds at once (one
 # `ensemble.stack` per depth) on the same $m$ training images with *clean* labels, and each member
 # stops the first time it classifies every training image correctly, so every network on the curve
-# is an interpolating solution, as in {cite}`nichani2020increasing`. (With 20% label noise the
-# quick-scale curves were flat within the seed-to-seed spread, so we show the clean case.) We record
+# is an interpolating solution, as in {cite}`nichani2020increasing`. (In trial runs while writing
+# the chapter, not executed here, 20% label noise gave quick-scale curves that were flat within the
+# seed-to-seed spread, so we show the clean case.) We record
 # the training error of every member to make sure that no part of the curve comes from under-fitting.
 
 # %%

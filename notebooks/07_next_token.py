@@ -406,14 +406,18 @@ for name, (T, sample) in versions.items():
     print(f"{name:18s}: greedy answer accuracy per member {np.round(hist_lin[name].final('acc'), 3)}")
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for name, h in hist_lin.items():
-    plotting.plot_band(ax, h.step_array, h["acc"], label=name)
-ax.axhline(0.5, color="gray", ls=":", lw=1)
-ax.set(xlabel="steps", ylabel="answer accuracy (greedy generation)", ylim=(0.3, 1.05),
-       title=f"Linear next-token model, {N_PAR}-bit parity: only the gate-level chain is learnable")
-ax.legend(fontsize=8)
-plt.show()
+def plot_answer_accuracy(hists, title):
+    """Answer accuracy (greedy generation) against steps, one band over members per run; chance dotted."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for name, h in hists.items():
+        plotting.plot_band(ax, h.step_array, h["acc"], label=name)
+    ax.axhline(0.5, color="gray", ls=":", lw=1)
+    ax.set(xlabel="steps", ylabel="answer accuracy (greedy generation)", ylim=(0.3, 1.05), title=title)
+    ax.legend(fontsize=8)
+    plt.show()
+
+
+plot_answer_accuracy(hist_lin, f"Linear next-token model, {N_PAR}-bit parity: only the gate-level chain is learnable")
 
 # %%
 acc_gate = hist_lin["gate-level chain"].final("acc")
@@ -462,14 +466,7 @@ for cot in (True, False):
                                         task.length - N_MLP), desc=name)
     print(f"MLP, {name:18s}: greedy answer accuracy per member {np.round(hist_mlp[name].final('acc'), 3)}")
 
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for name, h in hist_mlp.items():
-    plotting.plot_band(ax, h.step_array, h["acc"], label=name)
-ax.axhline(0.5, color="gray", ls=":", lw=1)
-ax.set(xlabel="steps", ylabel="answer accuracy (greedy generation)", ylim=(0.3, 1.05),
-       title=f"MLP next-token model, ({N_MLP}, {K_MLP})-sparse parity: the chain makes it learnable")
-ax.legend(fontsize=8)
-plt.show()
+plot_answer_accuracy(hist_mlp, f"MLP next-token model, ({N_MLP}, {K_MLP})-sparse parity: the chain makes it learnable")
 
 acc_mlp_cot = hist_mlp["running-XOR chain"].final("acc")
 acc_mlp_answer = hist_mlp["answer only"].final("acc")
@@ -652,13 +649,7 @@ def explore_linear_parity(n=8, chain="gate-level chain", steps=200, lr=0.1):
     h = train.fit(model, member_batches(sample), steps=steps, loss="cross_entropy", optimizer="adam", lr=lr,
                   eval_every=max(steps // 10, 1), evaluate=greedy_answer_accuracy(bits, bits.sum(1) % 2, T - n),
                   desc="explore")
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    plotting.plot_band(ax, h.step_array, h["acc"], label=chain)
-    ax.axhline(0.5, color="gray", ls=":", lw=1)
-    ax.set(xlabel="steps", ylabel="answer accuracy (greedy)", ylim=(0.3, 1.05),
-           title=f"Linear next-token model, n = {n}, {chain}, {T - n} generated tokens")
-    ax.legend(fontsize=8)
-    plt.show()
+    plot_answer_accuracy({chain: h}, f"Linear next-token model, n = {n}, {chain}, {T - n} generated tokens")
 
 
 notebook.explore(explore_linear_parity, n=(8, (3, 16, 1)),

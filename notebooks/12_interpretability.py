@@ -435,13 +435,6 @@ print("final next-token-set accuracy per seed:", np.round(acc_dyck, 4))
 # top of the stack, the position a "bracket-matching head" would attend to.
 
 # %%
-def member_model(ens, i, template):
-    """Member i of a FunctionalEnsemble as a stand-alone copy of `template`."""
-    m = template
-    m.load_state_dict({k.replace("__", "."): v[i].detach().clone() for k, v in ens.params.items()})
-    return m
-
-
 def top_of_stack_positions(tokens):
     """For every position i of `tokens` (B, T), the position of the top of the stack (-1 if empty)."""
     st = lang_tr.scan(tokens)
@@ -457,7 +450,7 @@ def top_of_stack_positions(tokens):
 
 
 x_probe = inp_test[:128].cpu()                     # the stand-alone members live on the CPU
-members = [member_model(ens_dyck, i, make_dyck_model(0)) for i in range(E_TR)]
+members = [ens_dyck.member(i) for i in range(E_TR)]
 with torch.no_grad():
     maps_tr = [m(x_probe, return_attention=True)[1] for m in members]
 tos = top_of_stack_positions(x_probe)

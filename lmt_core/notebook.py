@@ -1,7 +1,10 @@
-"""Helpers for chapter notebooks: numbers into prose, and widgets that survive a static build."""
+"""Helpers for chapter notebooks: numbers into prose, library code shown in the chapter, and widgets
+that survive a static build."""
 
 from __future__ import annotations
 
+import inspect
+import textwrap
 from typing import Any, Callable
 
 import numpy as np
@@ -9,7 +12,7 @@ import torch
 
 from lmt_core.runtime import is_interactive
 
-__all__ = ["glue", "explore"]
+__all__ = ["glue", "explore", "show_source"]
 
 
 def glue(name: str, value: Any) -> Any:
@@ -66,3 +69,32 @@ def explore(fn: Callable[..., Any], **controls: Any) -> None:
             ipywidgets.interact_manual(fn, **widgets)
             return
     fn(**defaults)
+
+
+def show_source(obj: Callable[..., Any] | type) -> None:
+    """Display the source of a library function or class in the chapter.
+
+    A construction that is a chapter's proof or prediction but also needs a unit test lives in
+    :mod:`lmt_core`, with a docstring line naming the chapter and section that uses it; the
+    chapter shows it with ``notebook.show_source(fn)`` so the reader sees every line that runs.
+    In a notebook front end the code is shown highlighted; elsewhere it is printed. Returns
+    nothing, so that a cell ending in this call shows the code once.
+
+    Raises:
+        TypeError: if ``obj`` is not a function, method or class with retrievable source.
+    """
+    if not (inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj)):
+        raise TypeError(f"obj must be a function, method or class, got {type(obj).__name__}")
+    try:
+        source = textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError) as err:
+        raise TypeError(f"obj: the source of {obj!r} is not available") from err
+    try:
+        from IPython import get_ipython
+        from IPython.display import Code, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Code(source, language="python"))
+    else:
+        print(source)

@@ -47,6 +47,19 @@ CHROMIUM_FLAGS = [
 JUPYTER_BOOK = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())"]
 BUILD_TIMEOUT_S = 3600  # a cold cache executes every chapter (at most ~90 s each in quick mode)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Resolves once MathJax has typeset the page (or at once on a page without mathematics). The
+# book serves MathJax from its own _static folder; requests leaving the site are blocked here,
+# exactly as they fail on a machine without network.
+WAIT_FOR_MATHJAX_JS = """
+async () => {
+  if (!document.querySelector('.math')) return true;
+  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+    await new Promise(r => setTimeout(r, 50));
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return false;
+  await MathJax.startup.promise;
+  return true;
+}
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +274,7 @@ class PageSession:
         response = self.page.goto(self.url(docname), wait_until="load")
         assert response is not None and response.ok, \
             f"{docname}: {self.url(docname)} answered {response.status if response else 'nothing'}"
+        self.page.evaluate(WAIT_FOR_MATHJAX_JS)
         return self.page
 
     def screenshot(self, name: str) -> Path:

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 # Markup that MyST should have turned into something else; seen in the prose, it leaked.
 LEAKED_MARKUP = re.compile(
@@ -46,6 +47,10 @@ PAGE_FACTS_JS = """
     unresolved: [...article.querySelectorAll('.xref')].filter(e => !e.closest('a')).map(where),
     brokenImages: [...article.querySelectorAll('img')]
       .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
+    mathCount: article.querySelectorAll('.math').length,
+    rawMath: [...article.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container'))
+      .map(e => e.textContent.trim().slice(0, 60)),
+    mathErrors: [...article.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60)),
     citations: [...article.querySelectorAll('.bibtex-citation')].map(c => ({
       text: c.textContent.trim(),
       links: [...c.querySelectorAll('a[href]')].map(a => a.href),
@@ -77,6 +82,11 @@ def check_page_basics(site, facts: dict) -> list[str]:
     if facts["unresolved"]:
         problems.append(f"unresolved cross-references (Sphinx rendered them without a link): "
                         f"{_clip(facts['unresolved'])}")
+    if facts["rawMath"]:
+        problems.append(f"{len(facts['rawMath'])} of {facts['mathCount']} formulas not typeset "
+                        f"(MathJax did not load or run): {_clip(facts['rawMath'], 3)}")
+    if facts["mathErrors"]:
+        problems.append(f"MathJax errors: {_clip(facts['mathErrors'])}")
     empty_cites = [c["text"] for c in facts["citations"] if not c["links"]]
     if empty_cites:
         problems.append(f"citations without a link to the bibliography (unknown key?): {_clip(empty_cites)}")
@@ -181,6 +191,12 @@ def test_chapter_theorem_and_proof_boxes(site, chapter):
     if not proofs:
         problems.append("no proof box (div.proof.admonition whose text starts 'Proof.')")
     problems += [f"proof box is not displayed: {b['text']!r}" for b in proofs if not b["visible"]]
+    if theorems:  # a picture of the first result as a reader sees it (typeset mathematics)
+        first = page.locator("article div.admonition.proof.theorem, "
+                             "article div.admonition.proof.proposition").first
+        if first.count():
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            first.screenshot(path=str(SCREENSHOTS / f"{Path(chapter).name}-theorem.png"))
     expect_no_problems(chapter, problems)
 
 

@@ -1,9 +1,10 @@
 # LMT — build the book and run the tests on a fresh machine (Python 3.10+, Debian/Ubuntu).
 #   make book          set up .venv, execute the chapters in quick mode, build the HTML
-#   make test          set up .venv (+ Chromium), run every test: lmt_core, pairing, nbval,
+#   make test          set up .venv (+ Chromium), run ruff and every test: lmt_core, pairing, nbval,
 #                      the book build, the student edition, the browser test, the Colab install
 #   make book-student  the student edition (solutions hidden) in _build/student/html
 #   make book-noexec   build without executing the notebooks (fast; pages show no outputs)
+#   make student-notebooks  regenerate colab/NN_slug.ipynb (what the Colab button opens)
 #   LMT_SCALE=full make book   execute at full (GPU) scale
 
 SHELL := /bin/bash
@@ -17,7 +18,7 @@ export LMT_STATIC := 1
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup browser book book-student book-noexec test test-fast clean
+.PHONY: setup browser book book-student book-noexec test test-fast student-notebooks clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,15 +52,24 @@ book-student: setup
 
 # The whole suite. Notebooks are executed once (by nbval); the book build reuses those outputs.
 test: setup browser
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 	rm -rf _build/executed
 	$(PY) -m pytest -n $(JOBS) --dist loadscope -p tests.nbval_capture \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests notebooks --ignore=tests/site
 	$(PY) tools/cache_executed.py
 	$(PY) -m pytest tests/site
 
-# Only the library tests and pairing (seconds).
+# Format and lint (ruff; settings in pyproject.toml and notebooks/ruff.toml), then the library
+# tests and pairing (seconds).
 test-fast: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n $(JOBS) -m "not slow" tests --ignore=tests/site
+
+# The student notebooks colab/NN_slug.ipynb (no MyST markup), from the chapter scripts; commit them.
+student-notebooks: setup
+	$(PY) tools/student_notebooks.py
 
 clean:
 	rm -rf _build

@@ -48,7 +48,9 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1])
+)  # run from a checkout without installing
 
 from lmt_core import ensemble, models, runtime, tasks, train  # noqa: E402
 
@@ -187,8 +189,16 @@ def run_vmap(nets: list[models.MLP], data: list, lr: float) -> dict[str, torch.T
 def run_engine(nets: list[models.MLP], data: list, lr: float) -> ensemble.Ensemble:
     """(3) lmt_core: ensemble.stack + train.fit."""
     ens = ensemble.stack(nets)
-    train.fit(ens, lambda t, g: data[t], steps=len(data), loss="hinge", lr=lr, optimizer="sgd",
-              eval_every=len(data), progress=False)
+    train.fit(
+        ens,
+        lambda t, g: data[t],
+        steps=len(data),
+        loss="hinge",
+        lr=lr,
+        optimizer="sgd",
+        eval_every=len(data),
+        progress=False,
+    )
     return ens
 
 
@@ -196,7 +206,9 @@ def run_engine(nets: list[models.MLP], data: list, lr: float) -> ensemble.Ensemb
 
 
 @torch.no_grad()
-def final_losses(method: str, result, x: torch.Tensor, y: torch.Tensor, template: models.MLP) -> torch.Tensor:
+def final_losses(
+    method: str, result, x: torch.Tensor, y: torch.Tensor, template: models.MLP
+) -> torch.Tensor:
     """Hinge loss of every member on a held-out batch, shape (E,)."""
     if method == "loop":
         return torch.stack([hinge(m(x), y) for m in result])
@@ -216,12 +228,17 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--steps", type=int, default=200, help="SGD steps (default 200)")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
-    ap.add_argument("--repeats", type=int, default=5, help="timed runs per method, best reported (default 5)")
+    ap.add_argument(
+        "--repeats", type=int, default=5, help="timed runs per method, best reported (default 5)"
+    )
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--tol", type=float, default=1e-3, help="max allowed final-loss deviation")
-    ap.add_argument("--malloc-default", action="store_true",
-                    help="keep glibc's malloc defaults (by default the benchmark calls "
-                         "runtime.retain_freed_memory, as runtime.setup does on the CPU)")
+    ap.add_argument(
+        "--malloc-default",
+        action="store_true",
+        help="keep glibc's malloc defaults (by default the benchmark calls "
+        "runtime.retain_freed_memory, as runtime.setup does on the CPU)",
+    )
     args = ap.parse_args(argv)
 
     device = torch.device(args.device)
@@ -236,9 +253,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     task = tasks.SparseParity.first(N, K)
     g = torch.Generator(device=device).manual_seed(0)
-    warm = [task.sample(BATCH, generator=g, device=device) for _ in range(10)]
-    data = [task.sample(BATCH, generator=g, device=device) for _ in range(args.steps)]
-    x_test, y_test = task.sample(2048, generator=g, device=device)
+    warm = [task.sample(BATCH, generator=g) for _ in range(10)]
+    data = [task.sample(BATCH, generator=g) for _ in range(args.steps)]
+    x_test, y_test = task.sample(2048, generator=g)
 
     def fresh() -> list[models.MLP]:
         return [models.MLP(N, WIDTH, seed=e).to(device) for e in range(E)]
@@ -268,52 +285,88 @@ def main(argv: list[str] | None = None) -> dict:
 
     peak = max(peak, matmul_flops(device))
     if device.type == "cuda":
-        mem_how = "torch.cuda.max_memory_allocated during the timed runs, above what was allocated before"
+        mem_how = (
+            "torch.cuda.max_memory_allocated during the timed runs, above what was allocated before"
+        )
     else:  # an untimed pass of 20 steps per method, every buffer >= 4 KiB mapped and unmapped
         mapped = _map_every_buffer()
         for name, fn in methods.items():
             mem[name], how = cpu_peak_memory(fn, fresh(), data[:20], args.lr)
-        mem_how = (f"CPU, a separate untimed 20-step pass: {how}"
-                   + (" with glibc serving every block >= 4 KiB by mmap (~ peak live tensors)" if mapped
-                      else " (allocator-dependent: coarse)"))
+        mem_how = f"CPU, a separate untimed 20-step pass: {how}" + (
+            " with glibc serving every block >= 4 KiB by mmap (~ peak live tensors)"
+            if mapped
+            else " (allocator-dependent: coarse)"
+        )
     flop = 3 * 2 * BATCH * (N * WIDTH + WIDTH) * E * args.steps
     best = {m: min(t) for m, t in times.items()}
     ref = results["loop"]
     dev = {m: (results[m] - ref).abs().max().item() for m in methods}
     max_dev = max(dev.values())
 
-    print(f"ensemble_vs_loop: E={E} members, MLP n={N} d={WIDTH} (2 layers, ReLU), (n={N}, k={K}) sparse "
-          f"parity, batch {BATCH}, hinge, SGD lr={args.lr}, {args.steps} steps")
-    print(f"device={device.type}" + (f", torch threads={torch.get_num_threads()}" if device.type == "cpu" else
-                                     f" ({torch.cuda.get_device_name(device)})")
-          + f", torch {torch.__version__}, best of {args.repeats} (after warm-up)")
+    print(
+        f"ensemble_vs_loop: E={E} members, MLP n={N} d={WIDTH} (2 layers, ReLU), (n={N}, k={K}) sparse "
+        f"parity, batch {BATCH}, hinge, SGD lr={args.lr}, {args.steps} steps"
+    )
+    print(
+        f"device={device.type}"
+        + (
+            f", torch threads={torch.get_num_threads()}"
+            if device.type == "cpu"
+            else f" ({torch.cuda.get_device_name(device)})"
+        )
+        + f", torch {torch.__version__}, best of {args.repeats} (after warm-up)"
+    )
     if hasattr(os, "getloadavg"):
-        print(f"load average at the end: {os.getloadavg()[0]:.2f} (other processes distort CPU timings)")
+        print(
+            f"load average at the end: {os.getloadavg()[0]:.2f} (other processes distort CPU timings)"
+        )
     if device.type == "cpu":
-        print("malloc: " + ("freed memory retained (runtime.retain_freed_memory, as runtime.setup does)"
-                            if retained else "glibc defaults (freed memory may be trimmed and faulted in again)"))
+        print(
+            "malloc: "
+            + (
+                "freed memory retained (runtime.retain_freed_memory, as runtime.setup does)"
+                if retained
+                else "glibc defaults (freed memory may be trimmed and faulted in again)"
+            )
+        )
     print(f"peak memory: {mem_how}")
-    print(f"FLOPs: 3 x 2*B*(n*d + d) per member per step (forward + backward) = {flop / 1e9:.3f} GFLOP in all")
+    print(
+        f"FLOPs: 3 x 2*B*(n*d + d) per member per step (forward + backward) = {flop / 1e9:.3f} GFLOP in all"
+    )
     print(f"reference: {2048}x{2048} float32 matmul = {peak / 1e9:.1f} GFLOP/s")
-    print(f"{'method':<8} {'time [s]':>9} {'median':>8} {'vs loop':>8} {'peak mem [MiB]':>15} {'GFLOP/s':>8} "
-          f"{'% matmul':>9} {'final loss':>11} {'|dev| vs loop':>14}")
+    print(
+        f"{'method':<8} {'time [s]':>9} {'median':>8} {'vs loop':>8} {'peak mem [MiB]':>15} {'GFLOP/s':>8} "
+        f"{'% matmul':>9} {'final loss':>11} {'|dev| vs loop':>14}"
+    )
     for m in methods:
         fl = flop / best[m]
         med = sorted(times[m])[len(times[m]) // 2]
-        print(f"{m:<8} {best[m]:9.3f} {med:8.3f} {best['loop'] / best[m]:7.1f}x {mem[m] / 2**20:15.1f} "
-              f"{fl / 1e9:8.2f} {100 * fl / peak:8.1f}% {results[m].mean().item():11.5f} {dev[m]:14.2e}")
+        print(
+            f"{m:<8} {best[m]:9.3f} {med:8.3f} {best['loop'] / best[m]:7.1f}x {mem[m] / 2**20:15.1f} "
+            f"{fl / 1e9:8.2f} {100 * fl / peak:8.1f}% {results[m].mean().item():11.5f} {dev[m]:14.2e}"
+        )
     ok = max_dev <= args.tol
-    print(f"max final-loss deviation between methods: {max_dev:.2e} ({'OK' if ok else 'FAIL'}, tol {args.tol:g})")
+    print(
+        f"max final-loss deviation between methods: {max_dev:.2e} ({'OK' if ok else 'FAIL'}, tol {args.tol:g})"
+    )
     summary = {
-        "E": E, "steps": args.steps, "device": device.type, "loop_s": best["loop"], "vmap_s": best["vmap"],
-        "engine_s": best["engine"], "speedup_vs_loop": best["loop"] / best["engine"],
-        "speedup_vs_vmap": best["vmap"] / best["engine"], "engine_frac_matmul": flop / best["engine"] / peak,
+        "E": E,
+        "steps": args.steps,
+        "device": device.type,
+        "loop_s": best["loop"],
+        "vmap_s": best["vmap"],
+        "engine_s": best["engine"],
+        "speedup_vs_loop": best["loop"] / best["engine"],
+        "speedup_vs_vmap": best["vmap"] / best["engine"],
+        "engine_frac_matmul": flop / best["engine"] / peak,
         "max_dev": max_dev,
     }
-    print(f"SUMMARY E={E} steps={args.steps} device={device.type}: loop {best['loop']:.3f} s, vmap "
-          f"{best['vmap']:.3f} s, engine {best['engine']:.3f} s | engine {summary['speedup_vs_loop']:.1f}x loop, "
-          f"{summary['speedup_vs_vmap']:.2f}x vmap, {100 * summary['engine_frac_matmul']:.1f}% of matmul "
-          f"FLOP/s | max loss dev {max_dev:.1e}")
+    print(
+        f"SUMMARY E={E} steps={args.steps} device={device.type}: loop {best['loop']:.3f} s, vmap "
+        f"{best['vmap']:.3f} s, engine {best['engine']:.3f} s | engine {summary['speedup_vs_loop']:.1f}x loop, "
+        f"{summary['speedup_vs_vmap']:.2f}x vmap, {100 * summary['engine_frac_matmul']:.1f}% of matmul "
+        f"FLOP/s | max loss dev {max_dev:.1e}"
+    )
     if not ok:
         raise SystemExit(1)
     return summary

@@ -7,7 +7,9 @@ import numbers
 import torch
 
 
-def check_int(name: str, value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def check_int(
+    name: str, value: object, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Return ``value`` if it is an int within bounds, else raise TypeError/ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
@@ -48,11 +50,15 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
 def check_params(params: object) -> list[torch.Tensor]:
     """A non-empty list of floating-point tensors that require grad (what a loss is differentiated in)."""
     if isinstance(params, torch.Tensor):
-        raise TypeError("params must be a list of tensors (e.g. list(model.parameters())), not one tensor")
+        raise TypeError(
+            "params must be a list of tensors (e.g. list(model.parameters())), not one tensor"
+        )
     try:
         params = list(params)  # type: ignore[call-overload]
     except TypeError:
-        raise TypeError(f"params must be an iterable of tensors, got {type(params).__name__}") from None
+        raise TypeError(
+            f"params must be an iterable of tensors, got {type(params).__name__}"
+        ) from None
     if not params:
         raise ValueError("params is empty: pass the tensors the loss depends on")
     for i, p in enumerate(params):

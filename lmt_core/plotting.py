@@ -21,25 +21,34 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c
 
 def use_house_style() -> None:
     """Set matplotlib defaults: white faces, readable fonts, light grid, no top/right spines."""
-    mpl.rcParams.update({
-        "figure.facecolor": "white",
-        "axes.facecolor": "white",
-        "savefig.facecolor": "white",
-        "figure.figsize": (6.4, 3.8),
-        "figure.dpi": 100,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.titlesize": 11,
-        "axes.labelsize": 10,
-        "legend.fontsize": 9,
-        "axes.prop_cycle": mpl.cycler(color=COLORS),
-    })
+    mpl.rcParams.update(
+        {
+            "figure.facecolor": "white",
+            "axes.facecolor": "white",
+            "savefig.facecolor": "white",
+            "figure.figsize": (6.4, 3.8),
+            "figure.dpi": 100,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "legend.fontsize": 9,
+            "axes.prop_cycle": mpl.cycler(color=COLORS),
+        }
+    )
 
 
-def plot_band(ax: plt.Axes, x: np.ndarray, ys: np.ndarray, *, label: str, color: str | None = None,
-              log_y: bool = False) -> None:
+def plot_band(
+    ax: plt.Axes,
+    x: np.ndarray,
+    ys: np.ndarray,
+    *,
+    label: str,
+    color: str | None = None,
+    log_y: bool = False,
+) -> None:
     """Median over members with a band from the 10th to the 90th percentile.
 
     Args:
@@ -58,8 +67,15 @@ def plot_band(ax: plt.Axes, x: np.ndarray, ys: np.ndarray, *, label: str, color:
         ax.set_yscale("log")
 
 
-def plot_loglog_fit(ax: plt.Axes, x: Sequence[float], y: Sequence[float], fit: LogLogFit, *,
-                    label: str = "measured", yerr: Sequence[Sequence[float]] | None = None) -> None:
+def plot_loglog_fit(
+    ax: plt.Axes,
+    x: Sequence[float],
+    y: Sequence[float],
+    fit: LogLogFit,
+    *,
+    label: str = "measured",
+    yerr: Sequence[Sequence[float]] | None = None,
+) -> None:
     """Points on log–log axes with the fitted power law; the slope goes in the legend."""
     x = np.asarray(x, dtype=float)
     ax.errorbar(x, y, yerr=yerr, fmt="o", label=label, capsize=3)

@@ -1,8 +1,15 @@
 """Run-time set-up shared by every chapter: seeds, device, and the quick/full scale.
 
-A chapter starts with ``cfg = runtime.setup(seed=0)``. The scale comes from the environment
-variable ``LMT_SCALE`` (``quick`` or ``full``); without it, ``full`` when CUDA is available and
-``quick`` otherwise. Sizes that depend on the scale are written ``cfg.pick(quick=..., full=...)``.
+A chapter starts with ``SCALE = "quick"`` (a Colab form field) and
+``cfg = runtime.setup(seed=0, scale=SCALE)``. Quick is the default everywhere, with or without a
+GPU; the environment variable ``LMT_SCALE`` (``quick`` or ``full``), when set, overrides the
+chapter's setting, so that builds, tests and ``tools/reproduce.py`` choose the scale of every
+chapter. Sizes that depend on the scale are written ``cfg.pick(quick=..., full=...)``.
+
+Also here: the one progress bar of the book (:func:`progress`, shown only in a live notebook,
+see :func:`is_interactive`), the step cap of smoke tests (:func:`max_steps`, from
+``$LMT_MAX_STEPS``), and where full-scale runs keep their checkpoints (:meth:`Config.checkpoint`,
+under ``$LMT_CHECKPOINTS`` or ``checkpoints/``).
 """
 
 from __future__ import annotations
@@ -12,13 +19,25 @@ import os
 import random
 import sys
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, Iterable, Iterator, TypeVar
 
 import numpy as np
 import torch
 
-__all__ = ["Config", "SCALES", "setup", "resolve_scale", "resolve_device", "is_interactive",
-           "retain_freed_memory"]
+__all__ = [
+    "Config",
+    "SCALES",
+    "setup",
+    "resolve_scale",
+    "resolve_device",
+    "is_interactive",
+    "retain_freed_memory",
+    "max_steps",
+    "progress",
+    "Progress",
+    "checkpoint_root",
+]
 
 SCALES = ("quick", "full")
 T = TypeVar("T")
@@ -55,23 +74,49 @@ class Config:
         g.manual_seed(self.seed if seed is None else int(seed))
         return g
 
+    def checkpoint(self, name: str) -> Path | None:
+        """Where a full-scale run called ``name`` keeps its checkpoints; ``None`` in quick mode.
+
+        Pass it as ``train.fit(..., checkpoint_dir=cfg.checkpoint("ch01/main"))``: quick runs
+        save nothing, full runs save under :func:`checkpoint_root` (``$LMT_CHECKPOINTS`` or
+        ``checkpoints/``) and, after a disconnect, resume or load instead of retraining.
+
+        Raises:
+            ValueError: ``name`` is empty, absolute, or climbs out of the root with ``..``.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        rel = Path(name)
+        if rel.is_absolute() or ".." in rel.parts:
+            raise ValueError(
+                f"name must be a relative path inside the checkpoint root, got {name!r}"
+            )
+        return None if self.quick else checkpoint_root() / rel
+
     def __str__(self) -> str:
         return f"device={self.device.type}, scale={self.scale}, seed={self.seed}"
 
 
 def resolve_scale(scale: str | None = None) -> str:
-    """The scale to run at: ``scale`` if given, else ``$LMT_SCALE``, else full iff CUDA is present.
+    """The scale to run at: ``$LMT_SCALE`` if set, else ``scale`` if given, else ``"quick"``.
+
+    The environment wins so that a book build or a test run fixes the scale of every chapter,
+    whatever the chapter's own ``SCALE`` setting says. Quick is the default even where CUDA is
+    available: full mode is asked for, never implied.
 
     Raises:
         ValueError: if the scale is not ``"quick"`` or ``"full"``.
     """
+    env = os.environ.get("LMT_SCALE", "").strip().lower()
+    if env:
+        if env not in SCALES:
+            raise ValueError(f"scale: LMT_SCALE must be one of {SCALES}, got {env!r}")
+        return env
     if scale is None:
-        scale = os.environ.get("LMT_SCALE", "").strip().lower() or None
-    if scale is None:
-        return "full" if torch.cuda.is_available() else "quick"
-    if not isinstance(scale, str) or scale.lower() not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES} (argument or LMT_SCALE), got {scale!r}")
-    return scale.lower()
+        return "quick"
+    if not isinstance(scale, str) or scale.strip().lower() not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    return scale.strip().lower()
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -163,3 +208,104 @@ def is_interactive() -> bool:
         return False
     ip = get_ipython()
     return ip is not None and hasattr(ip, "kernel")
+
+
+def checkpoint_root() -> Path:
+    """The folder of full-scale checkpoints: ``$LMT_CHECKPOINTS`` if set, else ``checkpoints/``."""
+    return Path(os.environ.get("LMT_CHECKPOINTS", "").strip() or "checkpoints")
+
+
+def max_steps() -> int | None:
+    """The step cap of smoke tests, ``$LMT_MAX_STEPS`` (an int ≥ 1), or ``None`` when unset.
+
+    When set, :func:`progress` stops after that many items and :func:`lmt_core.train.fit` runs
+    at most that many updates, so a full-scale chapter can be run end to end in seconds.
+
+    Raises:
+        ValueError: ``LMT_MAX_STEPS`` is set but is not a positive integer.
+    """
+    raw = os.environ.get("LMT_MAX_STEPS", "").strip()
+    if not raw:
+        return None
+    try:
+        cap = int(raw)
+    except ValueError:
+        cap = 0
+    if cap < 1:
+        raise ValueError(f"LMT_MAX_STEPS must be a positive integer, got {raw!r}")
+    return cap
+
+
+class Progress:
+    """An iterable with a ``tqdm.auto`` bar; built by :func:`progress` (see there).
+
+    Besides iterating, :meth:`set_postfix` writes a note after the bar (e.g. how many members of
+    an ensemble have stopped) and :meth:`close` ends the bar early.
+    """
+
+    def __init__(
+        self, iterable: Iterable[T], desc: str, *, total: int | None = None, initial: int = 0
+    ) -> None:
+        from tqdm.auto import tqdm  # local: importing the runtime must not need a display
+
+        if total is None and hasattr(iterable, "__len__"):
+            total = initial + len(iterable)  # type: ignore[arg-type]
+        self.iterable, self.limit = iterable, max_steps()
+        if total is not None and self.limit is not None:
+            total = min(total, initial + self.limit)
+        # leave=False: a finished bar disappears instead of piling up under the cell
+        self.bar = tqdm(
+            desc=desc, total=total, initial=initial, leave=False, disable=not is_interactive()
+        )
+
+    def __iter__(self) -> Iterator[T]:
+        try:
+            for i, item in enumerate(self.iterable):
+                if self.limit is not None and i >= self.limit:
+                    break
+                yield item
+                self.bar.update(1)
+        finally:  # also when the caller breaks out of the loop early
+            self.close()
+
+    def set_postfix(self, **values: Any) -> None:
+        """Show ``name=value`` notes after the bar."""
+        self.bar.set_postfix(**values)
+
+    def close(self) -> None:
+        """Close the bar. A notebook bar closed below its total is drawn as failed (red), which
+        a loop that stops early on purpose is not: the total is set to the count first."""
+        bar = self.bar
+        if bar.total is not None and bar.n < bar.total:
+            bar.total = bar.n
+        bar.close()
+
+
+def progress(
+    iterable: Iterable[T], desc: str, *, total: int | None = None, initial: int = 0
+) -> Progress:
+    """``iterable`` with a progress bar: ``for m in runtime.progress(M_GRID, "sample sizes"):``.
+
+    The bar (``tqdm.auto``, ``leave=False``) is shown only where a person watches it
+    (:func:`is_interactive`: not in builds, tests or scripts), and a loop that ends early does
+    not leave a failed bar behind. With ``$LMT_MAX_STEPS`` set (:func:`max_steps`) the loop stops
+    after that many items.
+
+    Args:
+        iterable: what to loop over.
+        desc: the label of the bar.
+        total: the number of items, when ``len(iterable)`` does not give it.
+        initial: items already done before this loop (a resumed run), counted by the bar.
+
+    Returns:
+        A :class:`Progress`, iterated like ``iterable``.
+    """
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a string, got {type(desc).__name__}")
+    if total is not None:
+        total = int(total)
+        if total < 0:
+            raise ValueError(f"total must be >= 0, got {total}")
+    if isinstance(initial, bool) or not isinstance(initial, int) or initial < 0:
+        raise ValueError(f"initial must be an int >= 0, got {initial!r}")
+    return Progress(iterable, desc, total=total, initial=initial)

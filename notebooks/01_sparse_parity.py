@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -43,10 +43,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import itertools
 from fractions import Fraction
@@ -56,9 +75,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lmt_core import analysis, ensemble, models, notebook, plotting, runtime, tasks, train
+from lmt_core import (
+    analysis,
+    ensemble,
+    models,
+    notebook,
+    plotting,
+    runtime,
+    tasks,
+    train,
+)
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -93,7 +121,7 @@ plotting.use_house_style()
 # :::
 #
 # :::{prf:lemma} Orthonormality and Parseval
-# :label: ch01-lem-parseval
+# :label: lem-ch01-parseval
 #
 # The $2^n$ characters are orthonormal: $\langle \chi_S, \chi_T \rangle = 1$ if $S = T$ and $0$
 # otherwise. Hence every $f: \{-1,+1\}^n \to \mathbb R$ equals its Fourier–Walsh expansion, and
@@ -117,14 +145,20 @@ plotting.use_house_style()
 
 # %%
 n_demo = 10
-x_cube = tasks.hypercube(n_demo)                              # (2^n, n), all points of the cube
-chi = tasks.parity(x_cube, [1, 4, 7])                         # chi_S on the cube
+x_cube = tasks.hypercube(n_demo)  # (2^n, n), all points of the cube
+chi = tasks.parity(x_cube, [1, 4, 7])  # chi_S on the cube
 coef = analysis.walsh_coefficients(chi)
-print("nonzero coefficients of chi_{1,4,7}:", torch.nonzero(coef).flatten().tolist(),
-      "| mask of {1,4,7}:", analysis.subset_mask([1, 4, 7]))
+print(
+    "nonzero coefficients of chi_{1,4,7}:",
+    torch.nonzero(coef).flatten().tolist(),
+    "| mask of {1,4,7}:",
+    analysis.subset_mask([1, 4, 7]),
+)
 f_rand = torch.rand(2**n_demo, generator=torch.Generator().manual_seed(0)) * 2 - 1
-print(f"Parseval: sum of squared coefficients {analysis.walsh_coefficients(f_rand).pow(2).sum():.6f}"
-      f" = E[f^2] {f_rand.double().pow(2).mean():.6f}")
+print(
+    f"Parseval: sum of squared coefficients {analysis.walsh_coefficients(f_rand).pow(2).sum():.6f}"
+    f" = E[f^2] {f_rand.double().pow(2).mean():.6f}"
+)
 
 # %% [markdown]
 # ### Statistical queries
@@ -170,7 +204,7 @@ print(f"Parseval: sum of squared coefficients {analysis.walsh_coefficients(f_ran
 #
 # Consider the *adversary* that answers every query with $v = \mathbb E[\phi_+]$, a number that does
 # not depend on $S$. This answer is valid (within $\tau$ of the truth) for every $S$ with
-# $|\hat g(S)| \le \tau$. By Parseval ({prf:ref}`ch01-lem-parseval`),
+# $|\hat g(S)| \le \tau$. By Parseval ({prf:ref}`lem-ch01-parseval`),
 # $\sum_S \hat g(S)^2 = \mathbb E[g^2] \le 1$, so fewer than $1/\tau^2$ sets have
 # $|\hat g(S)| > \tau$: each query *rules out* fewer than $1/\tau^2$ candidates.
 #
@@ -186,7 +220,7 @@ print(f"Parseval: sum of squared coefficients {analysis.walsh_coefficients(f_ran
 # :::
 #
 # :::{prf:corollary} Either many queries or a tiny tolerance
-# :label: ch01-cor-sq
+# :label: cor-ch01-sq
 #
 # If $\tau \ge N^{-1/3}$ then $q \ge (N-1) N^{-2/3} \ge N^{1/3}/2$. Since $N \ge (n/k)^k$, for
 # $k \le \sqrt n$ this reads: an SQ learner of $k$-sparse parities needs $q \ge n^{k/6}/2$ queries
@@ -210,22 +244,26 @@ print(f"Parseval: sum of squared coefficients {analysis.walsh_coefficients(f_ran
 n_sq, k_sq, tau = 11, 3, 0.05
 x_sq = tasks.hypercube(n_sq)
 masks = [analysis.subset_mask(T) for T in itertools.combinations(range(n_sq), k_sq)]
-queries = {                                     # g(x) = (phi(x, 1) - phi(x, -1)) / 2 for phi = y * g(x)
+queries = {  # g(x) = (phi(x, 1) - phi(x, -1)) / 2 for phi = y * g(x)
     "phi = y * chi_{0,1,2}(x)": tasks.parity(x_sq, [0, 1, 2]),
     "phi = y * Maj(x)": torch.sign(x_sq.sum(1)),
-    "phi = y * random": torch.rand(2**n_sq, generator=torch.Generator().manual_seed(1)) * 2 - 1,
+    "phi = y * random": torch.rand(2**n_sq, generator=torch.Generator().manual_seed(1))
+    * 2
+    - 1,
 }
 for name, g in queries.items():
     ghat = analysis.walsh_coefficients(g)
     ruled_out = int((ghat[masks].abs() > tau).sum())
-    print(f"{name:26s} sum_S ghat(S)^2 = {ghat.pow(2).sum():.3f} <= 1, largest |ghat(S)| with |S| = {k_sq}:"
-          f" {ghat[masks].abs().max():.4f}, rules out {ruled_out} of {len(masks)} sets (bound 1/tau^2 = {1 / tau**2:.0f})")
+    print(
+        f"{name:26s} sum_S ghat(S)^2 = {ghat.pow(2).sum():.3f} <= 1, largest |ghat(S)| with |S| = {k_sq}:"
+        f" {ghat[masks].abs().max():.4f}, rules out {ruled_out} of {len(masks)} sets (bound 1/tau^2 = {1 / tau**2:.0f})"
+    )
 
 # %% [markdown]
 # The single-set query rules out exactly one candidate: an algorithm built from such queries is
 # exhaustive search over all $N$ sets. The majority query rules out none at this tolerance, and a
 # smaller tolerance would not help it: its coefficients on all sets of size 3 are equal (of order
-# $n^{-3/2}$, see {prf:ref}`ch01-lem-majority`), so its true answer is the same for every candidate.
+# $n^{-3/2}$, see {prf:ref}`lem-ch01-majority`), so its true answer is the same for every candidate.
 # The random query spreads its Fourier weight over all $2^n$ sets, each coefficient of order
 # $2^{-n/2}$. A query that distinguishes candidates must put weight on few of them, and Parseval
 # limits how many. Gradient descent, we will see, asks queries of the majority type multiplied by
@@ -237,7 +275,7 @@ for name, g in queries.items():
 # $\chi_S$ exactly.
 #
 # :::{prf:proposition} A ReLU network that computes a parity
-# :label: ch01-prop-parity-network
+# :label: prop-ch01-parity-network
 #
 # Let $|S| = k \ge 1$, $s(x) = \sum_{i \in S} x_i$, $s_j = -k + 2j$ and $v_j = (-1)^{k-j}$ for
 # $j = 0, \dots, k$. Then for all $x \in \{-1,+1\}^n$
@@ -262,20 +300,21 @@ for name, g in queries.items():
 # Here is the construction as an `lmt_core` MLP, checked on **all** $2^n$ inputs for several $n$
 # and $k$ and random supports.
 
+
 # %%
 def parity_network(n, support):
     """The network of the proposition: an MLP with k = |S| hidden units computing chi_S on {±1}^n."""
     k = len(support)
     j = torch.arange(k, dtype=torch.float32)
-    v = (-1.0) ** (k - j)                            # v_j = chi_S at s = s_j = -k + 2j
-    out_w = -2 * v                                   # change of slope at s_j ...
-    out_w[0] = -v[0]                                 # ... and the first slope, on [s_0, s_1]
+    v = (-1.0) ** (k - j)  # v_j = chi_S at s = s_j = -k + 2j
+    out_w = -2 * v  # change of slope at s_j ...
+    out_w[0] = -v[0]  # ... and the first slope, on [s_0, s_1]
     net = models.MLP(n, k)
     with torch.no_grad():
-        net.layers[0].weight.zero_()[:, list(support)] = 1.0   # every unit reads s(x)
-        net.layers[0].bias.copy_(k - 2 * j)                     # unit j: ReLU(s - s_j)
+        net.layers[0].weight.zero_()[:, list(support)] = 1.0  # every unit reads s(x)
+        net.layers[0].bias.copy_(k - 2 * j)  # unit j: ReLU(s - s_j)
         net.layers[1].weight.copy_(out_w.view(1, k))
-        net.layers[1].bias.fill_((-1.0) ** k)                   # P(s_0) = v_0
+        net.layers[1].bias.fill_((-1.0) ** k)  # P(s_0) = v_0
     return net
 
 
@@ -285,9 +324,14 @@ for n in (4, 8, 12):
     for k in sorted({1, 2, 3, n // 2, n}):
         task = tasks.SparseParity.random(n, k, seed=n + k)
         with torch.no_grad():
-            assert torch.equal(parity_network(n, task.support)(x), task.label(x)), (n, k)
+            assert torch.equal(parity_network(n, task.support)(x), task.label(x)), (
+                n,
+                k,
+            )
         checked += 1
-print(f"the hand-built network equals chi_S on every input, in {checked} (n, k) cases up to n = 12")
+print(
+    f"the hand-built network equals chi_S on every input, in {checked} (n, k) cases up to n = 12"
+)
 
 # %% [markdown]
 # ## Where the gradient finds a signal: the Fourier gap
@@ -298,7 +342,7 @@ print(f"the hand-built network equals chi_S on every input, in {checked} (n, k) 
 # $|f_\theta| < 1$ on the cube, as at a small initialisation, so it has the same gradient there.
 #
 # :::{prf:proposition} The gradient of a first-layer weight is a Fourier coefficient
-# :label: ch01-prop-gradient-fourier
+# :label: prop-ch01-gradient-fourier
 #
 # Let $f_\theta(x) = \sum_{j=1}^d a_j\, \sigma(w_j \cdot x + b_j)$, let $y = \chi_S(x)$, and let
 # $g_j(x) = \sigma'(w_j \cdot x + b_j)$ (for the ReLU, $g_j(x) = \mathbf 1[w_j \cdot x + b_j > 0]$,
@@ -326,7 +370,7 @@ print(f"the hand-built network equals chi_S on every input, in {checked} (n, k) 
 # coordinate. For a *symmetric* neuron they do not, and the picture becomes exact.
 #
 # :::{prf:corollary} Symmetric neurons see a Fourier gap
-# :label: ch01-cor-symmetric
+# :label: cor-ch01-symmetric
 #
 # If $w_j = c\,\varepsilon$ for a sign vector $\varepsilon \in \{-1,+1\}^n$ and $c > 0$ (for instance
 # all ones), write $\xi_m$ for the Fourier coefficient, on any set of size $m$, of
@@ -342,7 +386,7 @@ print(f"the hand-built network equals chi_S on every input, in {checked} (n, k) 
 # $\chi_T$ to $(\prod_{i \in T} \varepsilon_i)\, \chi_T$, so it reduces the claim to
 # $\varepsilon = \mathbf 1$. Then $g_j(x) = \mathbf 1[\sum_i x_i + b_j/c > 0]$ is invariant under
 # permutations of the coordinates, so $\hat g_j(T)$ depends only on $|T|$. Apply
-# {prf:ref}`ch01-prop-gradient-fourier`.
+# {prf:ref}`prop-ch01-gradient-fourier`.
 # :::
 #
 # For $b_j = 0$ and odd $n$, $g_j = \tfrac12(1 + \mathrm{Maj}_n)$ where
@@ -350,7 +394,7 @@ print(f"the hand-built network equals chi_S on every input, in {checked} (n, k) 
 # closed form.
 #
 # :::{prf:lemma} The Fourier gap of majority
-# :label: ch01-lem-majority
+# :label: lem-ch01-majority
 #
 # Let $n$ be odd and $b_j = 0$. Then $\xi_m = 0$ for every even $m \ge 2$, and for odd $m$
 #
@@ -394,6 +438,7 @@ print(f"the hand-built network equals chi_S on every input, in {checked} (n, k) 
 # the hundreds. We check it against `analysis.walsh_coefficients` on small cubes, and check the
 # majority formula of the lemma against it.
 
+
 # %%
 def symmetric_coefficient(G, d):
     """Exact Fourier coefficient, on any set T with |T| = d, of x -> G[m(x)], m(x) = #{i: x_i = -1}.
@@ -404,8 +449,11 @@ def symmetric_coefficient(G, d):
     n = len(G) - 1
     if not 0 <= d <= n:
         raise ValueError(f"need 0 <= d <= n = {n}, got d = {d}")
-    total = sum(G[m] * sum((-1) ** l * comb(d, l) * comb(n - d, m - l) for l in range(min(d, m) + 1))
-                for m in range(n + 1))
+    total = sum(
+        G[m]
+        * sum((-1) ** l * comb(d, l) * comb(n - d, m - l) for l in range(min(d, m) + 1))
+        for m in range(n + 1)
+    )
     return Fraction(total, 2**n)
 
 
@@ -420,18 +468,24 @@ def majority_xi(n, d):
     return Fraction(comb(M, r), comb(n - 1, d - 1)) * Fraction(comb(n - 1, M), 2**n)
 
 
-for n in (7, 8, 11):                                  # 8: even n, where ties sum(x) = 0 occur
+for n in (7, 8, 11):  # 8: even n, where ties sum(x) = 0 occur
     x = tasks.hypercube(n)
     ghat = analysis.walsh_coefficients((x.sum(1) > 0).double())
     sizes = torch.tensor([bin(s).count("1") for s in range(2**n)])
-    exact = torch.tensor([float(symmetric_coefficient(neuron_G(n), d)) for d in range(n + 1)],
-                         dtype=torch.float64)
+    exact = torch.tensor(
+        [float(symmetric_coefficient(neuron_G(n), d)) for d in range(n + 1)],
+        dtype=torch.float64,
+    )
     assert torch.allclose(ghat, exact[sizes], atol=1e-12), n
 for n in (7, 11, 31, 101):
     xi = [symmetric_coefficient(neuron_G(n), d) for d in range(1, 8)]
     assert all(xi[d - 1] == 0 for d in (2, 4, 6)), "even degrees must vanish"
-    assert all(abs(xi[d - 1]) == majority_xi(n, d) for d in (1, 3, 5, 7)), "majority formula"
-print("Krawtchouk formula = Walsh-Hadamard transform; majority formula exact for n = 7, 11, 31, 101")
+    assert all(abs(xi[d - 1]) == majority_xi(n, d) for d in (1, 3, 5, 7)), (
+        "majority formula"
+    )
+print(
+    "Krawtchouk formula = Walsh-Hadamard transform; majority formula exact for n = 7, 11, 31, 101"
+)
 
 # %% [markdown]
 # Now the proposition itself, for a network at PyTorch's default (random, non-symmetric)
@@ -447,22 +501,26 @@ x_g = tasks.hypercube(n_g).double()
 y_g = task_g.label(x_g)
 net_g = models.MLP(n_g, d_g, seed=0).double()
 
-loss_g = -(y_g * net_g(x_g)).mean()                                   # exact population correlation loss
+loss_g = -(y_g * net_g(x_g)).mean()  # exact population correlation loss
 grad_autograd = torch.autograd.grad(loss_g, net_g.layers[0].weight)[0]  # (d, n)
 
 with torch.no_grad():
-    g_vals = (net_g.layers[0](x_g) > 0).double().T                    # (d, 2^n): g_j on the cube
+    g_vals = (net_g.layers[0](x_g) > 0).double().T  # (d, 2^n): g_j on the cube
     g_hat = analysis.walsh_coefficients(g_vals)
-    a = net_g.layers[1].weight.view(-1)                               # output weights a_j
+    a = net_g.layers[1].weight.view(-1)  # output weights a_j
     mask_S = analysis.subset_mask(task_g.support)
-    grad_fourier = torch.stack([-a * g_hat[:, mask_S ^ (1 << i)] for i in range(n_g)], dim=1)
+    grad_fourier = torch.stack(
+        [-a * g_hat[:, mask_S ^ (1 << i)] for i in range(n_g)], dim=1
+    )
 
 grad_err = float((grad_autograd - grad_fourier).abs().max())
 relevant = torch.zeros(n_g, dtype=torch.bool)
 relevant[list(task_g.support)] = True
 print(f"max |autograd - Fourier formula| = {grad_err:.1e} over {d_g * n_g} weights")
-print(f"default init: mean |dL/dw_ji| relevant {grad_autograd[:, relevant].abs().mean():.2e}, "
-      f"irrelevant {grad_autograd[:, ~relevant].abs().mean():.2e}")
+print(
+    f"default init: mean |dL/dw_ji| relevant {grad_autograd[:, relevant].abs().mean():.2e}, "
+    f"irrelevant {grad_autograd[:, ~relevant].abs().mean():.2e}"
+)
 notebook.glue("grad_err", grad_err)
 
 # %% [markdown]
@@ -479,15 +537,23 @@ x_s = tasks.hypercube(n_s).double()
 for k in (2, 3, 4):
     task_s = tasks.SparseParity.first(n_s, k)
     net_s = models.MLP(n_s, 2).double()
-    with torch.no_grad():                                   # two units, w_j = 1, b_j = 0, a = (+1, -1)
+    with torch.no_grad():  # two units, w_j = 1, b_j = 0, a = (+1, -1)
         net_s.layers[0].weight.fill_(1.0)
         net_s.layers[0].bias.zero_()
         net_s.layers[1].weight.copy_(torch.tensor([[1.0, -1.0]]))
-    grad = torch.autograd.grad(-(task_s.label(x_s) * net_s(x_s)).mean(), net_s.layers[0].weight)[0].abs()
+    grad = torch.autograd.grad(
+        -(task_s.label(x_s) * net_s(x_s)).mean(), net_s.layers[0].weight
+    )[0].abs()
     rel, irr = grad[:, :k], grad[:, k:]
     xi = [abs(float(symmetric_coefficient(neuron_G(n_s), m))) for m in (k - 1, k + 1)]
-    assert torch.allclose(rel, torch.full_like(rel, xi[0])) and torch.allclose(irr, torch.full_like(irr, xi[1]))
-    ratio = f"{xi[0] / xi[1]:.3f} = (n-k)/(k-1) = {(n_s - k) / (k - 1):.3f}" if xi[1] else "undefined: no signal"
+    assert torch.allclose(rel, torch.full_like(rel, xi[0])) and torch.allclose(
+        irr, torch.full_like(irr, xi[1])
+    )
+    ratio = (
+        f"{xi[0] / xi[1]:.3f} = (n-k)/(k-1) = {(n_s - k) / (k - 1):.3f}"
+        if xi[1]
+        else "undefined: no signal"
+    )
     print(f"k={k}: |grad| relevant {xi[0]:.2e}, irrelevant {xi[1]:.2e}, ratio {ratio}")
 
 # %% [markdown]
@@ -499,7 +565,9 @@ for k in (2, 3, 4):
 # %%
 ns_gap = [51, 101, 201, 401, 801]
 fig, ax = plt.subplots()
-ax.set_prop_cycle(color=[c for c in plotting.COLORS[:3] for _ in range(2)])  # points and fit share a colour
+ax.set_prop_cycle(
+    color=[c for c in plotting.COLORS[:3] for _ in range(2)]
+)  # points and fit share a colour
 gap_slopes = {}
 for m in (1, 3, 5):
     xi_m = [abs(float(symmetric_coefficient(neuron_G(n), m))) for n in ns_gap]
@@ -514,7 +582,9 @@ ax.set_title("Degree-m coefficients of a symmetric neuron fall like $n^{-m/2}$")
 plt.show()
 for m, slope in gap_slopes.items():
     print(f"degree {m}: fitted slope {slope:.3f} (asymptotic -m/2 = {-m / 2})")
-    assert abs(slope + m / 2) < 0.1, "the coefficient of degree m should scale as n^(-m/2)"
+    assert abs(slope + m / 2) < 0.1, (
+        "the coefficient of degree m should scale as n^(-m/2)"
+    )
 
 # %% [markdown]
 # ## What SGD provably does
@@ -542,8 +612,8 @@ for m, slope in gap_slopes.items():
 # schedule. We did not re-derive those bounds, so we state only the weaker, qualitative form above,
 # which is what the sketch below supports. What this
 # chapter does verify is the mechanism, exactly and in code: the gradient–Fourier identity
-# ({prf:ref}`ch01-prop-gradient-fourier`) and the gap of the symmetric neuron
-# ({prf:ref}`ch01-lem-majority`). The experiments below go beyond the theorem's assumptions: PyTorch's
+# ({prf:ref}`prop-ch01-gradient-fourier`) and the gap of the symmetric neuron
+# ({prf:ref}`lem-ch01-majority`). The experiments below go beyond the theorem's assumptions: PyTorch's
 # default random initialisation, odd $k$, and a small batch.
 #
 # :::{prf:proof}
@@ -551,7 +621,7 @@ for m, slope in gap_slopes.items():
 # that makes the hidden units diverse enough, and the analysis of the second phase; see
 # {cite}`barak2022hidden` for these.)* At the symmetric initialisation $f_{\theta_0} \equiv 0$, so the
 # hinge loss is in its linear part and its gradient is that of the correlation loss. By
-# {prf:ref}`ch01-cor-symmetric` and {prf:ref}`ch01-lem-majority`, the population gradient of unit
+# {prf:ref}`cor-ch01-symmetric` and {prf:ref}`lem-ch01-majority`, the population gradient of unit
 # $j$ is $-a_j$ times a vector equal, up to the signs of $w_j$, to $\xi_{k-1}$ on $S$ and
 # $\xi_{k+1}$ off $S$, with $|\xi_{k-1}| / |\xi_{k+1}| = (n-k)/(k-1)$. A batch of size
 # $B \approx n^{k-1} \log n$ estimates every coordinate to within a fraction of the gap
@@ -560,7 +630,7 @@ for m, slope in gap_slopes.items():
 # much smaller ones off $S$: the unit computes, approximately, a function of
 # $s(x) = \sum_{i \in S} \pm x_i$, with the signs of its initial weights on $S$. About one unit in
 # $2^{k-1}$ has equal signs on $S$, which is why the width grows like $2^k$; with enough such units and
-# different biases we get the ReLU features of {prf:ref}`ch01-prop-parity-network`, so some output
+# different biases we get the ReLU features of {prf:ref}`prop-ch01-parity-network`, so some output
 # layer represents $\chi_S$. With
 # the first layer fixed, training the output layer is a convex problem (a linear model in fixed
 # features with a convex loss), which SGD solves to accuracy $\varepsilon$ in polynomially many
@@ -581,22 +651,26 @@ for m, slope in gap_slopes.items():
 # $S = \{0, 1, 2\}$ (indices from 0 in code).
 
 # %%
-WIDTH, LR, BATCH, WD = 128, 0.1, 32, 0.01         # width d, learning rate, batch size, weight decay
-print(f"width d = {WIDTH}, batch size B = {BATCH}, learning rate = {LR}, weight decay = {WD}")
+WIDTH, LR, BATCH, WD = (
+    128,
+    0.1,
+    32,
+    0.01,
+)  # width d, learning rate, batch size, weight decay
+print(
+    f"width d = {WIDTH}, batch size B = {BATCH}, learning rate = {LR}, weight decay = {WD}"
+)
 notebook.glue("batch", BATCH)
 N_MAIN, K_MAIN = cfg.pick(quick=50, full=64), 3
-E_MAIN = cfg.pick(quick=16, full=64)                 # seeds trained together
+E_MAIN = cfg.pick(quick=16, full=64)  # seeds trained together
 STEPS_MAIN = cfg.pick(quick=3000, full=6000)
-
-
-def checkpoint(name):
-    """Full-scale runs save checkpoints (train-or-load); quick runs do not."""
-    return None if cfg.quick else f"checkpoints/ch01/{name}"
 
 
 def make_ensemble(n, members, width=WIDTH, seed=0):
     """`members` two-layer ReLU networks (default uniform init, seeds seed, seed+1, ...) as one model."""
-    return ensemble.stack([models.MLP(n, width, seed=seed + s) for s in range(members)]).to(cfg.device)
+    return ensemble.stack(
+        [models.MLP(n, width, seed=seed + s) for s in range(members)]
+    ).to(cfg.device)
 
 
 def online_batches(task, batch=BATCH):
@@ -615,31 +689,58 @@ def parity_metrics(task, m_test=1000, seed=123):
     x, y = task.sample(m_test, generator=cfg.generator(seed))
 
     def evaluate(model):
-        out = model(x)                                                   # (E, m_test)
-        return {"acc": ((out * y) > 0).float().mean(1),  # as accuracy_metric, on the same output
-                "wfrac": analysis.support_weight_fraction(model.first_layer, task.support),
-                "fourier_S": analysis.fourier_coefficient(out.T, x, task.support) / out.pow(2).mean(1).sqrt()}
+        out = model(x)  # (E, m_test)
+        return {
+            "acc": ((out * y) > 0)
+            .float()
+            .mean(1),  # as accuracy_metric, on the same output
+            "wfrac": analysis.support_weight_fraction(model.first_layer, task.support),
+            "fourier_S": analysis.fourier_coefficient(out.T, x, task.support)
+            / out.pow(2).mean(1).sqrt(),
+        }
+
     return evaluate
 
 
 task_main = tasks.SparseParity.first(N_MAIN, K_MAIN)
 net_main = make_ensemble(N_MAIN, E_MAIN)
-wfrac_init = analysis.support_weight_fraction(net_main.first_layer, task_main.support).cpu().numpy()
-hist = train.fit(net_main, online_batches(task_main), steps=STEPS_MAIN, loss="hinge", lr=LR, weight_decay=WD,
-                 evaluate=parity_metrics(task_main), eval_every=25, data_seed=cfg.seed,
-                 checkpoint_dir=checkpoint(f"main_n{N_MAIN}_k{K_MAIN}"), desc=f"n={N_MAIN}, k={K_MAIN}")
+wfrac_init = (
+    analysis.support_weight_fraction(net_main.first_layer, task_main.support)
+    .cpu()
+    .numpy()
+)
+hist = train.fit(
+    net_main,
+    online_batches(task_main),
+    steps=STEPS_MAIN,
+    loss="hinge",
+    lr=LR,
+    weight_decay=WD,
+    evaluate=parity_metrics(task_main),
+    eval_every=25,
+    data_seed=cfg.seed,
+    checkpoint_dir=cfg.checkpoint(f"ch01/main_n{N_MAIN}_k{K_MAIN}"),
+    tag=f"{task_main!r}, batch {BATCH}",
+    desc=f"n={N_MAIN}, k={K_MAIN}",
+)
 steps = hist.step_array
 acc_med, loss_med = np.median(hist["acc"], 1), np.median(hist["loss"], 1)
-print(f"{E_MAIN} networks, n = {N_MAIN}, k = {K_MAIN}: median test accuracy {acc_med[0]:.3f} after "
-      f"{steps[0]} steps, {acc_med[-1]:.3f} after {steps[-1]} steps")
+print(
+    f"{E_MAIN} networks, n = {N_MAIN}, k = {K_MAIN}: median test accuracy {acc_med[0]:.3f} after "
+    f"{steps[0]} steps, {acc_med[-1]:.3f} after {steps[-1]} steps"
+)
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
 plotting.plot_band(ax1, steps, hist["loss"], label="training hinge loss")
 ax1.axhline(1.0, color="gray", ls=":", label="chance level (f = 0)")
-ax1.set(xlabel="steps", ylabel="hinge loss", title="The loss sits at chance, then falls")
+ax1.set(
+    xlabel="steps", ylabel="hinge loss", title="The loss sits at chance, then falls"
+)
 ax1.legend()
-plotting.plot_band(ax2, steps, hist["acc"], label="test accuracy", color=plotting.COLORS[1])
+plotting.plot_band(
+    ax2, steps, hist["acc"], label="test accuracy", color=plotting.COLORS[1]
+)
 ax2.set(xlabel="steps", ylabel="accuracy", title="Accuracy jumps from 50% to 100%")
 ax2.legend()
 plt.show()
@@ -658,8 +759,8 @@ plt.show()
 # %% tags=["readme-figure"]
 wf_med = np.median(hist["wfrac"], 1)
 wf0 = float(np.median(wfrac_init))
-i_plateau = int(np.nonzero(acc_med < 0.6)[0].max())                 # last evaluation still near chance
-RISE = 1.25                                                          # "clearly above its initial value"
+i_plateau = int(np.nonzero(acc_med < 0.6)[0].max())  # last evaluation still near chance
+RISE = 1.25  # "clearly above its initial value"
 notebook.glue("rise", RISE)
 notebook.glue("rise_pct", round(100 * (RISE - 1)))
 
@@ -669,33 +770,62 @@ def first_step(mask):
     return int(steps[np.argmax(mask)]) if mask.any() else None
 
 
-step_sep = first_step(wf_med >= RISE * wf0)                          # the weight measure separates
-step_drop = first_step(loss_med <= 0.9)                              # the loss is 10% below chance
+step_sep = first_step(wf_med >= RISE * wf0)  # the weight measure separates
+step_drop = first_step(loss_med <= 0.9)  # the loss is 10% below chance
 
 fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
-plotting.plot_band(ax1, steps, hist["acc"], label="test accuracy", color=plotting.COLORS[1])
-plotting.plot_band(ax1, steps, hist["fourier_S"], label=r"output correlation with $\chi_S$",
-                   color=plotting.COLORS[2])
-ax1.set(ylabel="output measures", title="The weights on S move first; the output follows")
-plotting.plot_band(ax2, steps, hist["wfrac"] / wf0, label="weight fraction on S / initial value", log_y=True)
+plotting.plot_band(
+    ax1, steps, hist["acc"], label="test accuracy", color=plotting.COLORS[1]
+)
+plotting.plot_band(
+    ax1,
+    steps,
+    hist["fourier_S"],
+    label=r"output correlation with $\chi_S$",
+    color=plotting.COLORS[2],
+)
+ax1.set(
+    ylabel="output measures", title="The weights on S move first; the output follows"
+)
+plotting.plot_band(
+    ax2,
+    steps,
+    hist["wfrac"] / wf0,
+    label="weight fraction on S / initial value",
+    log_y=True,
+)
 ax2.axhline(RISE, color="k", lw=0.5)
 ax2.set(xlabel="steps", ylabel="weight measure (log scale)")
 for ax in (ax1, ax2):
     if step_sep is not None:
-        ax.axvline(step_sep, color="k", ls="--", lw=1, label=f"weight fraction passes {RISE} x initial")
+        ax.axvline(
+            step_sep,
+            color="k",
+            ls="--",
+            lw=1,
+            label=f"weight fraction passes {RISE} x initial",
+        )
     if step_drop is not None:
-        ax.axvline(step_drop, color="gray", ls=":", lw=1.5, label="loss 10% below chance")
+        ax.axvline(
+            step_drop, color="gray", ls=":", lw=1.5, label="loss 10% below chance"
+        )
     ax.legend(fontsize=8, loc="upper left")
 plt.show()
 
 spread = float(np.std(wfrac_init) / wf0)
-print(f"initial weight fraction: median {wf0:.4f} (k/n = {K_MAIN / N_MAIN:.4f}), "
-      f"member-to-member spread {100 * spread:.1f}%")
-print(f"last evaluation with median accuracy < 0.6: step {steps[i_plateau]}, accuracy "
-      f"{acc_med[i_plateau]:.3f}, weight fraction {wf_med[i_plateau]:.4f} = "
-      f"{wf_med[i_plateau] / wf0:.2f} x initial")
-print(f"weight fraction passes {RISE} x initial at step {step_sep}; loss 10% below chance at "
-      f"step {step_drop}; final weight fraction {wf_med[-1]:.3f}")
+print(
+    f"initial weight fraction: median {wf0:.4f} (k/n = {K_MAIN / N_MAIN:.4f}), "
+    f"member-to-member spread {100 * spread:.1f}%"
+)
+print(
+    f"last evaluation with median accuracy < 0.6: step {steps[i_plateau]}, accuracy "
+    f"{acc_med[i_plateau]:.3f}, weight fraction {wf_med[i_plateau]:.4f} = "
+    f"{wf_med[i_plateau] / wf0:.2f} x initial"
+)
+print(
+    f"weight fraction passes {RISE} x initial at step {step_sep}; loss 10% below chance at "
+    f"step {step_drop}; final weight fraction {wf_med[-1]:.3f}"
+)
 notebook.glue("wf_ratio", float(wf_med[i_plateau] / wf0))
 notebook.glue("wf_spread", 100 * spread)
 notebook.glue("wf_final", float(wf_med[-1]))
@@ -720,7 +850,7 @@ notebook.glue("step_plateau", int(steps[i_plateau]))
 # and then grows at an accelerating rate, because the Fourier gap of each unit grows with its own
 # relevant weights. Third, the small weight decay matters for how visible the progress is: the
 # irrelevant weights receive little but gradient noise and are pulled towards $0$, while the drift of
-# {prf:ref}`ch01-prop-gradient-fourier` holds the relevant ones up
+# {prf:ref}`prop-ch01-gradient-fourier` holds the relevant ones up
 # ({ref}`the weight-decay exercise <ex-ch01-weight-decay>`). The paper also tracks other weight-based
 # measures, such as $\|W_t - W_0\|_\infty$ {cite}`barak2022hidden`.
 #
@@ -730,8 +860,14 @@ notebook.glue("step_plateau", int(steps[i_plateau]))
 # of $k$. Each member stops on its own (`stop_when`), and we take the median over members.
 
 # %%
-SWEEP = cfg.pick(quick={2: [10, 15, 20, 30, 40], 3: [10, 15, 20, 30, 40]},
-                 full={2: [16, 24, 32, 48, 64, 96], 3: [16, 24, 32, 48, 64], 4: [12, 16, 24, 32, 40]})
+SWEEP = cfg.pick(
+    quick={2: [10, 15, 20, 30, 40], 3: [10, 15, 20, 30, 40]},
+    full={
+        2: [16, 24, 32, 48, 64, 96],
+        3: [16, 24, 32, 48, 64],
+        4: [12, 16, 24, 32, 40],
+    },
+)
 E_SWEEP = cfg.pick(quick=8, full=32)
 MAX_STEPS = cfg.pick(quick=10_000, full=40_000)
 
@@ -740,32 +876,56 @@ def steps_to_solve(n, k):
     """Per member, the first step (checked every 10) at which test accuracy reaches 99% (-1: never)."""
     task = tasks.SparseParity.first(n, k)
     x, y = task.sample(1000, generator=cfg.generator(1))
-    hist_nk = train.fit(make_ensemble(n, E_SWEEP), online_batches(task), steps=MAX_STEPS, loss="hinge",
-                        lr=LR, weight_decay=WD, evaluate=accuracy_metric(x, y),
-                        eval_every=10, stop_when=lambda v: v["acc"] >= 0.99, data_seed=cfg.seed,
-                        checkpoint_dir=checkpoint(f"sweep_n{n}_k{k}"), desc=f"n={n}, k={k}")
+    hist_nk = train.fit(
+        make_ensemble(n, E_SWEEP),
+        online_batches(task),
+        steps=MAX_STEPS,
+        loss="hinge",
+        lr=LR,
+        weight_decay=WD,
+        evaluate=accuracy_metric(x, y),
+        eval_every=10,
+        stop_when=lambda v: v["acc"] >= 0.99,
+        data_seed=cfg.seed,
+        checkpoint_dir=cfg.checkpoint(f"ch01/sweep_n{n}_k{k}"),
+        tag=f"{task!r}, batch {BATCH}",
+        desc=f"n={n}, k={k}",
+    )
     return hist_nk.stop_steps()
 
 
-solve_steps = {k: np.stack([steps_to_solve(n, k) for n in ns]) for k, ns in SWEEP.items()}  # (len(ns), E)
+solve_steps = {
+    k: np.stack([steps_to_solve(n, k) for n in ns]) for k, ns in SWEEP.items()
+}  # (len(ns), E)
 fits = {}
 fig, ax = plt.subplots(figsize=(7, 4.2))
-ax.set_prop_cycle(color=[c for c in plotting.COLORS[:len(SWEEP)] for _ in range(2)])  # points and fit share a colour
+ax.set_prop_cycle(
+    color=[c for c in plotting.COLORS[: len(SWEEP)] for _ in range(2)]
+)  # points and fit share a colour
 for k, ns in SWEEP.items():
     t = solve_steps[k].astype(float)
-    assert (t > 0).all(), f"k={k}: some member never reached 99% within {MAX_STEPS} steps"
+    assert (t > 0).all(), (
+        f"k={k}: some member never reached 99% within {MAX_STEPS} steps"
+    )
     med = np.median(t, 1)
     fits[k] = analysis.loglog_fit(ns, med)
     yerr = [med - np.percentile(t, 25, 1), np.percentile(t, 75, 1) - med]
-    plotting.plot_loglog_fit(ax, ns, med, fits[k], label=f"k = {k} (median, quartiles)", yerr=yerr)
-    print(f"k = {k}: median steps {med.astype(int).tolist()} for n = {ns}; "
-          f"slope {fits[k].slope:.2f} ± {fits[k].slope_stderr:.2f}")
+    plotting.plot_loglog_fit(
+        ax, ns, med, fits[k], label=f"k = {k} (median, quartiles)", yerr=yerr
+    )
+    print(
+        f"k = {k}: median steps {med.astype(int).tolist()} for n = {ns}; "
+        f"slope {fits[k].slope:.2f} ± {fits[k].slope_stderr:.2f}"
+    )
     notebook.glue(f"slope_k{k}", fits[k].slope)
 all_ns = sorted({n for ns in SWEEP.values() for n in ns})
 ax.set_xticks(all_ns, labels=[str(n) for n in all_ns], minor=False)
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
-ax.set(xlabel="input dimension n", ylabel="steps to 99% test accuracy",
-       title="Steps to learn grow like a power of n")
+ax.set(
+    xlabel="input dimension n",
+    ylabel="steps to 99% test accuracy",
+    title="Steps to learn grow like a power of n",
+)
 plt.show()
 
 # %% [markdown]
@@ -802,21 +962,43 @@ task_w = tasks.SparseParity.first(N_WIDTH, K_MAIN)
 x_w, y_w = task_w.sample(1000, generator=cfg.generator(2))
 success, median_steps = [], []
 for width in WIDTHS:
-    h_w = train.fit(make_ensemble(N_WIDTH, E_WIDTH, width=width, seed=1000), online_batches(task_w),
-                    steps=BUDGET, loss="hinge", lr=LR, weight_decay=WD, eval_every=20,
-                    evaluate=accuracy_metric(x_w, y_w),
-                    stop_when=lambda v: v["acc"] >= 0.99, data_seed=cfg.seed, desc=f"width {width}")
+    h_w = train.fit(
+        make_ensemble(N_WIDTH, E_WIDTH, width=width, seed=1000),
+        online_batches(task_w),
+        steps=BUDGET,
+        loss="hinge",
+        lr=LR,
+        weight_decay=WD,
+        eval_every=20,
+        evaluate=accuracy_metric(x_w, y_w),
+        stop_when=lambda v: v["acc"] >= 0.99,
+        data_seed=cfg.seed,
+        desc=f"width {width}",
+    )
     solved = h_w.stop_steps() > 0
     success.append(float(solved.mean()))
-    median_steps.append(float(np.median(h_w.stop_steps()[solved])) if solved.any() else float("nan"))
-    print(f"width {width:4d}: {solved.sum():2d}/{E_WIDTH} runs reach 99% within {BUDGET} steps"
-          + (f", median {median_steps[-1]:.0f} steps" if solved.any() else ""))
+    median_steps.append(
+        float(np.median(h_w.stop_steps()[solved])) if solved.any() else float("nan")
+    )
+    print(
+        f"width {width:4d}: {solved.sum():2d}/{E_WIDTH} runs reach 99% within {BUDGET} steps"
+        + (f", median {median_steps[-1]:.0f} steps" if solved.any() else "")
+    )
 
 fig, ax = plt.subplots()
-ax.plot(WIDTHS, success, "o-", label=f"fraction of {E_WIDTH} seeds solved within {BUDGET} steps")
+ax.plot(
+    WIDTHS,
+    success,
+    "o-",
+    label=f"fraction of {E_WIDTH} seeds solved within {BUDGET} steps",
+)
 ax.set_xscale("log", base=2)
-ax.set(xlabel="width d (hidden units)", ylabel="success rate", ylim=(-0.03, 1.03),
-       title=f"Wider networks succeed more often (n = {N_WIDTH}, k = {K_MAIN})")
+ax.set(
+    xlabel="width d (hidden units)",
+    ylabel="success rate",
+    ylim=(-0.03, 1.03),
+    title=f"Wider networks succeed more often (n = {N_WIDTH}, k = {K_MAIN})",
+)
 ax.legend(loc="lower right")
 plt.show()
 notebook.glue("succ_small", success[0])
@@ -837,21 +1019,30 @@ notebook.glue("width_large", WIDTHS[-1])
 
 # %%
 # The phase transition: chance level at the start, (near) perfect at the end.
-assert acc_med[0] <= 0.6, f"early median accuracy {acc_med[0]:.3f} should be near chance"
+assert acc_med[0] <= 0.6, (
+    f"early median accuracy {acc_med[0]:.3f} should be near chance"
+)
 assert acc_med[-1] >= 0.95, f"final median accuracy {acc_med[-1]:.3f} should be >= 0.95"
 # Hidden progress: at the last evaluation near chance, the weight fraction on S has at least doubled ...
-assert wf_med[i_plateau] >= 2 * wf0, f"weight fraction {wf_med[i_plateau]:.4f} vs initial {wf0:.4f}"
+assert wf_med[i_plateau] >= 2 * wf0, (
+    f"weight fraction {wf_med[i_plateau]:.4f} vs initial {wf0:.4f}"
+)
 # ... and it passes 1.25 x its initial value before the loss has dropped 10% below chance.
-assert step_sep is not None and step_drop is not None and step_sep < step_drop, \
+assert step_sep is not None and step_drop is not None and step_sep < step_drop, (
     f"measure separates at step {step_sep}, loss drops at step {step_drop}"
+)
 # Scaling: positive exponents, below the noise-limited exponent k - 1, increasing with k.
 for k, fit in fits.items():
     assert 0 < fit.slope < k - 1, f"k={k}: slope {fit.slope:.2f} outside (0, {k - 1})"
 for k in fits:
     if k > 2:
-        assert fits[k].slope > fits[2].slope, f"slope for k={k} should exceed the slope for k=2"
+        assert fits[k].slope > fits[2].slope, (
+            f"slope for k={k} should exceed the slope for k=2"
+        )
 # Width: the narrowest networks mostly fail within the budget, the widest (almost) always succeed.
-assert success[0] <= 0.25 and success[-1] >= 0.9, f"success rates {success} for widths {WIDTHS}"
+assert success[0] <= 0.25 and success[-1] >= 0.9, (
+    f"success rates {success} for widths {WIDTHS}"
+)
 # The Fourier computation of the gradient agrees with autograd.
 assert grad_err <= 1e-6, f"gradient mismatch {grad_err:.1e}"
 print("all checks passed")
@@ -863,30 +1054,55 @@ print("all checks passed")
 # four-member ensemble for at most 3000 steps (in a static build of the book, this shows the default
 # setting).
 
+
 # %%
 def explore_parity(n=30, k=3, width=128, lr=0.1):
     """Train 4 networks on the (n, k)-sparse parity; plot accuracy and the weight fraction on S."""
     k = min(k, n)
     task = tasks.SparseParity.first(n, k)
     net = make_ensemble(n, 4, width=width, seed=100)
-    h = train.fit(net, online_batches(task), steps=3000, loss="hinge", lr=lr, weight_decay=WD,
-                  evaluate=parity_metrics(task, m_test=500), eval_every=25, data_seed=cfg.seed,
-                  stop_when=lambda v: v["acc"] >= 0.99, desc="explore")
+    h = train.fit(
+        net,
+        online_batches(task),
+        steps=3000,
+        loss="hinge",
+        lr=lr,
+        weight_decay=WD,
+        evaluate=parity_metrics(task, m_test=500),
+        eval_every=25,
+        data_seed=cfg.seed,
+        stop_when=lambda v: v["acc"] >= 0.99,
+        desc="explore",
+    )
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(h.step_array, h["acc"], color=plotting.COLORS[1], lw=1)
     ax.plot([], [], color=plotting.COLORS[1], label="test accuracy (each member)")
     ax2 = ax.twinx()
     ax2.plot(h.step_array, h["wfrac"], color=plotting.COLORS[0], lw=1, ls="--")
-    ax.plot([], [], color=plotting.COLORS[0], ls="--", label="weight fraction on S (right axis)")
-    ax.set(xlabel="steps", ylabel="accuracy",
-           title=f"n={n}, k={k}, width={width}, lr={lr}: plateau, then both measures move")
+    ax.plot(
+        [],
+        [],
+        color=plotting.COLORS[0],
+        ls="--",
+        label="weight fraction on S (right axis)",
+    )
+    ax.set(
+        xlabel="steps",
+        ylabel="accuracy",
+        title=f"n={n}, k={k}, width={width}, lr={lr}: plateau, then both measures move",
+    )
     ax2.set_ylabel("weight fraction on S")
     ax.legend(loc="upper left", fontsize=8)
     plt.show()
 
 
-notebook.explore(explore_parity, n=(30, (8, 60, 2)), k=(3, (2, 5, 1)), width=(128, (16, 512, 16)),
-                 lr=(0.1, (0.02, 0.5, 0.02)))
+notebook.explore(
+    explore_parity,
+    n=(30, (8, 60, 2)),
+    k=(3, (2, 5, 1)),
+    width=(128, (16, 512, 16)),
+    lr=(0.1, (0.02, 0.5, 0.02)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -904,7 +1120,7 @@ notebook.explore(explore_parity, n=(30, (8, 60, 2)), k=(3, (2, 5, 1)), width=(12
 #
 # For $\pm 1$ values, $\mathbf 1[a \neq b] = (1 - ab)/2$, so
 # $\Pr[\chi_S \neq \chi_{S'}] = (1 - \mathbb E[\chi_S \chi_{S'}])/2 = (1 - \mathbb E[\chi_{S \triangle S'}])/2 = 1/2$,
-# because $S \triangle S' \neq \emptyset$ ({prf:ref}`ch01-lem-parseval`). If $\chi_S(x) \neq \chi_{S'}(x)$
+# because $S \triangle S' \neq \emptyset$ ({prf:ref}`lem-ch01-parseval`). If $\chi_S(x) \neq \chi_{S'}(x)$
 # then $h(x)$ differs from one of them, so $\{\chi_S \neq \chi_{S'}\} \subseteq \{h \neq \chi_S\} \cup
 # \{h \neq \chi_{S'}\}$ and the union bound gives the claim. The proof uses it in its last step: the two
 # surviving candidates receive the same answers, hence the same $h$, which cannot be $1/4$-accurate for
@@ -929,7 +1145,7 @@ notebook.explore(explore_parity, n=(30, (8, 60, 2)), k=(3, (2, 5, 1)), width=(12
 # $\sum_i (-x_i) > 0$ holds: $g_j(x) + g_j(-x) = 1$. Hence $g_j - \tfrac12$ is an odd function, while
 # $\chi_T(-x) = \chi_T(x)$ for $|T|$ even, so $\hat g_j(T) = \mathbb E[(g_j - \tfrac12)\chi_T] = 0$
 # for even $|T| \ge 2$ (the $\tfrac12$ only contributes to $T = \emptyset$). For odd $k$ both
-# $k - 1$ and $k + 1$ are even, so by {prf:ref}`ch01-prop-gradient-fourier` every
+# $k - 1$ and $k + 1$ are even, so by {prf:ref}`prop-ch01-gradient-fourier` every
 # $\partial L / \partial w_{ji}$ vanishes. A bias with $1 < b_j < 3$, say $b_j = 2$, changes the unit
 # to $\mathbf 1[\sum_i x_i \ge -1]$, which is no longer "odd around $\tfrac12$"; its even-degree
 # coefficients are nonzero and the degree-2 one (relevant for $k = 3$) dominates the degree-4 one
@@ -937,8 +1153,12 @@ notebook.explore(explore_parity, n=(30, (8, 60, 2)), k=(3, (2, 5, 1)), width=(12
 
 # %%
 for n in (13, 31, 101):
-    xi2, xi4 = (abs(float(symmetric_coefficient(neuron_G(n, beta=2), m))) for m in (2, 4))
-    print(f"n = {n:3d}, b = 2: |xi_2| = {xi2:.2e} (relevant), |xi_4| = {xi4:.2e} (irrelevant), ratio {xi2 / xi4:.1f}")
+    xi2, xi4 = (
+        abs(float(symmetric_coefficient(neuron_G(n, beta=2), m))) for m in (2, 4)
+    )
+    print(
+        f"n = {n:3d}, b = 2: |xi_2| = {xi2:.2e} (relevant), |xi_4| = {xi4:.2e} (irrelevant), ratio {xi2 / xi4:.1f}"
+    )
 
 # %% [markdown]
 # The random biases of PyTorch's default initialisation break this symmetry too, which is why the
@@ -957,12 +1177,13 @@ for n in (13, 31, 101):
 # network with $\chi_S$ on random inputs and says what is wrong. *Difficulty: ★★☆, about 20 min.*
 # :::
 
+
 # %%
 def check_parity_network(fn, n, support, trials=4096, seed=0):
     """Compare fn(n, support)(x) with chi_S(x) on random x in {±1}^n; print what is wrong. Returns bool."""
     net = fn(n, support)
     x = tasks.random_signs(trials, n, generator=torch.Generator().manual_seed(seed))
-    x[0], x[1] = 1.0, -1.0                                   # include the all-(+1) and all-(-1) inputs
+    x[0], x[1] = 1.0, -1.0  # include the all-(+1) and all-(-1) inputs
     with torch.no_grad():
         out = net(x).reshape(-1).float()
     want = tasks.parity(x, support)
@@ -971,18 +1192,30 @@ def check_parity_network(fn, n, support, trials=4096, seed=0):
         return False
     wrong = (out - want).abs() > 1e-4
     if not wrong.any():
-        print(f"correct on all {trials} inputs: the network computes chi_S for S = {sorted(support)}")
+        print(
+            f"correct on all {trials} inputs: the network computes chi_S for S = {sorted(support)}"
+        )
         return True
-    m = (x[:, list(support)] < 0).sum(1)                     # number of -1's inside S
+    m = (x[:, list(support)] < 0).sum(1)  # number of -1's inside S
     bad_m = sorted(set(m[wrong].tolist()))
     i = int(torch.nonzero(wrong)[0])
-    print(f"wrong on {int(wrong.sum())} of {trials} inputs; the errors occur when the number of -1's "
-          f"in S is {bad_m}.")
-    print(f"example: m = {int(m[i])}, output {out[i].item():.4f}, expected {want[i].item():+.0f}")
-    if torch.allclose(out.sign(), want) and not torch.allclose(out.abs(), torch.ones_like(out)):
-        print("the signs are right but the values are not ±1: check the output weights' scale")
+    print(
+        f"wrong on {int(wrong.sum())} of {trials} inputs; the errors occur when the number of -1's "
+        f"in S is {bad_m}."
+    )
+    print(
+        f"example: m = {int(m[i])}, output {out[i].item():.4f}, expected {want[i].item():+.0f}"
+    )
+    if torch.allclose(out.sign(), want) and not torch.allclose(
+        out.abs(), torch.ones_like(out)
+    ):
+        print(
+            "the signs are right but the values are not ±1: check the output weights' scale"
+        )
     elif out.std() < 1e-6:
-        print("the output is constant: the hidden units do not see the relevant coordinates")
+        print(
+            "the output is constant: the hidden units do not see the relevant coordinates"
+        )
     return False
 
 
@@ -995,6 +1228,7 @@ def check_parity_network(fn, n, support, trials=4096, seed=0):
 # $-\mathrm{ReLU}(s + k)$ part merges with the unit at $s_0 = -k$, whose output weight becomes
 # $-v_0 - v_0 = -2v_0$; so every unit $j = 0, \dots, k-1$ now has output weight $-2v_j$, and one new
 # unit, $\mathrm{ReLU}(s + k + 1)$, has output weight $v_0$.
+
 
 # %%
 def parity_network_no_bias(n, support):
@@ -1089,7 +1323,7 @@ assert check_parity_network(parity_network_no_bias, 9, [2, 3])
 #   detect progress, given the SQ lower bound?
 # - **Symmetric versus random initialisation.** The theorem uses a sign-symmetric initialisation and
 #   even $k$; our experiments use neither. What replaces the clean Fourier gap of
-#   {prf:ref}`ch01-cor-symmetric` for a random neuron?
+#   {prf:ref}`cor-ch01-symmetric` for a random neuron?
 # - **Resources.** Width, number of samples, number of steps and luck at initialisation can be traded
 #   against each other: a wider network holds more "lottery tickets", neurons that start out close to
 #   $S$. Chapter 2 follows this thread, with sparse initialisations, in

@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -32,7 +32,7 @@
 #
 # **Prerequisites.** {doc}`01_sparse_parity`: sparse parities, Fourier–Walsh coefficients, the
 # statistical-query (SQ) lower bound ({prf:ref}`thm-ch01-sq-lower-bound`) and the gradient as a
-# Fourier coefficient ({prf:ref}`ch01-prop-gradient-fourier`). Notation as in the
+# Fourier coefficient ({prf:ref}`prop-ch01-gradient-fourier`). Notation as in the
 # [notation page](../book/notation.md): $n$ input dimension, $k$ sparsity, $d$ width, $m$ samples.
 #
 # **Time.** Quick mode (the default on a CPU) runs in under a minute on one CPU thread. Full mode
@@ -44,23 +44,49 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import itertools
 import time
-from math import comb, log
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lmt_core import analysis, ensemble, models, notebook, plotting, runtime, tasks, train
-from lmt_core.tasks import lpn
+from lmt_core import (
+    analysis,
+    ensemble,
+    models,
+    notebook,
+    plotting,
+    runtime,
+    tasks,
+    train,
+)
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -155,7 +181,7 @@ plotting.use_house_style()
 #
 # Why would width save samples? In Chapter 1 the gradient of a unit on a relevant weight is a
 # Fourier coefficient of degree $k-1$, of order $n^{-(k-1)/2}$ for a unit that looks at all $n$
-# coordinates ({prf:ref}`ch01-lem-majority`), and an empirical average over $m$ examples resolves it
+# coordinates ({prf:ref}`lem-ch01-majority`), and an empirical average over $m$ examples resolves it
 # only when $1/\sqrt m$ is smaller, $m \gtrsim n^{k-1}$. A unit that looks at only $s$ coordinates,
 # all $k$ relevant ones among them, faces a problem of dimension $s$ instead: its gradient signal is
 # of order $s^{-(k-1)/2}$. Such a unit is a *lottery ticket*. Sparse initialisation makes tickets,
@@ -215,44 +241,67 @@ plotting.use_house_style()
 # weights, and the training of the output layer; see {cite}`edelman2023pareto`.)* By
 # {prf:ref}`prop-ch02-covering`, with the stated width some unit covers $S$ with probability at
 # least $1-\varepsilon$. Restricted to its support, a covering unit is a dense unit in dimension
-# $s$, so by {prf:ref}`ch01-prop-gradient-fourier` its population gradient on the relevant
+# $s$, so by {prf:ref}`prop-ch01-gradient-fourier` its population gradient on the relevant
 # weights is a Fourier coefficient of degree $k-1$ of a function of $s$ variables, of order
 # $s^{-(k-1)/2}$ at a generic initialisation, and its gradient on the irrelevant weights is of higher
 # degree. An empirical gradient over $m \approx s^{k-1}$ examples (up to logarithmic factors) resolves
 # this gap, so, as in Chapter 1, a few large steps concentrate the covering unit on $S$; the weights
 # outside its support receive only sampling noise of order $1/\sqrt m$, which weight decay keeps small.
 # With several covering units the output layer can then represent $\chi_S$
-# ({prf:ref}`ch01-prop-parity-network`), and fitting it is a convex problem.
+# ({prf:ref}`prop-ch01-parity-network`), and fitting it is a convex problem.
 # :::
 
 # %% [markdown]
 # ## The covering probability in code
 #
+# The proposition's formula, as the library computes it:
+
+# %%
+notebook.show_source(analysis.covering_probability)
+
+# %% [markdown]
 # We check {prf:ref}`prop-ch02-covering` by simulation: draw $d$ random $s$-subsets of $[n]$ many
 # times, and count how often one of them contains $S$. The exact value is
-# `lpn.covering_probability(n, k, s, width)`; the simulated frequency must lie within four binomial
-# standard errors of it (a $4\sigma$ interval fails by chance with probability below $10^{-4}$).
+# `analysis.covering_probability(n, k, s, width)`; the simulated frequency must lie within four
+# binomial standard errors of it (a $4\sigma$ interval fails by chance with probability below
+# $10^{-4}$).
+
 
 # %%
 def simulate_covering(n, k, s, width, trials, seed=0):
     """Monte Carlo: fraction of `trials` draws of `width` random s-supports in which some support
     contains S = {0, ..., k-1} (by symmetry, any fixed S gives the same law)."""
     g = torch.Generator().manual_seed(seed)
-    supports = torch.rand(trials, width, n, generator=g).argsort(-1)[..., :s]   # (trials, width, s)
-    contains_S = torch.stack([(supports == i).any(-1) for i in range(k)]).all(0)  # (trials, width)
+    supports = torch.rand(trials, width, n, generator=g).argsort(-1)[
+        ..., :s
+    ]  # (trials, width, s)
+    contains_S = torch.stack([(supports == i).any(-1) for i in range(k)]).all(
+        0
+    )  # (trials, width)
     return contains_S.any(-1).double().mean().item()
 
 
 TRIALS = cfg.pick(quick=2000, full=20000)
-print(f"{'n':>3} {'k':>2} {'s':>2} {'d':>4} {'exact':>8} {'simulated':>10} {'4-sigma':>8}")
+print(
+    f"{'n':>3} {'k':>2} {'s':>2} {'d':>4} {'exact':>8} {'simulated':>10} {'4-sigma':>8}"
+)
 cover_rows = []
-for n, k, s, width in [(30, 3, 5, 1), (30, 3, 5, 64), (30, 3, 8, 8), (30, 3, 8, 256), (24, 3, 6, 16), (20, 2, 4, 4)]:
-    exact = lpn.covering_probability(n, k, s, width)
+for n, k, s, width in [
+    (30, 3, 5, 1),
+    (30, 3, 5, 64),
+    (30, 3, 8, 8),
+    (30, 3, 8, 256),
+    (24, 3, 6, 16),
+    (20, 2, 4, 4),
+]:
+    exact = analysis.covering_probability(n, k, s, width)
     sim = simulate_covering(n, k, s, width, TRIALS, seed=len(cover_rows))
-    band = 4 * max(exact * (1 - exact), 1 / TRIALS) ** 0.5 / TRIALS ** 0.5
+    band = 4 * max(exact * (1 - exact), 1 / TRIALS) ** 0.5 / TRIALS**0.5
     cover_rows.append((n, k, s, width, exact, sim, band))
     print(f"{n:3d} {k:2d} {s:2d} {width:4d} {exact:8.4f} {sim:10.4f} {band:8.4f}")
-    assert abs(sim - exact) <= band, f"simulation {sim:.4f} disagrees with the exact value {exact:.4f}"
+    assert abs(sim - exact) <= band, (
+        f"simulation {sim:.4f} disagrees with the exact value {exact:.4f}"
+    )
 
 # %% [markdown]
 # The agreement is within sampling error in every row. The next figure shows the proposition's
@@ -261,20 +310,24 @@ for n, k, s, width in [(30, 3, 5, 1), (30, 3, 5, 64), (30, 3, 8, 8), (30, 3, 8, 
 
 # %%
 N_GRID, K_GRID = cfg.pick(quick=30, full=40), 3
-S_SPARSE = 8                                          # sparsity of the sparse initialisation
+S_SPARSE = 8  # sparsity of the sparse initialisation
 d_axis = np.unique(np.geomspace(1, 4096, 60).astype(int))
 fig, ax = plt.subplots(figsize=(7, 4))
 for c, s in zip(plotting.COLORS, (4, 6, S_SPARSE, 12)):
-    prob = [lpn.covering_probability(N_GRID, K_GRID, s, int(w)) for w in d_axis]
-    p1 = lpn.covering_probability(N_GRID, K_GRID, s)
+    prob = [analysis.covering_probability(N_GRID, K_GRID, s, int(w)) for w in d_axis]
+    p1 = analysis.covering_probability(N_GRID, K_GRID, s)
     ax.plot(d_axis, prob, color=c, label=f"s = {s}: 1/p = {1 / p1:.0f}")
     ax.axvline(1 / p1, color=c, ls="--", lw=0.8)
 ax.set_xscale("log")
-ax.set(xlabel="width d (hidden units)", ylabel="P(some unit covers S)", ylim=(-0.02, 1.02),
-       title=f"Width buys lottery tickets: coverage rises near d = 1/p (n = {N_GRID}, k = {K_GRID})")
+ax.set(
+    xlabel="width d (hidden units)",
+    ylabel="P(some unit covers S)",
+    ylim=(-0.02, 1.02),
+    title=f"Width buys lottery tickets: coverage rises near d = 1/p (n = {N_GRID}, k = {K_GRID})",
+)
 ax.legend(loc="upper left")
 plt.show()
-p_sparse = lpn.covering_probability(N_GRID, K_GRID, S_SPARSE)
+p_sparse = analysis.covering_probability(N_GRID, K_GRID, S_SPARSE)
 notebook.glue("inv_p", round(1 / p_sparse))
 notebook.glue("s_sparse", S_SPARSE)
 
@@ -285,11 +338,11 @@ notebook.glue("s_sparse", S_SPARSE)
 # fixed sample, over several seeds, once with the dense (PyTorch default) initialisation and once with
 # an $s$-sparse one, and record the fraction of seeds whose test accuracy reaches $95\%$ within a
 # budget of steps. The settings (printed below) are: hinge loss, SGD with a small weight decay,
-# mini-batches of $32$ drawn with replacement from the fixed sample (`lpn.offline_batches`).
+# mini-batches of $32$ drawn with replacement from the fixed sample (`tasks.offline_batches`).
 #
 # All runs of one width train as **one** batched model: every combination of initialisation,
 # sample size and seed is a member of an `ensemble.stack`, with its own fixed sample
-# (`lpn.fixed_samples`; for a given seed, the samples of different sizes are nested, and the dense
+# (`tasks.fixed_samples`; for a given seed, the samples of different sizes are nested, and the dense
 # and sparse members see the same sample, so the comparison is paired). Each member stops on its own
 # when it reaches the target.
 
@@ -299,16 +352,25 @@ SIZES = cfg.pick(quick=[400, 600, 800], full=[300, 450, 600, 800, 1000, 1400])
 SEEDS = cfg.pick(quick=12, full=32)
 STEPS, LR, WD, BATCH, TARGET = cfg.pick(quick=3000, full=6000), 0.1, 0.01, 32, 0.95
 INITS = {"dense": None, f"sparse (s = {S_SPARSE})": S_SPARSE}
-print(f"n = {N_GRID}, k = {K_GRID}; widths {WIDTHS}; sample sizes {SIZES}; {SEEDS} seeds per cell")
-print(f"hinge loss, SGD lr = {LR}, weight decay = {WD}, batch {BATCH}, at most {STEPS} steps, "
-      f"success = test accuracy >= {TARGET}")
+print(
+    f"n = {N_GRID}, k = {K_GRID}; widths {WIDTHS}; sample sizes {SIZES}; {SEEDS} seeds per cell"
+)
+print(
+    f"hinge loss, SGD lr = {LR}, weight decay = {WD}, batch {BATCH}, at most {STEPS} steps, "
+    f"success = test accuracy >= {TARGET}"
+)
 
 task_grid = tasks.SparseParity.random(N_GRID, K_GRID, seed=cfg.seed)
 x_test, y_test = task_grid.sample(2000, generator=cfg.generator(10_000 + cfg.seed))
-members = list(itertools.product(INITS.values(), SIZES, range(SEEDS)))    # (sparsity, m, seed) per member
-X_train, Y_train, m_train = lpn.fixed_samples(task_grid, [m for _, m, _ in members],
-                                              seeds=[1000 * cfg.seed + e for _, _, e in members],
-                                              device=cfg.device)
+members = list(
+    itertools.product(INITS.values(), SIZES, range(SEEDS))
+)  # (sparsity, m, seed) per member
+X_train, Y_train, m_train = tasks.fixed_samples(
+    task_grid,
+    [m for _, m, _ in members],
+    seeds=[1000 * cfg.seed + e for _, _, e in members],
+    device=cfg.device,
+)
 
 
 def test_accuracy(model):
@@ -318,50 +380,97 @@ def test_accuracy(model):
 
 def success_grid(width):
     """Train all (init, m, seed) members of one width together; success rate per (init, m)."""
-    net = ensemble.stack([models.MLP(N_GRID, width, first_layer_sparsity=s, seed=1000 * cfg.seed + 17 * i)
-                          for i, (s, _, _) in enumerate(members)]).to(cfg.device)
-    hist = train.fit(net, lpn.offline_batches(X_train, Y_train, m_train, BATCH), steps=STEPS, loss="hinge",
-                     lr=LR, weight_decay=WD, evaluate=test_accuracy, eval_every=100, data_seed=cfg.seed,
-                     stop_when=lambda v: v["acc"] >= TARGET, desc=f"width {width}")
+    net = ensemble.stack(
+        [
+            models.MLP(
+                N_GRID, width, first_layer_sparsity=s, seed=1000 * cfg.seed + 17 * i
+            )
+            for i, (s, _, _) in enumerate(members)
+        ]
+    ).to(cfg.device)
+    hist = train.fit(
+        net,
+        tasks.offline_batches(X_train, Y_train, m_train, BATCH),
+        steps=STEPS,
+        loss="hinge",
+        lr=LR,
+        weight_decay=WD,
+        evaluate=test_accuracy,
+        eval_every=100,
+        data_seed=cfg.seed,
+        stop_when=lambda v: v["acc"] >= TARGET,
+        desc=f"width {width}",
+    )
     return (hist.stop_steps() > 0).reshape(len(INITS), len(SIZES), SEEDS).mean(-1)
 
 
-success = np.stack([success_grid(w) for w in WIDTHS], axis=1)          # (init, width, m)
+success = np.stack([success_grid(w) for w in WIDTHS], axis=1)  # (init, width, m)
 for name, grid in zip(INITS, success):
-    print(f"{name}: success rate, rows = widths {WIDTHS}, columns = m {SIZES}\n{grid.round(2)}")
+    print(
+        f"{name}: success rate, rows = widths {WIDTHS}, columns = m {SIZES}\n{grid.round(2)}"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 for ax, name, grid in zip(axes, INITS, success):
     im = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="w" if v < 0.6 else "k", fontsize=9)
+        ax.text(
+            j,
+            i,
+            f"{v:.2f}",
+            ha="center",
+            va="center",
+            color="w" if v < 0.6 else "k",
+            fontsize=9,
+        )
     ax.set_xticks(range(len(SIZES)), labels=[str(m) for m in SIZES])
     ax.set_yticks(range(len(WIDTHS)), labels=[str(w) for w in WIDTHS])
     ax.set(xlabel="sample size m", title=f"{name} initialisation")
 axes[0].set_ylabel("width d")
-fig.colorbar(im, ax=axes, label=f"fraction of {SEEDS} seeds reaching {TARGET:.0%} test accuracy")
-fig.suptitle("Success moves to smaller m as the width grows and with sparse initialisation", y=1.0)
+fig.colorbar(
+    im, ax=axes, label=f"fraction of {SEEDS} seeds reaching {TARGET:.0%} test accuracy"
+)
+fig.suptitle(
+    "Success moves to smaller m as the width grows and with sparse initialisation",
+    y=1.0,
+)
 plt.show()
 
 # %%
 i_dense, i_sparse = 0, 1
-m_big = len(SIZES) - 1                                     # the largest sample size of the grid
-m_mid = len(SIZES) // 2 if cfg.quick else 2               # a sample size where the dense init still struggles
-narrow_big = success[:, 0, m_big].mean()                   # narrowest width, pooled over inits
+m_big = len(SIZES) - 1  # the largest sample size of the grid
+m_mid = (
+    len(SIZES) // 2 if cfg.quick else 2
+)  # a sample size where the dense init still struggles
+narrow_big = success[:, 0, m_big].mean()  # narrowest width, pooled over inits
 wide_big = success[:, -1, m_big].mean()
 sparse_gain = success[i_sparse, -1, m_mid] - success[i_dense, -1, m_mid]
-cover_narrow = lpn.covering_probability(N_GRID, K_GRID, S_SPARSE, WIDTHS[0])
-cover_wide = lpn.covering_probability(N_GRID, K_GRID, S_SPARSE, WIDTHS[-1])
-for name, v in [("n_seeds", SEEDS), ("se_half", (0.25 / SEEDS) ** 0.5), ("m_big", SIZES[m_big]),
-                ("m_mid", SIZES[m_mid]), ("narrow_big", narrow_big), ("wide_big", wide_big), ("d_narrow", WIDTHS[0]), ("d_wide", WIDTHS[-1]),
-                ("sparse_mid", success[i_sparse, -1, m_mid]), ("dense_mid", success[i_dense, -1, m_mid]),
-                ("cover_narrow", cover_narrow), ("cover_wide", cover_wide)]:
+cover_narrow = analysis.covering_probability(N_GRID, K_GRID, S_SPARSE, WIDTHS[0])
+cover_wide = analysis.covering_probability(N_GRID, K_GRID, S_SPARSE, WIDTHS[-1])
+for name, v in [
+    ("n_seeds", SEEDS),
+    ("se_half", (0.25 / SEEDS) ** 0.5),
+    ("m_big", SIZES[m_big]),
+    ("m_mid", SIZES[m_mid]),
+    ("narrow_big", narrow_big),
+    ("wide_big", wide_big),
+    ("d_narrow", WIDTHS[0]),
+    ("d_wide", WIDTHS[-1]),
+    ("sparse_mid", success[i_sparse, -1, m_mid]),
+    ("dense_mid", success[i_dense, -1, m_mid]),
+    ("cover_narrow", cover_narrow),
+    ("cover_wide", cover_wide),
+]:
     notebook.glue(name, v)
-print(f"m = {SIZES[m_big]}: success {narrow_big:.2f} at width {WIDTHS[0]} vs {wide_big:.2f} at width "
-      f"{WIDTHS[-1]} (both inits pooled)")
-print(f"width {WIDTHS[-1]}, m = {SIZES[m_mid]}: sparse {success[i_sparse, -1, m_mid]:.2f} vs dense "
-      f"{success[i_dense, -1, m_mid]:.2f}")
+print(
+    f"m = {SIZES[m_big]}: success {narrow_big:.2f} at width {WIDTHS[0]} vs {wide_big:.2f} at width "
+    f"{WIDTHS[-1]} (both inits pooled)"
+)
+print(
+    f"width {WIDTHS[-1]}, m = {SIZES[m_mid]}: sparse {success[i_sparse, -1, m_mid]:.2f} vs dense "
+    f"{success[i_dense, -1, m_mid]:.2f}"
+)
 
 # %% [markdown]
 # Two effects are visible. **Width:** at $m =$ {glue:text}`m_big` the networks of width
@@ -388,12 +497,18 @@ print(f"width {WIDTHS[-1]}, m = {SIZES[m_mid]}: sparse {success[i_sparse, -1, m_
 # %%
 # Width: at the largest m the narrowest networks fail in most seeds, the widest succeed in most.
 assert narrow_big <= 0.55, f"narrow networks succeed too often: {narrow_big:.2f}"
-assert wide_big >= 0.7, f"wide networks should succeed in >= 70% of the seeds: {wide_big:.2f}"
-assert wide_big - narrow_big >= 0.3, f"width gains only {wide_big - narrow_big:.2f} in success rate"
+assert wide_big >= 0.7, (
+    f"wide networks should succeed in >= 70% of the seeds: {wide_big:.2f}"
+)
+assert wide_big - narrow_big >= 0.3, (
+    f"width gains only {wide_big - narrow_big:.2f} in success rate"
+)
 # Sparsity: at a smaller m, the sparse initialisation succeeds clearly more often than the dense one.
 assert sparse_gain >= 0.2, f"sparse init gains only {sparse_gain:.2f} in success rate"
 # Nobody learns from the smallest sample with a narrow network: the frontier is real.
-assert success[:, 0, 0].max() <= 0.25, f"narrow networks at m = {SIZES[0]}: {success[:, 0, 0]}"
+assert success[:, 0, 0].max() <= 0.25, (
+    f"narrow networks at m = {SIZES[0]}: {success[:, 0, 0]}"
+)
 print("all checks passed")
 
 # %% [markdown]
@@ -442,11 +557,14 @@ print("all checks passed")
 # parallel restarts, luck bought with compute. The batch grows like $(1-2\rho)^{-2}$ to keep the
 # gradient's signal-to-noise ratio fixed.
 
+
 # %%
 def exhaustive_search(x, y, k):
     """The k-subset T maximising the empirical correlation (1/m) sum_i y_i chi_T(x_i), and the correlation."""
-    subsets = torch.tensor(list(itertools.combinations(range(x.shape[1]), k)))     # (N, k)
-    corr = torch.cat([y @ x[:, T].prod(-1) for T in subsets.split(512)]) / len(y)    # (N,), in chunks
+    subsets = torch.tensor(list(itertools.combinations(range(x.shape[1]), k)))  # (N, k)
+    corr = torch.cat([y @ x[:, T].prod(-1) for T in subsets.split(512)]) / len(
+        y
+    )  # (N,), in chunks
     best = int(corr.argmax())
     return tuple(subsets[best].tolist()), float(corr[best])
 
@@ -469,10 +587,14 @@ def solve_neural(task, seed):
     rho = task.noise
     batch = round(32 / (1 - 2 * rho) ** 2)
     x_ver, y_ver = task.sample(4000, generator=cfg.generator(seed + 1))
-    net = ensemble.stack([models.MLP(task.n, LPN_WIDTH, seed=seed + i) for i in range(LPN_SEEDS)]).to(cfg.device)
+    net = ensemble.stack(
+        [models.MLP(task.n, LPN_WIDTH, seed=seed + i) for i in range(LPN_SEEDS)]
+    ).to(cfg.device)
 
     def read_secret(model):
-        cand = model.first_layer.pow(2).sum(1).topk(task.k, dim=1).indices.sort(1).values  # (E, k)
+        cand = (
+            model.first_layer.pow(2).sum(1).topk(task.k, dim=1).indices.sort(1).values
+        )  # (E, k)
         corr = torch.stack([(y_ver * x_ver[:, c].prod(1)).mean() for c in cand])
         return {"corr": corr, "cand": cand}
 
@@ -480,15 +602,25 @@ def solve_neural(task, seed):
 
     def evaluate(model):
         r = read_secret(model)
-        ok = r["corr"] > (1 - 2 * rho) / 2                               # verified by correlation
+        ok = r["corr"] > (1 - 2 * rho) / 2  # verified by correlation
         if ok.any() and not found:
             found["support"] = tuple(r["cand"][int(ok.nonzero()[0])].tolist())
         return {"corr": r["corr"]}
 
     start = time.perf_counter()
-    hist = train.fit(net, lambda step, gen: task.sample(batch, generator=gen), steps=LPN_MAX_STEPS,
-                     loss="hinge", lr=LR, weight_decay=WD, evaluate=evaluate, eval_every=50, data_seed=seed,
-                     stop_when=lambda v: bool(found), desc=f"LPN rho={rho}")
+    hist = train.fit(
+        net,
+        lambda step, gen: task.sample(batch, generator=gen),
+        steps=LPN_MAX_STEPS,
+        loss="hinge",
+        lr=LR,
+        weight_decay=WD,
+        evaluate=evaluate,
+        eval_every=50,
+        data_seed=seed,
+        stop_when=lambda v: bool(found),
+        desc=f"LPN rho={rho}",
+    )
     seconds = time.perf_counter() - start
     steps = hist.steps[-1]
     return seconds, steps, steps * batch, found.get("support")
@@ -505,24 +637,55 @@ RHOS = cfg.pick(quick=[0.0, 0.1, 0.2, 0.3], full=[0.0, 0.1, 0.2, 0.3, 0.35, 0.4]
 print(f"n = {N_LPN}, k = {K_LPN}, noise rates {RHOS}")
 lpn_rows = []
 for j, rho in enumerate(RHOS):
-    task_lpn = lpn.lpn_task(N_LPN, K_LPN, rho, seed=cfg.seed + j)
+    task_lpn = tasks.lpn_task(N_LPN, K_LPN, rho, seed=cfg.seed + j)
     t_ex, m_ex = solve_exhaustive(task_lpn, seed=100 + j)
     t_nn, steps_nn, m_nn, S_nn = solve_neural(task_lpn, seed=200 + 10 * j)
-    lpn_rows.append(dict(rho=rho, secret=task_lpn.support, t_ex=t_ex, m_ex=m_ex, t_nn=t_nn, m_nn=m_nn, S_nn=S_nn))
-    print(f"rho = {rho:.2f}: secret {task_lpn.support} | exhaustive: {m_ex:6d} samples, {t_ex:7.4f} s | "
-          f"network: {S_nn}, {steps_nn} steps, {m_nn:7d} samples, {t_nn:6.2f} s")
+    lpn_rows.append(
+        dict(
+            rho=rho,
+            secret=task_lpn.support,
+            t_ex=t_ex,
+            m_ex=m_ex,
+            t_nn=t_nn,
+            m_nn=m_nn,
+            S_nn=S_nn,
+        )
+    )
+    print(
+        f"rho = {rho:.2f}: secret {task_lpn.support} | exhaustive: {m_ex:6d} samples, {t_ex:7.4f} s | "
+        f"network: {S_nn}, {steps_nn} steps, {m_nn:7d} samples, {t_nn:6.2f} s"
+    )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
 rhos = [r["rho"] for r in lpn_rows]
-ax1.semilogy(rhos, [r["t_ex"] for r in lpn_rows], "o-", label=f"exhaustive search over C({N_LPN},{K_LPN}) sets")
-ax1.semilogy(rhos, [r["t_nn"] for r in lpn_rows], "s-", label=f"{LPN_SEEDS} networks of width {LPN_WIDTH}, first to verify")
-ax1.set(xlabel=r"noise rate $\rho$", ylabel="time to recover the secret (s)",
-        title="At this scale exhaustive search is far faster")
+ax1.semilogy(
+    rhos,
+    [r["t_ex"] for r in lpn_rows],
+    "o-",
+    label=f"exhaustive search over C({N_LPN},{K_LPN}) sets",
+)
+ax1.semilogy(
+    rhos,
+    [r["t_nn"] for r in lpn_rows],
+    "s-",
+    label=f"{LPN_SEEDS} networks of width {LPN_WIDTH}, first to verify",
+)
+ax1.set(
+    xlabel=r"noise rate $\rho$",
+    ylabel="time to recover the secret (s)",
+    title="At this scale exhaustive search is far faster",
+)
 ax2.semilogy(rhos, [r["m_ex"] for r in lpn_rows], "o-", label="exhaustive search")
 ax2.semilogy(rhos, [r["m_nn"] for r in lpn_rows], "s-", label="networks (samples seen)")
-ax2.semilogy(rhos, [32 / (1 - 2 * t) ** 2 for t in rhos], "k:", label=r"$\propto (1-2\rho)^{-2}$")
-ax2.set(xlabel=r"noise rate $\rho$", ylabel="samples used", title="Both pay the factor $(1-2\\rho)^{-2}$ in samples")
+ax2.semilogy(
+    rhos, [32 / (1 - 2 * t) ** 2 for t in rhos], "k:", label=r"$\propto (1-2\rho)^{-2}$"
+)
+ax2.set(
+    xlabel=r"noise rate $\rho$",
+    ylabel="samples used",
+    title="Both pay the factor $(1-2\\rho)^{-2}$ in samples",
+)
 for ax in (ax1, ax2):
     ax.legend(fontsize=8)
 plt.show()
@@ -556,10 +719,17 @@ notebook.glue("rho_max", RHOS[-1])
 
 # %%
 for r in lpn_rows:
-    assert r["S_nn"] == r["secret"], f"rho={r['rho']}: the network read out {r['S_nn']}, secret {r['secret']}"
-    assert r["t_ex"] < r["t_nn"], f"rho={r['rho']}: exhaustive search should be faster at this scale"
+    assert r["S_nn"] == r["secret"], (
+        f"rho={r['rho']}: the network read out {r['S_nn']}, secret {r['secret']}"
+    )
+    assert r["t_ex"] < r["t_nn"], (
+        f"rho={r['rho']}: exhaustive search should be faster at this scale"
+    )
 # Noise costs samples: both methods need more samples at the highest noise rate than without noise.
-assert lpn_rows[-1]["m_nn"] > lpn_rows[0]["m_nn"] and lpn_rows[-1]["m_ex"] >= lpn_rows[0]["m_ex"]
+assert (
+    lpn_rows[-1]["m_nn"] > lpn_rows[0]["m_nn"]
+    and lpn_rows[-1]["m_ex"] >= lpn_rows[0]["m_ex"]
+)
 print("both methods recovered every secret exactly")
 
 # %% [markdown]
@@ -569,6 +739,7 @@ print("both methods recovered every secret exactly")
 # and sparse networks on one fixed sample. Each call trains eight seeds of each initialisation
 # together for at most 2000 steps (in a static build of the book, this shows the default setting).
 
+
 # %%
 def explore_offline(m=600, width=64, s=8, n=30):
     """Test accuracy of 8 dense and 8 s-sparse networks of width `width` trained on m fixed samples."""
@@ -576,23 +747,54 @@ def explore_offline(m=600, width=64, s=8, n=30):
     task = tasks.SparseParity.random(n, 3, seed=1)
     xt, yt = task.sample(1000, generator=cfg.generator(7))
     spec = [(sp, e) for sp in (None, s) for e in range(8)]
-    X, Y, msz = lpn.fixed_samples(task, [m] * len(spec), seeds=[e for _, e in spec], device=cfg.device)
-    net = ensemble.stack([models.MLP(n, width, first_layer_sparsity=sp, seed=50 + i)
-                          for i, (sp, _) in enumerate(spec)]).to(cfg.device)
-    h = train.fit(net, lpn.offline_batches(X, Y, msz, BATCH), steps=2000, loss="hinge", lr=LR, weight_decay=WD,
-                  evaluate=lambda model: {"acc": ((model(xt) * yt) > 0).float().mean(1)}, eval_every=50,
-                  desc="explore")
+    X, Y, msz = tasks.fixed_samples(
+        task, [m] * len(spec), seeds=[e for _, e in spec], device=cfg.device
+    )
+    net = ensemble.stack(
+        [
+            models.MLP(n, width, first_layer_sparsity=sp, seed=50 + i)
+            for i, (sp, _) in enumerate(spec)
+        ]
+    ).to(cfg.device)
+    h = train.fit(
+        net,
+        tasks.offline_batches(X, Y, msz, BATCH),
+        steps=2000,
+        loss="hinge",
+        lr=LR,
+        weight_decay=WD,
+        evaluate=lambda model: {"acc": ((model(xt) * yt) > 0).float().mean(1)},
+        eval_every=50,
+        desc="explore",
+    )
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    for c, (name, cols) in zip(plotting.COLORS, [("dense", slice(0, 8)), (f"sparse, s = {s}", slice(8, 16))]):
-        plotting.plot_band(ax, h.step_array, h["acc"][:, cols], label=f"{name} (median, 10-90%)", color=c)
-    ax.set(xlabel="steps", ylabel="test accuracy", ylim=(0.4, 1.02),
-           title=f"n = {n}, k = 3, m = {m}, width {width}: which initialisation learns?")
+    for c, (name, cols) in zip(
+        plotting.COLORS, [("dense", slice(0, 8)), (f"sparse, s = {s}", slice(8, 16))]
+    ):
+        plotting.plot_band(
+            ax,
+            h.step_array,
+            h["acc"][:, cols],
+            label=f"{name} (median, 10-90%)",
+            color=c,
+        )
+    ax.set(
+        xlabel="steps",
+        ylabel="test accuracy",
+        ylim=(0.4, 1.02),
+        title=f"n = {n}, k = 3, m = {m}, width {width}: which initialisation learns?",
+    )
     ax.legend(loc="lower right")
     plt.show()
 
 
-notebook.explore(explore_offline, m=(600, (100, 2000, 100)), width=(64, (4, 512, 4)), s=(8, (3, 30, 1)),
-                 n=(30, (10, 40, 2)))
+notebook.explore(
+    explore_offline,
+    m=(600, (100, 2000, 100)),
+    width=(64, (4, 512, 4)),
+    s=(8, (3, 30, 1)),
+    n=(30, (10, 40, 2)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -605,7 +807,7 @@ notebook.explore(explore_offline, m=(600, (100, 2000, 100)), width=(64, (4, 512,
 # $\log(1/p) \ge k \log(n/s)$. (b) A single run succeeds with probability $\delta$; how many
 # independent restarts $R$ make the probability that at least one succeeds exceed $1-\varepsilon$?
 # Compare with the width needed for a ticket, and explain why "width" and "restarts" are two
-# ways of paying for luck. (c) Using `lpn.covering_probability`, find the smallest width with
+# ways of paying for luck. (c) Using `analysis.covering_probability`, find the smallest width with
 # coverage probability at least $0.99$ for $n = 30$, $k = 3$ and $s \in \{4, 5, 8, 30\}$.
 # *Difficulty: ★☆☆, about 15 min.*
 # :::
@@ -626,13 +828,19 @@ notebook.explore(explore_offline, m=(600, (100, 2000, 100)), width=(64, (4, 512,
 # %%
 for s in (4, 5, 8, 30):
     d = 1
-    while lpn.covering_probability(30, 3, s, d) < 0.99:
-        d *= 2                                                            # find a bracket ...
+    while analysis.covering_probability(30, 3, s, d) < 0.99:
+        d *= 2  # find a bracket ...
     lo, hi = d // 2, d
-    while hi - lo > 1:                                                    # ... then bisect
+    while hi - lo > 1:  # ... then bisect
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if lpn.covering_probability(30, 3, s, mid) < 0.99 else (lo, mid)
-    print(f"s = {s:2d}: p = {lpn.covering_probability(30, 3, s):.2e}, width for 99% coverage: {hi}")
+        lo, hi = (
+            (mid, hi)
+            if analysis.covering_probability(30, 3, s, mid) < 0.99
+            else (lo, mid)
+        )
+    print(
+        f"s = {s:2d}: p = {analysis.covering_probability(30, 3, s):.2e}, width for 99% coverage: {hi}"
+    )
 
 # %% [markdown]
 # :::{solution-end}
@@ -682,12 +890,15 @@ for s in (4, 5, 8, 30):
 # `check_lpn_solver(solve_lpn_dense)`. *Difficulty: ★★☆, about 20 min.*
 # :::
 
+
 # %%
 def check_lpn_solver(fn, n=12, rho=0.3, m=3000, trials=3):
     """Run fn(x, y) on LPN instances with uniformly random secrets; print what is wrong. Returns bool."""
     for t in range(trials):
         g = torch.Generator().manual_seed(t)
-        secret = tuple(sorted(torch.nonzero(torch.rand(n, generator=g) < 0.5).flatten().tolist()))
+        secret = tuple(
+            sorted(torch.nonzero(torch.rand(n, generator=g) < 0.5).flatten().tolist())
+        )
         task = tasks.SparseParity(n, secret or (0,), noise=rho)
         x, y = task.sample(m, generator=g)
         got = fn(x, y)
@@ -696,10 +907,14 @@ def check_lpn_solver(fn, n=12, rho=0.3, m=3000, trials=3):
             return False
         if got != task.support:
             c = lambda T: float((y * tasks.parity(x, T)).mean())
-            print(f"trial {t}: returned {got} (correlation {c(got):.3f}), secret {task.support} "
-                  f"(correlation {c(task.support):.3f})")
+            print(
+                f"trial {t}: returned {got} (correlation {c(got):.3f}), secret {task.support} "
+                f"(correlation {c(task.support):.3f})"
+            )
             if c(got) > c(task.support):
-                print("your set correlates better than the secret: increase m, or check the noise handling")
+                print(
+                    "your set correlates better than the secret: increase m, or check the noise handling"
+                )
             else:
                 print("a better set exists: check the indexing of points and of sets")
             return False
@@ -716,11 +931,14 @@ def check_lpn_solver(fn, n=12, rho=0.3, m=3000, trials=3):
 # length $2^n$, the unnormalised transform gives
 # $\sum_r (-1)^{|s \wedge r|} v_r = \sum_i y^{(i)} \chi_{T_s}(x^{(i)})$ for every mask $s$ at once.
 
+
 # %%
 def solve_lpn_dense(x, y):
     """Exhaustive search over all 2^n sets by one Walsh-Hadamard transform."""
     n = x.shape[1]
-    rows = (((1 - x) / 2).long() << torch.arange(n)).sum(1)             # the cube row of every sample
+    rows = (((1 - x) / 2).long() << torch.arange(n)).sum(
+        1
+    )  # the cube row of every sample
     v = torch.zeros(2**n, dtype=torch.float64).index_add_(0, rows, y.double())
     best = int(analysis.walsh_hadamard(v).argmax())
     return tuple(i for i in range(n) if best >> i & 1)

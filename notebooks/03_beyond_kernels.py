@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -37,9 +37,9 @@
 # {cite}`abbe2021power`.
 #
 # **Prerequisites.** Chapter 1: parities and Fourier–Walsh coefficients
-# ({prf:ref}`def-ch01-sparse-parity`, {prf:ref}`def-ch01-fourier`, {prf:ref}`ch01-lem-parseval`),
+# ({prf:ref}`def-ch01-sparse-parity`, {prf:ref}`def-ch01-fourier`, {prf:ref}`lem-ch01-parseval`),
 # statistical queries ({prf:ref}`def-ch01-sq`, {prf:ref}`thm-ch01-sq-lower-bound`) and the ReLU
-# network that computes a parity ({prf:ref}`ch01-prop-parity-network`).
+# network that computes a parity ({prf:ref}`prop-ch01-parity-network`).
 #
 # **Time.** Quick mode (the default on a CPU) runs in under a minute on one CPU thread. Full mode
 # (`LMT_SCALE=full`, the default with a GPU) uses a larger $n$, width and sample sizes and more
@@ -50,10 +50,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import itertools
 import math
@@ -62,13 +81,19 @@ from math import comb
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from lmt_core import analysis, ensemble, models, notebook, plotting, runtime, tasks, train
-from lmt_core.analysis import tangent
-from lmt_core.tasks import leaky_parity
+from lmt_core import (
+    analysis,
+    ensemble,
+    models,
+    notebook,
+    plotting,
+    runtime,
+    tasks,
+    train,
+)
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -103,7 +128,7 @@ plotting.use_house_style()
 # statistics a gradient sees.
 #
 # :::{prf:proposition} The leak is visible to first-order statistics
-# :label: ch03-prop-leak
+# :label: prop-ch03-leak
 #
 # Let $k \ge 2$ and $(x, y) \sim \mathcal D_{S,\alpha}$. Then $\mathbb E[y] = \alpha$, and
 # $\mathbb E[y\, x_i] = \alpha$ for $i \in S$ while $\mathbb E[y\, x_i] = 0$ for $i \notin S$.
@@ -112,7 +137,7 @@ plotting.use_house_style()
 # :::{prf:proof}
 # Split the expectation over the two components. On $\mathcal U$, $\mathbb E[\chi_S] = 0$ and
 # $\mathbb E[\chi_S\, x_i] = \mathbb E[\chi_{S \triangle \{i\}}] = 0$ because $S \triangle \{i\} \neq \emptyset$
-# for $k \ge 2$ ({prf:ref}`ch01-lem-parseval`). On $\mathcal L_S$, $y = 1$, so $\mathbb E[y] = 1$,
+# for $k \ge 2$ ({prf:ref}`lem-ch01-parseval`). On $\mathcal L_S$, $y = 1$, so $\mathbb E[y] = 1$,
 # $\mathbb E[y\, x_i] = 1$ for $i \in S$, and $\mathbb E[y\, x_i] = \mathbb E[x_i] = 0$ for $i \notin S$.
 # Weight the components by $1 - \alpha$ and $\alpha$.
 # :::
@@ -120,17 +145,21 @@ plotting.use_house_style()
 # Compare Chapter 1: under the uniform distribution the relevant coordinates differ from the others
 # only in Fourier coefficients of degree $k - 1$, of size $n^{-(k-1)/2}$. Here they differ already at
 # degree one, by the constant $\alpha$, and $O(\log n / \alpha^2)$ samples reveal $S$. The task
-# generator is `lmt_core.tasks.leaky_parity.LeakyParity`; we check the proposition on a sample.
+# generator is `tasks.LeakyParity`; we check the proposition on a sample.
 
 # %%
-task_demo = leaky_parity.LeakyParity.random(20, 4, alpha=0.5, seed=1)
+task_demo = tasks.LeakyParity.random(20, 4, alpha=0.5, seed=1)
 sample = task_demo.sample_with_components(20_000, generator=cfg.generator(cfg.seed))
-corr = (sample.y[:, None] * sample.x).mean(0)                      # empirical E[y x_i], i = 0..n-1
+corr = (sample.y[:, None] * sample.x).mean(0)  # empirical E[y x_i], i = 0..n-1
 on_S = torch.zeros(task_demo.n, dtype=torch.bool)
 on_S[list(task_demo.support)] = True
-print(f"S = {task_demo.support}; fraction from the leaky component {sample.leaky.float().mean():.3f}")
-print(f"E[y] = {sample.y.mean():.3f}; E[y x_i] on S: {corr[on_S].numpy().round(3)}; "
-      f"largest |E[y x_i]| off S: {corr[~on_S].abs().max():.3f}")
+print(
+    f"S = {task_demo.support}; fraction from the leaky component {sample.leaky.float().mean():.3f}"
+)
+print(
+    f"E[y] = {sample.y.mean():.3f}; E[y x_i] on S: {corr[on_S].numpy().round(3)}; "
+    f"largest |E[y x_i]| off S: {corr[~on_S].abs().max():.3f}"
+)
 
 # %% [markdown]
 # ### Linear methods over a fixed representation
@@ -180,11 +209,11 @@ print(f"E[y] = {sample.y.mean():.3f}; E[y x_i] on S: {corr[on_S].numpy().round(3
 # gradient with respect to the first-layer weights $w_j$ of unit $j$, with output weight $a_j$,
 # is then $-a_j\, \mathbb E[y\, x\, \sigma'(w_j \cdot x + b_j)]$, and for a unit that is active on
 # most inputs this is close to $-a_j\, \mathbb E[y\, x] = -a_j \alpha\, \mathbf 1_S$ by
-# {prf:ref}`ch03-prop-leak`, plus a small remainder from the uniform component. One large step
+# {prf:ref}`prop-ch03-leak`, plus a small remainder from the uniform component. One large step
 # (with weight decay that removes the initial weights) therefore leaves every unit with
 # $w_j \approx c_j \mathbf 1_S$: each unit becomes a function of $s(x) = \sum_{i \in S} x_i$. With
 # biases spread over $[-k, k]$, some linear combination of such units is the network of
-# {prf:ref}`ch01-prop-parity-network`, which computes $\chi_S$ exactly. With the first layer fixed,
+# {prf:ref}`prop-ch01-parity-network`, which computes $\chi_S$ exactly. With the first layer fixed,
 # training the second layer is a convex problem that gradient descent solves to error
 # $\varepsilon$ with polynomially many samples and steps.
 # :::
@@ -195,7 +224,7 @@ print(f"E[y] = {sample.y.mean():.3f}; E[y x_i] on S: {corr[on_S].numpy().round(3
 # orthonormal vectors.
 #
 # :::{prf:lemma} Few orthonormal vectors fit in a small subspace
-# :label: ch03-lem-bessel
+# :label: lem-ch03-bessel
 #
 # Let $V$ be a subspace of dimension $N$ of $L^2(\mathcal U)$, the real functions on the cube with
 # $\langle f, g \rangle = \mathbb E_{x \sim \mathcal U}[f(x) g(x)]$, and let $P_V$ be the orthogonal
@@ -247,13 +276,13 @@ print(f"E[y] = {sample.y.mean():.3f}; E[y x_i] on S: {corr[on_S].numpy().round(3
 # most $N$. The best approximation of $\chi_S$ in $V$ is $P_V \chi_S$, and by Pythagoras
 # $\min_{h \in V} \mathbb E_{\mathcal U}[(h - \chi_S)^2] = 1 - \|P_V \chi_S\|^2$. Hence
 # $\|P_V \chi_S\|^2 \ge \varepsilon^2$ for each of the $\binom nk$ sets, and summing,
-# $\varepsilon^2 \binom nk \le \sum_S \|P_V \chi_S\|^2 \le N$ by {prf:ref}`ch03-lem-bessel`.
+# $\varepsilon^2 \binom nk \le \sum_S \|P_V \chi_S\|^2 \le N$ by {prf:ref}`lem-ch03-bessel`.
 #
 # *Case 2.* The hinge loss is at least $1 - y h$, so
 # $\mathbb E_{\mathcal U}[\chi_S\, h_{w_S}] \ge \varepsilon$. But
 # $\mathbb E_{\mathcal U}[\chi_S\, h_{w_S}] = \langle w_S, \mathbb E_{\mathcal U}[\chi_S \Psi] \rangle \le B\, \|\mathbb E_{\mathcal U}[\chi_S \Psi]\|_2$
 # by Cauchy–Schwarz, so $\|\mathbb E_{\mathcal U}[\chi_S \Psi]\|_2^2 \ge \varepsilon^2 / B^2$ for every
-# $S$. Summing over the $\binom nk$ sets and using the general form of {prf:ref}`ch03-lem-bessel`
+# $S$. Summing over the $\binom nk$ sets and using the general form of {prf:ref}`lem-ch03-bessel`
 # with $\mathbb E[\Psi_j^2] \le 1$: $\binom nk \varepsilon^2 / B^2 \le N$.
 # :::
 #
@@ -273,11 +302,12 @@ print(f"E[y] = {sample.y.mean():.3f}; E[y x_i] on S: {corr[on_S].numpy().round(3
 # ### A network that reads the leak
 #
 # The sketch of {prf:ref}`thm-ch03-dm-gd` has two steps: the first-order statistics $\mathbb E[y x]$
-# point at $S$ ({prf:ref}`ch03-prop-leak`), and units that read $s(x) = \sum_{i \in S} x_i$ can
-# compute $\chi_S$ ({prf:ref}`ch01-prop-parity-network`). We build the network exactly so: estimate
+# point at $S$ ({prf:ref}`prop-ch03-leak`), and units that read $s(x) = \sum_{i \in S} x_i$ can
+# compute $\chi_S$ ({prf:ref}`prop-ch01-parity-network`). We build the network exactly so: estimate
 # $\mathbb E[y x]$ from $m$ samples, round it to the indicator of the coordinates where it exceeds
 # $\alpha/2$, and use that vector as the first-layer weight of every unit, with the biases and
 # output weights of Chapter 1. We check the result on **every** point of the cube.
+
 
 # %%
 def leak_reading_network(x, y, alpha, k):
@@ -286,15 +316,15 @@ def leak_reading_network(x, y, alpha, k):
     x: (m, n) samples, y: (m,) labels from the leaky distribution. Returns an MLP with k hidden units.
     """
     n = x.shape[1]
-    w = ((y[:, None] * x).mean(0) > alpha / 2).float()              # estimated indicator of S
+    w = ((y[:, None] * x).mean(0) > alpha / 2).float()  # estimated indicator of S
     j = torch.arange(k, dtype=torch.float32)
-    v = (-1.0) ** (k - j)                                          # chi_S at s = -k + 2j
+    v = (-1.0) ** (k - j)  # chi_S at s = -k + 2j
     out_w = -2 * v
     out_w[0] = -v[0]
     net = models.MLP(n, k)
     with torch.no_grad():
-        net.layers[0].weight.copy_(w.expand(k, n))                 # every unit reads s(x) = w . x
-        net.layers[0].bias.copy_(k - 2 * j)                        # unit j: ReLU(s - s_j)
+        net.layers[0].weight.copy_(w.expand(k, n))  # every unit reads s(x) = w . x
+        net.layers[0].bias.copy_(k - 2 * j)  # unit j: ReLU(s - s_j)
         net.layers[1].weight.copy_(out_w.view(1, k))
         net.layers[1].bias.fill_((-1.0) ** k)
     return net
@@ -305,14 +335,18 @@ x_cube = tasks.hypercube(n_cube)
 built = 0
 for k in (2, 3, 4, 5):
     for rep in range(3):
-        task = leaky_parity.LeakyParity.random(n_cube, k, alpha=0.5, seed=10 * k + rep)
-        x_tr, y_tr = task.sample(m_build, generator=cfg.generator(cfg.seed + 10 * k + rep))
+        task = tasks.LeakyParity.random(n_cube, k, alpha=0.5, seed=10 * k + rep)
+        x_tr, y_tr = task.sample(
+            m_build, generator=cfg.generator(cfg.seed + 10 * k + rep)
+        )
         net_built = leak_reading_network(x_tr, y_tr, task.alpha, k)
         with torch.no_grad():
             assert torch.equal(net_built(x_cube), task.label(x_cube)), (k, task.support)
         built += 1
-print(f"{built} networks built from {m_build} samples each compute chi_S on all 2^{n_cube} inputs "
-      f"(k = 2..5, random S)")
+print(
+    f"{built} networks built from {m_build} samples each compute chi_S on all 2^{n_cube} inputs "
+    f"(k = 2..5, random S)"
+)
 
 # %% [markdown]
 # Every one of them is exact, including on the uniform component, where no linear method over a
@@ -329,6 +363,7 @@ print(f"{built} networks built from {m_build} samples each compute chi_S on all 
 # constant), by an orthonormal basis of $V$ from a QR decomposition. The lemma bounds the average over
 # $S$ by $\dim V / \binom nk$; the maximum over $S$ is what {prf:ref}`thm-ch03-dimension` needs.
 
+
 # %%
 def projection_spectrum(features):
     """||P_V chi_T||^2 for every T ⊆ [n], V the span of the columns of features, and dim V.
@@ -338,14 +373,18 @@ def projection_spectrum(features):
     Walsh-Hadamard transform of the basis. Returns a (2^n,) tensor indexed by the bit mask of T.
     """
     q, r = torch.linalg.qr(features.double())
-    keep = r.diagonal().abs() > 1e-9 * r.diagonal().abs().max()     # drop dependent columns
-    e = q[:, keep].T * math.sqrt(features.shape[0])                  # unit norm under the uniform law
+    keep = (
+        r.diagonal().abs() > 1e-9 * r.diagonal().abs().max()
+    )  # drop dependent columns
+    e = q[:, keep].T * math.sqrt(features.shape[0])  # unit norm under the uniform law
     return analysis.walsh_coefficients(e).pow(2).sum(0), int(keep.sum())
 
 
 n_dim, k_dim = 12, 3
 x_all = tasks.hypercube(n_dim)
-degree = torch.tensor([bin(t).count("1") for t in range(2**n_dim)])     # |T| for each bit mask T
+degree = torch.tensor(
+    [bin(t).count("1") for t in range(2**n_dim)]
+)  # |T| for each bit mask T
 n_sets = comb(n_dim, k_dim)
 N_GRID = [8, 32, 128, 512, 1024]
 dim_rows, profiles = [], {}
@@ -354,23 +393,49 @@ for N in N_GRID:
     with torch.no_grad():
         feats = torch.cat([torch.relu(rf.layers[0](x_all)), torch.ones(2**n_dim, 1)], 1)
     c2_all, dimV = projection_spectrum(feats)
-    c2 = c2_all[degree == k_dim]                                         # the 220 parities of degree 3
+    c2 = c2_all[degree == k_dim]  # the 220 parities of degree 3
     profiles[N] = [float(c2_all[degree == r].sum()) for r in range(n_dim + 1)]
-    dim_rows.append((N, dimV, float(c2.mean()), float(c2.max()), float(c2.sum()), float(c2_all.sum())))
-    print(f"N = {N:4d}: dim V = {dimV:4d}; over the {n_sets} sets of size {k_dim}: mean ||P chi_S||^2 = "
-          f"{c2.mean():.2e} (Bessel bound dim V / C(n,k) = {dimV / n_sets:.2f}), max {c2.max():.2e}; "
-          f"sum over all 2^n characters = {c2_all.sum():.1f}")
-print(f"N = {N_GRID[-1]}: Fourier mass of V by degree 0..{n_dim}:",
-      " ".join(f"{v:.1f}" for v in profiles[N_GRID[-1]]))
+    dim_rows.append(
+        (
+            N,
+            dimV,
+            float(c2.mean()),
+            float(c2.max()),
+            float(c2.sum()),
+            float(c2_all.sum()),
+        )
+    )
+    print(
+        f"N = {N:4d}: dim V = {dimV:4d}; over the {n_sets} sets of size {k_dim}: mean ||P chi_S||^2 = "
+        f"{c2.mean():.2e} (Bessel bound dim V / C(n,k) = {dimV / n_sets:.2f}), max {c2.max():.2e}; "
+        f"sum over all 2^n characters = {c2_all.sum():.1f}"
+    )
+print(
+    f"N = {N_GRID[-1]}: Fourier mass of V by degree 0..{n_dim}:",
+    " ".join(f"{v:.1f}" for v in profiles[N_GRID[-1]]),
+)
 
 # %%
 Ns = np.array([r[0] for r in dim_rows])
 fig, ax = plt.subplots(figsize=(6.5, 4))
-ax.loglog(Ns, [r[2] for r in dim_rows], "o-", label=r"mean over $|S| = 3$ of $\|P_V\chi_S\|^2$")
+ax.loglog(
+    Ns,
+    [r[2] for r in dim_rows],
+    "o-",
+    label=r"mean over $|S| = 3$ of $\|P_V\chi_S\|^2$",
+)
 ax.loglog(Ns, [r[3] for r in dim_rows], "s-", label=r"max over $|S| = 3$")
-ax.loglog(Ns, [r[1] / n_sets for r in dim_rows], "k--", label=r"Bessel bound $\dim V / \binom{n}{k}$")
-ax.set(xlabel="number of random ReLU features N", ylabel="squared correlation with the span",
-       title=f"Degree-{k_dim} parities need N of order C(n,k) = {n_sets} (n = {n_dim}, exact)")
+ax.loglog(
+    Ns,
+    [r[1] / n_sets for r in dim_rows],
+    "k--",
+    label=r"Bessel bound $\dim V / \binom{n}{k}$",
+)
+ax.set(
+    xlabel="number of random ReLU features N",
+    ylabel="squared correlation with the span",
+    title=f"Degree-{k_dim} parities need N of order C(n,k) = {n_sets} (n = {n_dim}, exact)",
+)
 ax.legend(fontsize=8)
 plt.show()
 notebook.glue("dim_N_max", int(Ns[-1]))
@@ -407,7 +472,7 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 # component by $\varepsilon^2$. The first step of gradient descent is tied to this kernel exactly.
 #
 # :::{prf:proposition} The first gradient step is a tangent-kernel predictor
-# :label: ch03-prop-first-step
+# :label: prop-ch03-first-step
 #
 # For the correlation loss $L(\theta) = -\mathbb E[y f_\theta(x)]$, one gradient step of size $\eta$
 # from $\theta_0$ changes the output, to first order in $\eta$, by $\eta\, h_0(x)$ with
@@ -423,7 +488,7 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 # $f_{\theta_1}(x) - f_{\theta_0}(x) = \nabla f_{\theta_0}(x) \cdot (\theta_1 - \theta_0) = \eta\, h_0(x)$.
 # Then $\mathbb E[y\, h_0(x)] = \mathbb E[y\, \nabla f_{\theta_0}(x)] \cdot \mathbb E[y' \nabla f_{\theta_0}(x')] = \|\mathbb E[y \nabla f_{\theta_0}]\|^2$.
 # For $y = \chi_S$ this is $\|\mathbb E[\chi_S \Psi]\|^2$ with $\Psi = \nabla f_{\theta_0}$, and the
-# general form of {prf:ref}`ch03-lem-bessel` bounds its sum over $S$ by $\mathbb E\|\Psi\|^2$.
+# general form of {prf:ref}`lem-ch03-bessel` bounds its sum over $S$ by $\mathbb E\|\Psi\|^2$.
 # :::
 #
 # The proposition is about one step. What happens over a whole run is the subject of
@@ -454,14 +519,14 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 # control of the whole trajectory in part 1 and the actual construction in part 2, are skipped.)*
 # Part 1: the final predictor is the initial one plus the sum of $T$ updates. If the initial
 # predictor is uninformative, the run must raise the correlation with the label, and by
-# {prf:ref}`ch03-prop-first-step` the first step does so, to first order, through a tangent-kernel
+# {prf:ref}`prop-ch03-first-step` the first step does so, to first order, through a tangent-kernel
 # predictor. If every tangent-kernel predictor had negligible correlation, the first-order progress
 # of the early steps would be negligible too; the work of the paper is to turn this into a bound on
 # the whole run under its conditions, and the edge it obtains can be small — polynomially small in
 # the length of the run — which is why the conclusion is only weak learning. Part 2: a separating
 # construction must do two things. The targets must be, under the input distribution, nearly
 # orthogonal from the point of view of *every* fixed embedding of polynomial size, so that
-# {prf:ref}`ch03-lem-bessel` leaves almost all of them with negligible correlation, as in
+# {prf:ref}`lem-ch03-bessel` leaves almost all of them with negligible correlation, as in
 # {prf:ref}`thm-ch03-dimension`; and the model must be such that gradient descent changes its own
 # features early, using information that the frozen tangent features at $\theta_0$ cannot turn into
 # a correlation with the label.
@@ -480,7 +545,7 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 #   full-batch Adam on the square loss (an ensemble of seeds trained as one model);
 # - **(b) its tangent kernel**: the first-order Taylor model of the same network at initialisation,
 #   trained on the square loss to its ridge-regularised optimum in closed form
-#   (`analysis.tangent.fit_linearized`, with tangent features from `torch.func`);
+#   (`analysis.analysis.fit_linearized`, with tangent features from `torch.func`);
 # - **(c) random features**: ridge regression on $N$ random ReLU features, with $N$ equal to the
 #   number of parameters of the network, i.e. the dimension of its tangent embedding.
 #
@@ -491,21 +556,25 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 # %%
 N_EXP, K_EXP, ALPHA = cfg.pick(quick=30, full=50), 3, 0.5
 WIDTH = cfg.pick(quick=32, full=64)
-M_GRID = cfg.pick(quick=[500, 1000, 2000, 4000, 8000], full=[1000, 2000, 4000, 8000, 16000, 32000])
-E_NET = cfg.pick(quick=3, full=4)                       # network seeds trained together
+M_GRID = cfg.pick(
+    quick=[500, 1000, 2000, 4000, 8000], full=[1000, 2000, 4000, 8000, 16000, 32000]
+)
+E_NET = cfg.pick(quick=3, full=4)  # network seeds trained together
 STEPS, LR = cfg.pick(quick=800, full=2000), 0.01
-RIDGES = [1e-3, 1e-2, 1e-1]                             # ridge / m, chosen on held-out data
-task_exp = leaky_parity.LeakyParity.first(N_EXP, K_EXP, alpha=ALPHA)
-N_PARAMS = sum(p.numel() for p in models.MLP(N_EXP, WIDTH).parameters())
-print(f"n = {N_EXP}, k = {K_EXP}, alpha = {ALPHA}, width d = {WIDTH} ({N_PARAMS} parameters = "
-      f"random features N), Adam lr {LR} for {STEPS} full-batch steps; m in {M_GRID}")
+RIDGES = [1e-3, 1e-2, 1e-1]  # ridge / m, chosen on held-out data
+task_exp = tasks.LeakyParity.first(N_EXP, K_EXP, alpha=ALPHA)
+N_PARAMS = models.count_params(models.MLP(N_EXP, WIDTH))
+print(
+    f"n = {N_EXP}, k = {K_EXP}, alpha = {ALPHA}, width d = {WIDTH} ({N_PARAMS} parameters = "
+    f"random features N), Adam lr {LR} for {STEPS} full-batch steps; m in {M_GRID}"
+)
 notebook.glue("n_params", N_PARAMS)
 notebook.glue("binom_exp", comb(N_EXP, K_EXP))
 
 gen_test = cfg.generator(cfg.seed + 1)
 x_unif, y_unif = task_exp.sample_uniform_part(4000, generator=gen_test)
 x_leak = tasks.random_signs(2000, N_EXP, generator=gen_test)
-x_leak[:, list(task_exp.support)] = 1.0                 # the leaky component
+x_leak[:, list(task_exp.support)] = 1.0  # the leaky component
 y_leak = task_exp.label(x_leak)
 x_val, y_val = task_exp.sample(1000, generator=gen_test)
 
@@ -530,31 +599,56 @@ def random_features(seed):
     return lambda x: torch.cat([torch.relu(layer(x)), torch.ones(len(x), 1)], 1)
 
 
-results = {name: {"unif": [], "leak": []} for name in ("network", "tangent kernel", "random features")}
+results = {
+    name: {"unif": [], "leak": []}
+    for name in ("network", "tangent kernel", "random features")
+}
 gen_train = cfg.generator(cfg.seed)
-for m in tqdm(M_GRID, desc="sample sizes"):
+for m in runtime.progress(M_GRID, "sample sizes"):
     x_tr, y_tr = task_exp.sample(m, generator=gen_train)
     # (a) the network, E_NET seeds at once
-    net = ensemble.stack([models.MLP(N_EXP, WIDTH, seed=100 * cfg.seed + s) for s in range(E_NET)]).to(cfg.device)
-    train.fit(net, lambda step, gen: (x_tr, y_tr), steps=STEPS, loss="mse", optimizer="adam", lr=LR,
-              data_seed=cfg.seed, progress=False)
+    net = ensemble.stack(
+        [models.MLP(N_EXP, WIDTH, seed=100 * cfg.seed + s) for s in range(E_NET)]
+    ).to(cfg.device)
+    train.fit(
+        net,
+        lambda step, gen: (x_tr, y_tr),
+        steps=STEPS,
+        loss="mse",
+        optimizer="adam",
+        lr=LR,
+        data_seed=cfg.seed,
+        progress=False,
+    )
     # (b) the tangent kernel of the first member at its initialisation
     net0 = models.MLP(N_EXP, WIDTH, seed=100 * cfg.seed).to(cfg.device)
-    ntk = ridge_fit_select(lambda r: tangent.fit_linearized(net0, x_tr, y_tr, ridge=r * m))
+    ntk = ridge_fit_select(
+        lambda r: analysis.fit_linearized(net0, x_tr, y_tr, ridge=r * m)
+    )
     # (c) random features of the same dimension
     phi = random_features(seed=100 * cfg.seed + 50)
     with torch.no_grad():
         F_tr = phi(x_tr)
-        rfp = ridge_fit_select(lambda r: (lambda w: (lambda x: phi(x).double() @ w))(
-            tangent.ridge_solve(F_tr, y_tr, r * m)))
-    for name, predict in (("network", net), ("tangent kernel", ntk), ("random features", rfp)):
+        rfp = ridge_fit_select(
+            lambda r: (lambda w: lambda x: phi(x).double() @ w)(
+                analysis.ridge_solve(F_tr, y_tr, r * m)
+            )
+        )
+    for name, predict in (
+        ("network", net),
+        ("tangent kernel", ntk),
+        ("random features", rfp),
+    ):
         u, l = accuracies(predict)
         results[name]["unif"].append(np.atleast_1d(u))
         results[name]["leak"].append(np.atleast_1d(l))
 for name, r in results.items():
-    print(f"{name:16s} accuracy on the uniform component: "
-          + ", ".join(f"m={m}: {np.median(u):.3f}" for m, u in zip(M_GRID, r["unif"]))
-          + " | on the leaky component at the largest m: " + f"{np.median(r['leak'][-1]):.3f}")
+    print(
+        f"{name:16s} accuracy on the uniform component: "
+        + ", ".join(f"m={m}: {np.median(u):.3f}" for m, u in zip(M_GRID, r["unif"]))
+        + " | on the leaky component at the largest m: "
+        + f"{np.median(r['leak'][-1]):.3f}"
+    )
 
 # %% [markdown]
 # ### What the leak alone is worth on the uniform component
@@ -567,7 +661,7 @@ for name, r in results.items():
 # - **The leak indicator.** A predictor that sees $x$ only through $\mathbf 1[x_S = (1, \dots, 1)]$,
 #   the event on which the leaky component lives, does best by saying $+1$ there and $-1$ elsewhere;
 #   on the uniform component its accuracy is $1/2 + 2^{-k}$
-#   (`LeakyParity.leak_bayes_accuracy_uniform`).
+#   (`tasks.LeakyParity.leak_bayes_accuracy_uniform`, shown first below).
 # - **Low-degree fits.** A kernel method with polynomially many samples fits, roughly, the part of
 #   the target of low degree. The best approximation of $y$ under $\mathcal D_{S,\alpha}$ by
 #   polynomials of degree at most $\ell < k$ has correlation exactly $0$ with $\chi_S$ on the
@@ -575,23 +669,37 @@ for name, r in results.items():
 #   some number that the next cell computes — below $1/2$ for $k = 3$.
 
 # %%
+notebook.show_source(tasks.LeakyParity.leak_bayes_accuracy_uniform)
+
+
+# %%
 def low_degree_levels(k, alpha):
     """For l = 0..k-1: accuracy on the uniform component of sign(best degree-<=l fit of chi_S under D).
 
     Exact computation on the 2^k patterns of x_S, weighted by the law of x_S under D_{S,alpha}.
     """
-    pts = np.array(list(itertools.product([1.0, -1.0], repeat=k)))          # row 0 = all ones
+    pts = np.array(list(itertools.product([1.0, -1.0], repeat=k)))  # row 0 = all ones
     chi = pts.prod(1)
     weight = np.full(2**k, (1 - alpha) / 2**k)
     weight[0] += alpha
     levels = []
     for l in range(k):
-        monomials = [pts[:, list(T)].prod(1) for r in range(l + 1) for T in itertools.combinations(range(k), r)]
+        monomials = [
+            pts[:, list(T)].prod(1)
+            for r in range(l + 1)
+            for T in itertools.combinations(range(k), r)
+        ]
         F = np.stack(monomials, 1)
-        coef = np.linalg.lstsq(np.sqrt(weight)[:, None] * F, np.sqrt(weight) * chi, rcond=None)[0]
+        coef = np.linalg.lstsq(
+            np.sqrt(weight)[:, None] * F, np.sqrt(weight) * chi, rcond=None
+        )[0]
         fit = F @ coef
-        assert abs(np.mean(fit * chi)) < 1e-12            # zero correlation on the uniform component
-        sign = np.sign(np.round(fit, 12))                 # a fit of exactly 0 is a coin flip: half right
+        assert (
+            abs(np.mean(fit * chi)) < 1e-12
+        )  # zero correlation on the uniform component
+        sign = np.sign(
+            np.round(fit, 12)
+        )  # a fit of exactly 0 is a coin flip: half right
         levels.append(float(np.mean((sign == chi) + 0.5 * (sign == 0))))
     return levels
 
@@ -599,7 +707,9 @@ def low_degree_levels(k, alpha):
 levels_exp = low_degree_levels(K_EXP, ALPHA)
 leak_ceiling = task_exp.leak_bayes_accuracy_uniform()
 for l, acc in enumerate(levels_exp):
-    print(f"sign of the best degree-{l} fit: accuracy {acc:.4f} on the uniform component")
+    print(
+        f"sign of the best degree-{l} fit: accuracy {acc:.4f} on the uniform component"
+    )
 print(f"leak indicator, best use: {leak_ceiling:.4f}")
 notebook.glue("level_deg1", levels_exp[1])
 notebook.glue("level_deg2", levels_exp[2])
@@ -607,30 +717,54 @@ notebook.glue("leak_ceiling", leak_ceiling)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
-for ax, part, title in ((axes[0], "unif", "uniform component: only the network learns the parity"),
-                        (axes[1], "leak", "leaky component: the kernels learn the leak at every m")):
+for ax, part, title in (
+    (axes[0], "unif", "uniform component: only the network learns the parity"),
+    (axes[1], "leak", "leaky component: the kernels learn the leak at every m"),
+):
     for i, (name, r) in enumerate(results.items()):
-        ys = np.stack(r[part])                                               # (len(M_GRID), members)
+        ys = np.stack(r[part])  # (len(M_GRID), members)
         ax.plot(M_GRID, np.median(ys, 1), "o-", color=plotting.COLORS[i], label=name)
         if ys.shape[1] > 1:
-            ax.fill_between(M_GRID, ys.min(1), ys.max(1), color=plotting.COLORS[i], alpha=0.2)
+            ax.fill_between(
+                M_GRID, ys.min(1), ys.max(1), color=plotting.COLORS[i], alpha=0.2
+            )
     ax.axhline(0.5, color="gray", ls=":", label="chance")
     if part == "unif":
-        ax.axhline(leak_ceiling, color="k", ls="--", lw=1, label=r"leak indicator, $1/2 + 2^{-k}$")
-        ax.axhline(levels_exp[1], color="k", ls="-.", lw=1, label="sign of best degree-1 fit")
-        ax.axhline(levels_exp[2], color="k", ls=(0, (1, 3)), lw=1, label="sign of best degree-2 fit")
+        ax.axhline(
+            leak_ceiling,
+            color="k",
+            ls="--",
+            lw=1,
+            label=r"leak indicator, $1/2 + 2^{-k}$",
+        )
+        ax.axhline(
+            levels_exp[1], color="k", ls="-.", lw=1, label="sign of best degree-1 fit"
+        )
+        ax.axhline(
+            levels_exp[2],
+            color="k",
+            ls=(0, (1, 3)),
+            lw=1,
+            label="sign of best degree-2 fit",
+        )
     ax.set_xscale("log")
     ax.set_xticks(M_GRID, labels=[str(m) for m in M_GRID])
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set(xlabel="training samples m", ylabel="test accuracy", title=title)
-    ax.legend(fontsize=7, loc="upper right" if part == "unif" else "lower right",
-              bbox_to_anchor=(1.0, 0.93) if part == "unif" else None)
+    ax.legend(
+        fontsize=7,
+        loc="upper right" if part == "unif" else "lower right",
+        bbox_to_anchor=(1.0, 0.93) if part == "unif" else None,
+    )
 plt.show()
 
 net_unif = float(np.median(results["network"]["unif"][-1]))
 ntk_unif = float(np.median(results["tangent kernel"]["unif"][-1]))
 rf_unif = float(np.median(results["random features"]["unif"][-1]))
-kernel_leak = min(float(np.median(results[nm]["leak"][-1])) for nm in ("tangent kernel", "random features"))
+kernel_leak = min(
+    float(np.median(results[nm]["leak"][-1]))
+    for nm in ("tangent kernel", "random features")
+)
 notebook.glue("m_max", M_GRID[-1])
 notebook.glue("net_unif", net_unif)
 notebook.glue("ntk_unif", ntk_unif)
@@ -761,21 +895,32 @@ notebook.glue("kernel_leak", kernel_leak)
 # information beyond a statistical query — and (ii) the probability that flipping one example of
 # the batch changes the rounded gradient — then individual examples are visible.
 
+
 # %%
 def rounded_mean_stats(b, rho):
     """Exact (P[round(batch mean) = round(0)], P[flipping one example changes round(batch mean)]).
 
     Terms are +-1 with mean 0; round(v) = nearest point of the grid {2 rho j}; ties are negligible.
     """
-    def pmf(t):                                                 # Binomial(t, 1/2)
+
+    def pmf(t):  # Binomial(t, 1/2)
         j = np.arange(t + 1)
-        logp = np.array([math.lgamma(t + 1) - math.lgamma(i + 1) - math.lgamma(t - i + 1) for i in j])
+        logp = np.array(
+            [
+                math.lgamma(t + 1) - math.lgamma(i + 1) - math.lgamma(t - i + 1)
+                for i in j
+            ]
+        )
         return j, np.exp(logp - t * math.log(2))
+
     cell = lambda v: np.floor(v / (2 * rho) + 0.5)
     j, p = pmf(b)
     same_as_population = float(p[cell((2 * j - b) / b) == 0].sum())
-    j1, p1 = pmf(b - 1)                                         # the other b - 1 examples
-    before, after = (2 * j1 - (b - 1) - 1) / b, (2 * j1 - (b - 1) + 1) / b   # one example: -1 -> +1
+    j1, p1 = pmf(b - 1)  # the other b - 1 examples
+    before, after = (
+        (2 * j1 - (b - 1) - 1) / b,
+        (2 * j1 - (b - 1) + 1) / b,
+    )  # one example: -1 -> +1
     return same_as_population, float(p1[cell(before) != cell(after)].sum())
 
 
@@ -787,14 +932,37 @@ pac_like = np.array([[rounded_mean_stats(b, r)[1] for r in RHO_GRID] for b in B_
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 for i, b in enumerate(B_GRID):
     for ax, vals in ((axes[0], sq_like), (axes[1], pac_like)):
-        ax.semilogx(RHO_GRID, vals[i], "o-", ms=3, color=plotting.COLORS[i % len(plotting.COLORS)],
-                    label=f"b = {b}")
-        ax.axvline(1 / b, color=plotting.COLORS[i % len(plotting.COLORS)], ls=":", lw=0.8)
-        ax.axvline(1 / math.sqrt(b), color=plotting.COLORS[i % len(plotting.COLORS)], ls="--", lw=0.8)
-axes[0].set(xlabel=r"precision $\rho$", ylabel="probability",
-            title=r"Rounded batch gradient = rounded population value" "\n" r"(SQ-like once $\rho \gg 1/\sqrt{b}$, dashed)")
-axes[1].set(xlabel=r"precision $\rho$", ylabel="probability",
-            title=r"One example changes the rounded gradient" "\n" r"(PAC-like while $\rho \ll 1/b$, dotted)")
+        ax.semilogx(
+            RHO_GRID,
+            vals[i],
+            "o-",
+            ms=3,
+            color=plotting.COLORS[i % len(plotting.COLORS)],
+            label=f"b = {b}",
+        )
+        ax.axvline(
+            1 / b, color=plotting.COLORS[i % len(plotting.COLORS)], ls=":", lw=0.8
+        )
+        ax.axvline(
+            1 / math.sqrt(b),
+            color=plotting.COLORS[i % len(plotting.COLORS)],
+            ls="--",
+            lw=0.8,
+        )
+axes[0].set(
+    xlabel=r"precision $\rho$",
+    ylabel="probability",
+    title=r"Rounded batch gradient = rounded population value"
+    "\n"
+    r"(SQ-like once $\rho \gg 1/\sqrt{b}$, dashed)",
+)
+axes[1].set(
+    xlabel=r"precision $\rho$",
+    ylabel="probability",
+    title=r"One example changes the rounded gradient"
+    "\n"
+    r"(PAC-like while $\rho \ll 1/b$, dotted)",
+)
 for ax in axes:
     ax.legend(fontsize=8)
 plt.show()
@@ -803,8 +971,10 @@ sq_at_coarse = rounded_mean_stats(1024, 8 / math.sqrt(1024))[0]
 pac_at_fine = rounded_mean_stats(1024, 0.1 / 1024)[1]
 notebook.glue("sq_at_coarse", sq_at_coarse)
 notebook.glue("pac_at_fine", pac_at_fine)
-print(f"b = 1024: P[rounded batch = rounded population] at rho = 8/sqrt(b): {sq_at_coarse:.4f}; "
-      f"P[one example visible] at rho = 0.1/b: {pac_at_fine:.4f}")
+print(
+    f"b = 1024: P[rounded batch = rounded population] at rho = 8/sqrt(b): {sq_at_coarse:.4f}; "
+    f"P[one example visible] at rho = 0.1/b: {pac_at_fine:.4f}"
+)
 
 # %% [markdown]
 # For $b = 1024$, at precision $\rho = 8/\sqrt b$ the rounded batch gradient equals the rounded
@@ -823,13 +993,22 @@ assert net_unif >= 0.95, f"network accuracy on the uniform component {net_unif:.
 # ... while the tangent kernel and random features stay far from it, in the band the leak accounts
 # for: no higher than the leak indicator's level, not below the lowest low-degree level,
 for name, acc in (("tangent kernel", ntk_unif), ("random features", rf_unif)):
-    assert acc <= leak_ceiling and acc <= net_unif - 0.3, f"{name}: {acc:.3f} on the uniform component"
-    assert acc >= min(levels_exp) - 0.05, f"{name}: {acc:.3f} below every low-degree level {levels_exp}"
+    assert acc <= leak_ceiling and acc <= net_unif - 0.3, (
+        f"{name}: {acc:.3f} on the uniform component"
+    )
+    assert acc >= min(levels_exp) - 0.05, (
+        f"{name}: {acc:.3f} below every low-degree level {levels_exp}"
+    )
 # ... although they do learn the leaky component.
 assert kernel_leak >= 0.9, f"kernels on the leaky component: {kernel_leak:.3f}"
 # The dimension argument: Bessel's inequality and its equality over all characters, exactly.
 for N, dimV, mean_c2, max_c2, sum_k, sum_all in dim_rows:
-    assert sum_k <= dimV + 1e-6 and abs(sum_all - dimV) < 1e-6 * dimV, (N, sum_k, sum_all, dimV)
+    assert sum_k <= dimV + 1e-6 and abs(sum_all - dimV) < 1e-6 * dimV, (
+        N,
+        sum_k,
+        sum_all,
+        dimV,
+    )
     assert max_c2 <= 1 + 1e-9
 # Precision and batch size: SQ-like at coarse precision, one example visible at fine precision.
 assert sq_at_coarse >= 0.99 and pac_at_fine >= 0.9, (sq_at_coarse, pac_at_fine)
@@ -841,6 +1020,7 @@ print("all checks passed")
 # How much of a degree-$k$ parity can $N$ random ReLU features capture on the cube of dimension
 # $n$? The sliders recompute the exact squared correlations of the dimension argument (in a static
 # build of the book, this shows the default setting).
+
 
 # %%
 def explore_dimension(n=10, k=3, N=64):
@@ -854,14 +1034,21 @@ def explore_dimension(n=10, k=3, N=64):
     c2 = c2_all[torch.tensor([bin(t).count("1") == k for t in range(2**n)])]
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.hist(c2.numpy(), bins=30, color=plotting.COLORS[0])
-    ax.axvline(min(1.0, dimV / len(c2)), color="k", ls="--", label=r"$\dim V / \binom{n}{k}$")
-    ax.set(xlabel=r"$\|P_V \chi_S\|^2$", ylabel="number of sets S",
-           title=f"n={n}, k={k}, N={N}: {len(c2)} parities, mean {c2.mean():.2e}")
+    ax.axvline(
+        min(1.0, dimV / len(c2)), color="k", ls="--", label=r"$\dim V / \binom{n}{k}$"
+    )
+    ax.set(
+        xlabel=r"$\|P_V \chi_S\|^2$",
+        ylabel="number of sets S",
+        title=f"n={n}, k={k}, N={N}: {len(c2)} parities, mean {c2.mean():.2e}",
+    )
     ax.legend()
     plt.show()
 
 
-notebook.explore(explore_dimension, n=(10, (4, 14, 1)), k=(3, (1, 6, 1)), N=(64, (4, 1024, 4)))
+notebook.explore(
+    explore_dimension, n=(10, (4, 14, 1)), k=(3, (1, 6, 1)), N=(64, (4, 1024, 4))
+)
 
 # %% [markdown]
 # ## Exercises
@@ -908,7 +1095,7 @@ notebook.explore(explore_dimension, n=(10, (4, 14, 1)), k=(3, (1, 6, 1)), N=(64,
 # dimension $P + 1$, fixed before the data. Case 1 of the theorem gives
 # $P + 1 \ge \varepsilon^2 \binom nk$, i.e. $d \ge (\varepsilon^2 \binom nk - 2)/(n + 2)$, of order
 # $\varepsilon^2 n^{k-1}/k!$. The network trained by gradient descent needs width about $k + 1$ to
-# represent the parity ({prf:ref}`ch01-prop-parity-network`) and, with the leak, polynomially many
+# represent the parity ({prf:ref}`prop-ch01-parity-network`) and, with the leak, polynomially many
 # samples to find it ({prf:ref}`thm-ch03-dm-gd`); the linearisation of any width below the bound
 # cannot even beat the zero predictor by $\varepsilon^2$ on the uniform component.
 # :::
@@ -923,13 +1110,14 @@ notebook.explore(explore_dimension, n=(10, (4, 14, 1)), k=(3, (1, 6, 1)), N=(64,
 # *Difficulty: ★★☆, about 15 min.*
 # :::
 
+
 # %%
 def check_find_support(fn, trials=20, n=40, m=400, seed=0):
     """Run fn(x, y, k) on random leaky tasks; print what went wrong. Returns True if all correct."""
     failures = []
     for t in range(trials):
         k = 2 + t % 4
-        task = leaky_parity.LeakyParity.random(n, k, alpha=0.5, seed=seed + t)
+        task = tasks.LeakyParity.random(n, k, alpha=0.5, seed=seed + t)
         x, y = task.sample(m, generator=torch.Generator().manual_seed(seed + 1000 + t))
         got = fn(x, y, k)
         try:
@@ -943,7 +1131,9 @@ def check_find_support(fn, trials=20, n=40, m=400, seed=0):
         print(f"correct on all {trials} tasks (n = {n}, m = {m}, k = 2..5)")
         return True
     k, want, got = failures[0]
-    print(f"wrong on {len(failures)} of {trials} tasks; e.g. k = {k}: expected {want}, got {got}")
+    print(
+        f"wrong on {len(failures)} of {trials} tasks; e.g. k = {k}: expected {want}, got {got}"
+    )
     if len(got) != k:
         print("the answer must have exactly k indices")
     return False
@@ -954,11 +1144,12 @@ def check_find_support(fn, trials=20, n=40, m=400, seed=0):
 # :class: dropdown
 # :::
 #
-# By {prf:ref}`ch03-prop-leak`, $\mathbb E[y x_i] = \alpha$ on $S$ and $0$ off $S$; take the $k$
+# By {prf:ref}`prop-ch03-leak`, $\mathbb E[y x_i] = \alpha$ on $S$ and $0$ off $S$; take the $k$
 # coordinates with the largest empirical correlation. Each empirical average has standard deviation
 # at most $1/\sqrt m$, so by Hoeffding and a union bound over the $n$ coordinates,
 # $m \gtrsim \log(n/\delta) / \alpha^2$ samples suffice — logarithmic in $n$, against the $n^{k-1}$ of
 # the uniform distribution.
+
 
 # %%
 def find_support(x, y, k):

@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -34,7 +34,7 @@
 # **Prerequisites.** Chapter 1: parities and Fourier–Walsh coefficients
 # ({prf:ref}`def-ch01-fourier`), statistical queries ({prf:ref}`def-ch01-sq`) and their lower bound
 # for parities ({prf:ref}`thm-ch01-sq-lower-bound`), and the ReLU network that computes a parity
-# ({prf:ref}`ch01-prop-parity-network`).
+# ({prf:ref}`prop-ch01-parity-network`).
 #
 # **Time.** Quick mode (the default on a CPU) runs in well under a minute on one CPU thread. Full
 # mode (`LMT_SCALE=full`, the default on a GPU) trains more seeds, longer, at larger $n$ and wider
@@ -45,10 +45,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 from math import comb
@@ -57,11 +76,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lmt_core import analysis, ensemble, models, notebook, plotting, runtime, tasks, train
-from lmt_core.models.conv import LocalCNN
-from lmt_core.tasks import local_parity
+from lmt_core import (
+    analysis,
+    ensemble,
+    models,
+    notebook,
+    plotting,
+    runtime,
+    tasks,
+    train,
+)
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -97,7 +123,7 @@ plotting.use_house_style()
 # features* $\partial_j f_\theta(x) = \partial f_\theta(x) / \partial \theta_j$. For a two-layer network
 # $\sum_j a_j \sigma(w_j \cdot x + b_j)$ the tangent features are single neurons
 # $\sigma(w_j \cdot x + b_j)$ and the functions $a_j \sigma'(w_j \cdot x + b_j)\, x_i$ of
-# {prf:ref}`ch01-prop-gradient-fourier`. As in Chapter 1, we model finite samples by an oracle that
+# {prf:ref}`prop-ch01-gradient-fourier`. As in Chapter 1, we model finite samples by an oracle that
 # returns each gradient coordinate up to a tolerance $\tau$.
 #
 # :::{prf:definition} Approximate gradient descent
@@ -226,11 +252,12 @@ plotting.use_house_style()
 # parities of size $k$: $\binom nk^{-1} \sum_{|S| = k} \|P_V \chi_S\|^2 \le N / \binom nk$
 # ({prf:ref}`thm-ch04-hardness` below).
 
+
 # %%
 def orthonormal_basis(features):
     """Columns spanning the same space as `features` (rank-trimmed SVD), orthonormal in the Euclidean sense."""
     U, sv, _ = torch.linalg.svd(features, full_matrices=False)
-    return U[:, sv > 1e-10 * sv.max()]                 # drop directions of dead (all-zero) features
+    return U[:, sv > 1e-10 * sv.max()]  # drop directions of dead (all-zero) features
 
 
 def squared_correlations(features):
@@ -239,7 +266,9 @@ def squared_correlations(features):
     With an orthonormal basis e_1, ..., e_N of V (uniform measure), ||P_V chi_S||^2 = sum_j e_j_hat(S)^2:
     one Walsh-Hadamard transform per basis vector. Entry s is the value for the set with bit mask s.
     """
-    Q = orthonormal_basis(features) * math.sqrt(len(features))     # orthonormal in L2(uniform)
+    Q = orthonormal_basis(features) * math.sqrt(
+        len(features)
+    )  # orthonormal in L2(uniform)
     return analysis.walsh_coefficients(Q.T).pow(2).sum(0)
 
 
@@ -248,41 +277,73 @@ def random_relu_features(x, N, seed):
     g = torch.Generator().manual_seed(seed)
     W = torch.randn(x.shape[1], N, generator=g, dtype=x.dtype)
     b = torch.randn(N, generator=g, dtype=x.dtype)
-    return torch.cat([torch.relu(x @ W / math.sqrt(x.shape[1]) + b), torch.ones(len(x), 1, dtype=x.dtype)], 1)
+    return torch.cat(
+        [
+            torch.relu(x @ W / math.sqrt(x.shape[1]) + b),
+            torch.ones(len(x), 1, dtype=x.dtype),
+        ],
+        1,
+    )
 
 
-N_RF = 12                                              # cube dimension for the exact computation
+N_RF = 12  # cube dimension for the exact computation
 x_rf = tasks.hypercube(N_RF).double()
 set_size = torch.tensor([bin(s).count("1") for s in range(2**N_RF)])
 feature_counts = [16, 64, 256]
 degrees = list(range(1, 8))
-corr2, corr2_max = {}, {}                              # (N, k) -> mean / max over |S| = k of ||P_V chi_S||^2
+corr2, corr2_max = {}, {}  # (N, k) -> mean / max over |S| = k of ||P_V chi_S||^2
 for N in feature_counts:
     Phi = random_relu_features(x_rf, N, seed=cfg.seed + N)
     c2 = squared_correlations(Phi)
-    assert abs(float(c2.sum()) - orthonormal_basis(Phi).shape[1]) < 1e-6   # Parseval: the total is dim V
+    assert (
+        abs(float(c2.sum()) - orthonormal_basis(Phi).shape[1]) < 1e-6
+    )  # Parseval: the total is dim V
     for k in degrees:
-        corr2[N, k], corr2_max[N, k] = float(c2[set_size == k].mean()), float(c2[set_size == k].max())
-maj = torch.sign(x_rf[:, :11].sum(1))                  # majority of 11 bits: most weight on low degrees
-corr_maj = float((orthonormal_basis(random_relu_features(x_rf, 64, seed=cfg.seed + 64)).T @ maj).norm() / maj.norm())
+        corr2[N, k], corr2_max[N, k] = (
+            float(c2[set_size == k].mean()),
+            float(c2[set_size == k].max()),
+        )
+maj = torch.sign(x_rf[:, :11].sum(1))  # majority of 11 bits: most weight on low degrees
+corr_maj = float(
+    (
+        orthonormal_basis(random_relu_features(x_rf, 64, seed=cfg.seed + 64)).T @ maj
+    ).norm()
+    / maj.norm()
+)
 
 fig, ax = plt.subplots(figsize=(7, 4))
 for c, N in zip(plotting.COLORS, feature_counts):
-    ax.semilogy(degrees, [corr2[N, k] for k in degrees], "o-", color=c, label=f"{N} random ReLU features")
-    ax.semilogy(degrees, [min(1, (N + 1) / comb(N_RF, k)) for k in degrees], ":", color=c,
-                label=f"bound (N+1)/C(n,k), N = {N}")
-ax.set(xlabel="parity degree k", ylabel=r"mean over $|S| = k$ of $\|P_V \chi_S\|^2$",
-       title=f"Random features correlate weakly with high-degree parities (n = {N_RF})")
+    ax.semilogy(
+        degrees,
+        [corr2[N, k] for k in degrees],
+        "o-",
+        color=c,
+        label=f"{N} random ReLU features",
+    )
+    ax.semilogy(
+        degrees,
+        [min(1, (N + 1) / comb(N_RF, k)) for k in degrees],
+        ":",
+        color=c,
+        label=f"bound (N+1)/C(n,k), N = {N}",
+    )
+ax.set(
+    xlabel="parity degree k",
+    ylabel=r"mean over $|S| = k$ of $\|P_V \chi_S\|^2$",
+    title=f"Random features correlate weakly with high-degree parities (n = {N_RF})",
+)
 ax.legend(fontsize=7, ncol=2)
 plt.show()
 for N in feature_counts:
-    print(f"N = {N:3d}: mean squared correlation with chi_S, k = 1..{degrees[-1]}: "
-          + ", ".join(f"{corr2[N, k]:.2g}" for k in degrees))
+    print(
+        f"N = {N:3d}: mean squared correlation with chi_S, k = 1..{degrees[-1]}: "
+        + ", ".join(f"{corr2[N, k]:.2g}" for k in degrees)
+    )
 print(f"64 features: correlation {corr_maj:.3f} with the majority of 11 bits")
 notebook.glue("rf_k1", corr2[64, 1])
 notebook.glue("rf_k6", corr2[64, 6])
 notebook.glue("rf_k6max", corr2_max[64, 6])
-notebook.glue("rf_maj", corr_maj);
+notebook.glue("rf_maj", corr_maj)
 
 # %% [markdown]
 # With {glue:text}`rf_k1:.2f` of the squared norm of a single coordinate ($k = 1$) inside the span of
@@ -353,7 +414,7 @@ notebook.glue("rf_maj", corr_maj);
 # its statements are quantitatively sharper and go further, to hardness of approximation by
 # *shallow networks* (not only linear classes) for classes such as DNFs and $AC^0$ circuits. We do not
 # reproduce those constructions. Note that parities themselves are *not* hard to approximate by
-# two-layer networks ({prf:ref}`ch01-prop-parity-network`): the linear-class statement is about a fixed
+# two-layer networks ({prf:ref}`prop-ch01-parity-network`): the linear-class statement is about a fixed
 # feature space, and a two-layer network chooses its features.
 #
 # ## Convolutional versus fully connected networks
@@ -366,12 +427,12 @@ notebook.glue("rf_maj", corr_maj);
 # For $1 \le k \le n$ and a start $j \in \{1, \dots, n - k + 1\}$, the *local parity* is
 # $\chi_{W_j}$ with window $W_j = \{j, j+1, \dots, j+k-1\}$. In the *local parity problem* $j$ is
 # unknown and $x$ is uniform on $\{-1,+1\}^n$: the class is $\mathcal L_{n,k} = \{\chi_{W_j}\}$, with
-# only $n - k + 1$ members. In code: `local_parity.random_local_parity(n, k, seed=...)`, a
+# only $n - k + 1$ members. In code: `tasks.random_local_parity(n, k, seed=...)`, a
 # `tasks.SparseParity` whose support is a window.
 # :::
 #
 # A convolutional network whose filter has width $k$ sees each window in isolation. Our model,
-# `models.conv.LocalCNN`, has $C$ filters $w_c \in \mathbb R^k$ with biases $b_c$, shared by all
+# `models.LocalCNN`, has $C$ filters $w_c \in \mathbb R^k$ with biases $b_c$, shared by all
 # $P = n - k + 1$ positions, a ReLU, and a linear readout $U \in \mathbb R^{P \times C}$ (a
 # position-weighted sum pooling):
 #
@@ -384,27 +445,28 @@ notebook.glue("rf_maj", corr_maj);
 # :label: prop-ch04-cnn-parity
 #
 # With $C = k$ filters $w_c = \mathbf 1$, biases $b_c = k - 2c$ ($c = 0, \dots, k-1$), readout
-# $U_{jc}$ equal to the output weights of {prf:ref}`ch01-prop-parity-network` at the position $j$ of the
+# $U_{jc}$ equal to the output weights of {prf:ref}`prop-ch01-parity-network` at the position $j$ of the
 # window and $0$ elsewhere, and $u_0 = (-1)^k$, the network computes $\chi_{W_j}$ exactly.
 # :::
 #
 # :::{prf:proof}
-# At position $j$ the hidden units are those of {prf:ref}`ch01-prop-parity-network` for the set
+# At position $j$ the hidden units are those of {prf:ref}`prop-ch01-parity-network` for the set
 # $W_j$; the readout keeps only them, with that proposition's output weights and bias.
 # :::
+
 
 # %%
 def local_parity_cnn(n, k, start):
     """The hand-set LocalCNN of the proposition: k filters of ones, Ch. 1's parity weights at `start`."""
     c = torch.arange(k, dtype=torch.float32)
-    v = (-1.0) ** (k - c)                                    # chi at s = -k + 2c
+    v = (-1.0) ** (k - c)  # chi at s = -k + 2c
     out_w = -2 * v
     out_w[0] = -v[0]
-    net = LocalCNN(n, k, channels=k)
+    net = models.LocalCNN(n, k, channels=k)
     with torch.no_grad():
         net.filters.fill_(1.0)
         net.bias.copy_(k - 2 * c)
-        net.readout.zero_()[start] = out_w                   # only the window at `start` is read
+        net.readout.zero_()[start] = out_w  # only the window at `start` is read
         net.out_bias.fill_((-1.0) ** k)
     return net
 
@@ -414,14 +476,22 @@ for n in (6, 10, 14):
     x = tasks.hypercube(n)
     for k in sorted({1, 2, 3, n // 2, n}):
         for start in range(n - k + 1):
-            task = local_parity.local_parity(n, k, start)
+            task = tasks.local_parity(n, k, start)
             with torch.no_grad():
-                assert torch.equal(local_parity_cnn(n, k, start)(x), task.label(x)), (n, k, start)
+                assert torch.equal(local_parity_cnn(n, k, start)(x), task.label(x)), (
+                    n,
+                    k,
+                    start,
+                )
             checked += 1
-n_params_cnn = sum(p.numel() for p in LocalCNN(32, 5, 16).parameters())
-n_params_fc = sum(p.numel() for p in models.MLP(32, 16).parameters())
-print(f"the hand-set CNN equals the local parity on all 2^n inputs in {checked} cases (n <= 14, every k and start)")
-print(f"parameters for n = 32: CNN (k = 5, C = 16) {n_params_cnn}, fully connected (d = 16) {n_params_fc}")
+n_params_cnn = models.count_params(models.LocalCNN(32, 5, 16))
+n_params_fc = models.count_params(models.MLP(32, 16))
+print(
+    f"the hand-set CNN equals the local parity on all 2^n inputs in {checked} cases (n <= 14, every k and start)"
+)
+print(
+    f"parameters for n = 32: CNN (k = 5, C = 16) {n_params_cnn}, fully connected (d = 16) {n_params_fc}"
+)
 
 # %% [markdown]
 # ### The separation
@@ -465,7 +535,7 @@ print(f"parameters for n = 32: CNN (k = 5, C = 16) {n_params_cnn}, fully connect
 # :::
 #
 # The CNN's advantage is not expressivity (a fully connected network of width $k$ computes the
-# parity too, {prf:ref}`ch01-prop-parity-network`) but the symmetry of the learner: a fully connected
+# parity too, {prf:ref}`prop-ch01-parity-network`) but the symmetry of the learner: a fully connected
 # network cannot prefer adjacent coordinates, so learning one local parity is as hard as learning
 # every $k$-parity, the problem of {prf:ref}`thm-ch01-sq-lower-bound` with $\binom nk$ candidates. The
 # CNN's weight sharing shrinks the candidates to $n - k + 1$ windows.
@@ -479,12 +549,14 @@ print(f"parameters for n = 32: CNN (k = 5, C = 16) {n_params_cnn}, fully connect
 # random window start.
 
 # %%
-WIDTH, LR, BATCH = 16, 0.1, 32                       # channels C = width d, learning rate, batch size
+WIDTH, LR, BATCH = 16, 0.1, 32  # channels C = width d, learning rate, batch size
 NS = cfg.pick(quick=[24, 48], full=[32, 64, 128])
 KS = cfg.pick(quick=[3, 4, 5], full=[3, 4, 5])
-E_SEP = cfg.pick(quick=4, full=16)                    # seeds per model and configuration
+E_SEP = cfg.pick(quick=4, full=16)  # seeds per model and configuration
 STEPS_SEP = cfg.pick(quick=1500, full=6000)
-print(f"width C = d = {WIDTH}, learning rate {LR}, batch {BATCH}, {STEPS_SEP} steps, {E_SEP} seeds")
+print(
+    f"width C = d = {WIDTH}, learning rate {LR}, batch {BATCH}, {STEPS_SEP} steps, {E_SEP} seeds"
+)
 notebook.glue("sep_steps", STEPS_SEP)
 notebook.glue("sep_width", WIDTH)
 
@@ -502,54 +574,91 @@ def accuracy_metric(task, m_test=1000, seed=123):
 
 def train_pair(n, k, task, members, steps, width=WIDTH, seed=0, eval_every=100):
     """Train `members` CNNs and `members` fully connected nets of equal size on `task`; return histories."""
-    builders = {"CNN": lambda s: LocalCNN(n, k, width, seed=s), "FC": lambda s: models.MLP(n, width, seed=s)}
+    builders = {
+        "CNN": lambda s: models.LocalCNN(n, k, width, seed=s),
+        "FC": lambda s: models.MLP(n, width, seed=s),
+    }
     hists = {}
     for name, build in builders.items():
         net = ensemble.stack([build(seed + s) for s in range(members)]).to(cfg.device)
-        hists[name] = train.fit(net, online_batches(task), steps=steps, loss="hinge", lr=LR,
-                                evaluate=accuracy_metric(task), eval_every=eval_every,
-                                data_seed=cfg.seed, desc=f"{name} n={n} k={k}")
+        hists[name] = train.fit(
+            net,
+            online_batches(task),
+            steps=steps,
+            loss="hinge",
+            lr=LR,
+            evaluate=accuracy_metric(task),
+            eval_every=eval_every,
+            data_seed=cfg.seed,
+            desc=f"{name} n={n} k={k}",
+        )
     return hists
 
 
-sep = {}                                               # (n, k) -> {"CNN": History, "FC": History}
+sep = {}  # (n, k) -> {"CNN": History, "FC": History}
 for n in NS:
     for k in KS:
-        task = local_parity.random_local_parity(n, k, seed=cfg.seed + 10 * n + k)
+        task = tasks.random_local_parity(n, k, seed=cfg.seed + 10 * n + k)
         sep[n, k] = train_pair(n, k, task, E_SEP, STEPS_SEP, seed=1000 * cfg.seed)
         a_cnn, a_fc = sep[n, k]["CNN"].final("acc"), sep[n, k]["FC"].final("acc")
-        print(f"n = {n:3d}, k = {k}, window starts at {task.support[0]:3d}: final test accuracy, median "
-              f"(min-max) over {E_SEP} seeds:  CNN {np.median(a_cnn):.2f} ({a_cnn.min():.2f}-{a_cnn.max():.2f})"
-              f"  | FC {np.median(a_fc):.2f} ({a_fc.min():.2f}-{a_fc.max():.2f})")
+        print(
+            f"n = {n:3d}, k = {k}, window starts at {task.support[0]:3d}: final test accuracy, median "
+            f"(min-max) over {E_SEP} seeds:  CNN {np.median(a_cnn):.2f} ({a_cnn.min():.2f}-{a_cnn.max():.2f})"
+            f"  | FC {np.median(a_fc):.2f} ({a_fc.min():.2f}-{a_fc.max():.2f})"
+        )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 for i_n, (c, n) in enumerate(zip(plotting.COLORS, NS)):
     for name, ls, mk in (("CNN", "-", "o"), ("FC", "--", "s")):
-        acc = np.array([sep[n, k][name].final("acc") for k in KS])          # (len(KS), E)
-        ks_shifted = np.array(KS) + 0.04 * (i_n - (len(NS) - 1) / 2)      # side by side, not on top
-        ax1.errorbar(ks_shifted, np.median(acc, 1), yerr=[np.median(acc, 1) - acc.min(1), acc.max(1) - np.median(acc, 1)],
-                     color=c, ls=ls, marker=mk, capsize=3, label=f"{name}, n = {n}")
+        acc = np.array([sep[n, k][name].final("acc") for k in KS])  # (len(KS), E)
+        ks_shifted = np.array(KS) + 0.04 * (
+            i_n - (len(NS) - 1) / 2
+        )  # side by side, not on top
+        ax1.errorbar(
+            ks_shifted,
+            np.median(acc, 1),
+            yerr=[np.median(acc, 1) - acc.min(1), acc.max(1) - np.median(acc, 1)],
+            color=c,
+            ls=ls,
+            marker=mk,
+            capsize=3,
+            label=f"{name}, n = {n}",
+        )
 ax1.axhline(0.5, color="gray", ls=":", lw=1)
-ax1.set(xlabel="window size k", ylabel="final test accuracy (median, min-max)", xticks=KS,
-        title="Equal size and budget: the CNN learns every local parity")
+ax1.set(
+    xlabel="window size k",
+    ylabel="final test accuracy (median, min-max)",
+    xticks=KS,
+    title="Equal size and budget: the CNN learns every local parity",
+)
 ax1.legend(fontsize=8)
 n_show, k_show = NS[-1], KS[-1]
 for name, c in (("CNN", plotting.COLORS[0]), ("FC", plotting.COLORS[1])):
     h = sep[n_show, k_show][name]
-    plotting.plot_band(ax2, h.step_array, h["acc"], label=f"{name} (d = C = {WIDTH})", color=c)
-ax2.set(xlabel="steps", ylabel="test accuracy", title=f"n = {n_show}, k = {k_show}: the FC network stays at chance")
+    plotting.plot_band(
+        ax2, h.step_array, h["acc"], label=f"{name} (d = C = {WIDTH})", color=c
+    )
+ax2.set(
+    xlabel="steps",
+    ylabel="test accuracy",
+    title=f"n = {n_show}, k = {k_show}: the FC network stays at chance",
+)
 ax2.legend()
 plt.show()
-acc_cnn_hard = {(n, k): float(np.median(sep[n, k]["CNN"].final("acc"))) for n in NS for k in KS}
-acc_fc_hard = {(n, k): float(np.median(sep[n, k]["FC"].final("acc"))) for n in NS for k in KS}
-n_big, k_big = NS[-1], KS[-1]                          # the hardest configuration, checked below
+acc_cnn_hard = {
+    (n, k): float(np.median(sep[n, k]["CNN"].final("acc"))) for n in NS for k in KS
+}
+acc_fc_hard = {
+    (n, k): float(np.median(sep[n, k]["FC"].final("acc"))) for n in NS for k in KS
+}
+n_big, k_big = NS[-1], KS[-1]  # the hardest configuration, checked below
 notebook.glue("cnn_min_acc", min(acc_cnn_hard.values()))
 notebook.glue("fc_big_acc", acc_fc_hard[n_big, k_big])
 notebook.glue("n_big", n_big)
 notebook.glue("k_big", k_big)
 notebook.glue("n_small", NS[0])
-notebook.glue("k_small", KS[0]);
+notebook.glue("k_small", KS[0])
 
 # %% [markdown]
 # In every configuration the median CNN reaches at least {glue:text}`cnn_min_acc:.2f` test accuracy.
@@ -615,6 +724,7 @@ notebook.glue("k_small", KS[0]);
 # We build this network as an `lmt_core` MLP with two hidden layers for a target that oscillates in
 # the radius, $G(s) = \sin(\omega s)$, on $\mathbb R^4$, and measure its error on Gaussian inputs.
 
+
 # %%
 def radial_target(x, omega=1.0):
     """The radial target sin(omega ||x||^2)."""
@@ -623,26 +733,33 @@ def radial_target(x, omega=1.0):
 
 def three_layer_radial(n, G, R, h, delta):
     """The network of the proposition as models.MLP(n, width, depth=2): first layer ~ x_i^2, second ~ G(||x||^2)."""
-    knots1 = torch.arange(0, R + h / 2, h)                      # lh, l = 0..R/h
+    knots1 = torch.arange(0, R + h / 2, h)  # lh, l = 0..R/h
     c = torch.full_like(knots1, 2 * h)
     c[0] = h
-    knots2 = torch.arange(0, n * R**2 + delta / 2, delta)      # l delta, l = 0..nR^2/delta
+    knots2 = torch.arange(0, n * R**2 + delta / 2, delta)  # l delta, l = 0..nR^2/delta
     Gk = G(knots2)
     slopes = torch.diff(Gk) / delta
-    Delta = torch.cat([slopes[:1], torch.diff(slopes)])        # changes of slope at knots2[:-1]
+    Delta = torch.cat(
+        [slopes[:1], torch.diff(slopes)]
+    )  # changes of slope at knots2[:-1]
     m1, m2 = 2 * n * len(knots1), len(knots2) - 1
     net = models.MLP(n, max(m1, m2), depth=2)
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
-        W1, b1 = net.layers[0].weight, net.layers[0].bias      # unit (i, sign, l): ReLU(sign * x_i - lh)
+        W1, b1 = (
+            net.layers[0].weight,
+            net.layers[0].bias,
+        )  # unit (i, sign, l): ReLU(sign * x_i - lh)
         for i in range(n):
             for s_idx, sign in enumerate((1.0, -1.0)):
-                rows = slice((2 * i + s_idx) * len(knots1), (2 * i + s_idx + 1) * len(knots1))
+                rows = slice(
+                    (2 * i + s_idx) * len(knots1), (2 * i + s_idx + 1) * len(knots1)
+                )
                 W1[rows, i] = sign
                 b1[rows] = -knots1
-        coef_r = c.repeat(2 * n)                               # r(x) = sum over units of c_l * unit
-        net.layers[1].weight[:m2, :m1] = coef_r                # second layer: ReLU(r(x) - l delta)
+        coef_r = c.repeat(2 * n)  # r(x) = sum over units of c_l * unit
+        net.layers[1].weight[:m2, :m1] = coef_r  # second layer: ReLU(r(x) - l delta)
         net.layers[1].bias[:m2] = -knots2[:-1]
         net.layers[2].weight[0, :m2] = Delta
         net.layers[2].bias.fill_(float(Gk[0]))
@@ -651,17 +768,20 @@ def three_layer_radial(n, G, R, h, delta):
 
 N_RAD, OMEGA = 4, 1.0
 H_KNOT, DELTA = 0.1, 0.1
-hand = three_layer_radial(N_RAD, lambda s: torch.sin(OMEGA * s), R=4.0, h=H_KNOT, delta=DELTA)
+hand = three_layer_radial(
+    N_RAD, lambda s: torch.sin(OMEGA * s), R=4.0, h=H_KNOT, delta=DELTA
+)
 x_test_rad = torch.randn(5000, N_RAD, generator=cfg.generator(7))
 inside = (x_test_rad.abs() <= 4.0).all(1)
 with torch.no_grad():
     err_hand = (hand(x_test_rad) - radial_target(x_test_rad, OMEGA))[inside].abs()
-bound_hand = OMEGA * (N_RAD * H_KNOT**2 / 4 + DELTA / 2)               # L = omega for sin(omega s)
-print(f"hand-built 3-layer net (widths {hand.width}, {hand.width}): max error {err_hand.max():.4f} on "
-      f"{int(inside.sum())} Gaussian points in [-4, 4]^{N_RAD}; the proposition's bound {bound_hand:.4f}")
+bound_hand = OMEGA * (N_RAD * H_KNOT**2 / 4 + DELTA / 2)  # L = omega for sin(omega s)
+print(
+    f"hand-built 3-layer net (widths {hand.width}, {hand.width}): max error {err_hand.max():.4f} on "
+    f"{int(inside.sum())} Gaussian points in [-4, 4]^{N_RAD}; the proposition's bound {bound_hand:.4f}"
+)
 notebook.glue("hand_err", float(err_hand.max()))
-notebook.glue("hand_bound", bound_hand);
-
+notebook.glue("hand_bound", bound_hand)
 # %% [markdown]
 # The largest error is {glue:text}`hand_err:.4f`, within the proposition's bound
 # {glue:text}`hand_bound:.4f`.
@@ -703,14 +823,18 @@ notebook.glue("hand_bound", bound_hand);
 # $f(x) = \sin(\|x\|^2)$, $x \sim \mathcal N(0, I_4)$, and plot what each has learned against $\|x\|$.
 
 # %%
-W3 = cfg.pick(quick=32, full=64)                                  # width of each hidden layer (3 layers)
-D2 = (W3 * (N_RAD + 3) + W3**2) // (N_RAD + 2)                    # two-layer width with as many parameters
+W3 = cfg.pick(quick=32, full=64)  # width of each hidden layer (3 layers)
+D2 = (W3 * (N_RAD + 3) + W3**2) // (
+    N_RAD + 2
+)  # two-layer width with as many parameters
 E_RAD = cfg.pick(quick=3, full=8)
 STEPS_RAD = cfg.pick(quick=2500, full=10000)
 LR_RAD, BATCH_RAD = 3e-3, 256
-p3 = sum(p.numel() for p in models.MLP(N_RAD, W3, depth=2).parameters())
-p2 = sum(p.numel() for p in models.MLP(N_RAD, D2).parameters())
-print(f"3 layers: width {W3}, {p3} parameters | 2 layers: width {D2}, {p2} parameters | {STEPS_RAD} Adam steps")
+p3 = models.count_params(models.MLP(N_RAD, W3, depth=2))
+p2 = models.count_params(models.MLP(N_RAD, D2))
+print(
+    f"3 layers: width {W3}, {p3} parameters | 2 layers: width {D2}, {p2} parameters | {STEPS_RAD} Adam steps"
+)
 y_test_rad = radial_target(x_test_rad, OMEGA)
 var_rad = float(y_test_rad.var())
 
@@ -726,34 +850,74 @@ def relative_mse(model):
     return {"rel_mse": (model(x_test_rad) - y_test_rad).pow(2).mean(1) / var_rad}
 
 
-depth_nets = {"3 layers": ensemble.stack([models.MLP(N_RAD, W3, depth=2, seed=100 * cfg.seed + s) for s in range(E_RAD)]),
-              "2 layers": ensemble.stack([models.MLP(N_RAD, D2, seed=100 * cfg.seed + s) for s in range(E_RAD)])}
-depth_hist = {name: train.fit(net.to(cfg.device), radial_batches, steps=STEPS_RAD, loss="mse", optimizer="adam",
-                              lr=LR_RAD, evaluate=relative_mse, eval_every=250, data_seed=cfg.seed, desc=name)
-              for name, net in depth_nets.items()}
+depth_nets = {
+    "3 layers": ensemble.stack(
+        [models.MLP(N_RAD, W3, depth=2, seed=100 * cfg.seed + s) for s in range(E_RAD)]
+    ),
+    "2 layers": ensemble.stack(
+        [models.MLP(N_RAD, D2, seed=100 * cfg.seed + s) for s in range(E_RAD)]
+    ),
+}
+depth_hist = {
+    name: train.fit(
+        net.to(cfg.device),
+        radial_batches,
+        steps=STEPS_RAD,
+        loss="mse",
+        optimizer="adam",
+        lr=LR_RAD,
+        evaluate=relative_mse,
+        eval_every=250,
+        data_seed=cfg.seed,
+        desc=name,
+    )
+    for name, net in depth_nets.items()
+}
 for name, h in depth_hist.items():
-    print(f"{name}: final test MSE / Var(f) per seed " + " ".join(f"{v:.3f}" for v in h.final("rel_mse")))
+    print(
+        f"{name}: final test MSE / Var(f) per seed "
+        + " ".join(f"{v:.3f}" for v in h.final("rel_mse"))
+    )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 r_test = x_test_rad.norm(dim=1)
-order = torch.argsort(r_test)[::3]                                 # every 3rd test point, by radius
+order = torch.argsort(r_test)[::3]  # every 3rd test point, by radius
 with torch.no_grad():
-    for (name, net), c in zip(depth_nets.items(), (plotting.COLORS[0], plotting.COLORS[1])):
-        ax1.scatter(r_test[order], net(x_test_rad[order])[0], s=3, alpha=0.5, color=c, label=f"{name} (seed 0)")
+    for (name, net), c in zip(
+        depth_nets.items(), (plotting.COLORS[0], plotting.COLORS[1])
+    ):
+        ax1.scatter(
+            r_test[order],
+            net(x_test_rad[order])[0],
+            s=3,
+            alpha=0.5,
+            color=c,
+            label=f"{name} (seed 0)",
+        )
 rr = torch.linspace(0, float(r_test.max()), 400)
 ax1.plot(rr, torch.sin(OMEGA * rr**2), "k", lw=1.2, label=r"target $\sin(\|x\|^2)$")
-ax1.set(xlabel=r"$\|x\|$", ylabel="network output", title="Three layers learn the radial profile; two blur it")
+ax1.set(
+    xlabel=r"$\|x\|$",
+    ylabel="network output",
+    title="Three layers learn the radial profile; two blur it",
+)
 ax1.legend(fontsize=8, markerscale=4)
 for (name, h), c in zip(depth_hist.items(), (plotting.COLORS[0], plotting.COLORS[1])):
     plotting.plot_band(ax2, h.step_array, h["rel_mse"], label=name, color=c)
-ax2.set(xlabel="steps", ylabel="test MSE / Var(f)", yscale="log", title=f"Equal size ({p3} vs {p2} parameters)")
+ax2.set(
+    xlabel="steps",
+    ylabel="test MSE / Var(f)",
+    yscale="log",
+    title=f"Equal size ({p3} vs {p2} parameters)",
+)
 ax2.legend()
 plt.show()
-mse3, mse2 = (float(np.median(depth_hist[k].final("rel_mse"))) for k in ("3 layers", "2 layers"))
+mse3, mse2 = (
+    float(np.median(depth_hist[k].final("rel_mse"))) for k in ("3 layers", "2 layers")
+)
 notebook.glue("mse3", mse3)
-notebook.glue("mse2", mse2);
-
+notebook.glue("mse2", mse2)
 # %% [markdown]
 # The three-layer networks reach a median test error of {glue:text}`mse3:.3f` of the target's variance,
 # the two-layer networks of the same size {glue:text}`mse2:.3f`. The left panel shows what each
@@ -773,15 +937,21 @@ notebook.glue("mse2", mse2);
 for (N, k), v in corr2.items():
     assert v <= (N + 1) / comb(N_RF, k) + 1e-9, f"N={N}, k={k}: {v} above the bound"
     if k >= 2:
-        assert v < corr2[N, k - 1], f"N={N}: correlation should fall with the degree k={k}"
+        assert v < corr2[N, k - 1], (
+            f"N={N}: correlation should fall with the degree k={k}"
+        )
 # CNN vs FC: the CNN learns every configuration; at the largest n and k the FC network stays near chance.
 for (n, k), acc in acc_cnn_hard.items():
     assert acc >= 0.95, f"CNN median accuracy {acc:.3f} at n={n}, k={k}"
-assert acc_fc_hard[n_big, k_big] <= 0.6, f"FC median accuracy {acc_fc_hard[n_big, k_big]:.3f}"
+assert acc_fc_hard[n_big, k_big] <= 0.6, (
+    f"FC median accuracy {acc_fc_hard[n_big, k_big]:.3f}"
+)
 # The hand-built three-layer network is within the proposition's bound.
 assert float(err_hand.max()) <= bound_hand
 # Three layers beat two layers of equal size on the radial target, by a wide margin.
-assert mse3 <= 0.5 * mse2 and mse3 <= 0.2, f"relative MSE: 3 layers {mse3:.3f}, 2 layers {mse2:.3f}"
+assert mse3 <= 0.5 * mse2 and mse3 <= 0.2, (
+    f"relative MSE: 3 layers {mse3:.3f}, 2 layers {mse2:.3f}"
+)
 print("all checks passed")
 
 # %% [markdown]
@@ -791,25 +961,37 @@ print("all checks passed")
 # CNN with the fully connected network of the same size. The sliders re-run two seeds of each (in a
 # static build of the book, this shows the default setting).
 
+
 # %%
 def explore_separation(n=32, k=4, width=16, steps=1000):
     """Train 2 CNNs and 2 FC networks of equal size on a local parity; plot their test accuracy."""
     k = min(k, n)
-    task = local_parity.random_local_parity(n, k, seed=n + k)
-    hists = train_pair(n, k, task, members=2, steps=steps, width=width, seed=500, eval_every=50)
+    task = tasks.random_local_parity(n, k, seed=n + k)
+    hists = train_pair(
+        n, k, task, members=2, steps=steps, width=width, seed=500, eval_every=50
+    )
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for (name, h), c in zip(hists.items(), plotting.COLORS):
         ax.plot(h.step_array, h["acc"], color=c, lw=1)
         ax.plot([], [], color=c, label=f"{name} (2 seeds)")
     ax.axhline(0.5, color="gray", ls=":", lw=1)
-    ax.set(xlabel="steps", ylabel="test accuracy", ylim=(0.3, 1.02),
-           title=f"n={n}, k={k}, window {task.support[0]}..{task.support[-1]}, width={width}")
+    ax.set(
+        xlabel="steps",
+        ylabel="test accuracy",
+        ylim=(0.3, 1.02),
+        title=f"n={n}, k={k}, window {task.support[0]}..{task.support[-1]}, width={width}",
+    )
     ax.legend()
     plt.show()
 
 
-notebook.explore(explore_separation, n=(32, (8, 96, 4)), k=(4, (2, 7, 1)), width=(16, (4, 64, 4)),
-                 steps=(1000, (200, 4000, 200)))
+notebook.explore(
+    explore_separation,
+    n=(32, (8, 96, 4)),
+    k=(4, (2, 7, 1)),
+    width=(16, (4, 64, 4)),
+    steps=(1000, (200, 4000, 200)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -820,7 +1002,7 @@ notebook.explore(explore_separation, n=(32, (8, 96, 4)), k=(4, (2, 7, 1)), width
 # Show that the permutations of the $n$ coordinates map $\chi_{W_j}$ onto every parity of size $k$, and
 # that they do not preserve the class $\mathcal L_{n,k}$ of local parities. For $n = 48$ and $k = 5$,
 # compare the number of candidates a fully connected network faces with the number a CNN faces, and
-# use {prf:ref}`ch01-cor-sq` to say what an SQ learner of all $5$-parities of $48$ bits needs.
+# use {prf:ref}`cor-ch01-sq` to say what an SQ learner of all $5$-parities of $48$ bits needs.
 # Which part of the CNN breaks the permutation symmetry? *Difficulty: ★☆☆, about 15 min.*
 # :::
 #
@@ -831,7 +1013,7 @@ notebook.explore(explore_separation, n=(32, (8, 96, 4)), k=(4, (2, 7, 1)), width
 # permutation maps $S$ to $S'$; so the orbit of $\chi_{W_j}$ is all $\binom nk$ parities of size $k$.
 # Most of them are not windows (for $k \ge 2$, e.g. $\{1, 3, \dots\}$), so $\mathcal L_{n,k}$ is not
 # preserved. For $n = 48$, $k = 5$: $\binom{48}{5} = 1\,712\,304$ candidates against $44$ windows.
-# {prf:ref}`ch01-cor-sq` gives $q \ge N^{1/3}/2 \approx 60$ queries or tolerance $\tau < N^{-1/3} \approx 0.008$;
+# {prf:ref}`cor-ch01-sq` gives $q \ge N^{1/3}/2 \approx 60$ queries or tolerance $\tau < N^{-1/3} \approx 0.008$;
 # {prf:ref}`thm-ch01-sq-lower-bound` itself says $q \ge (N-1)\tau^2$, about $5 \times 10^4$ queries at
 # the batch-noise tolerance $\tau = 1/\sqrt{32}$. A width-16 network has $p = 16 \cdot 50 + 1 = 801$
 # parameters, so $T = 1500$ steps ask $T p \approx 1.2 \times 10^6$ queries: the worst-case bound alone
@@ -852,6 +1034,7 @@ notebook.explore(explore_separation, n=(32, (8, 96, 4)), k=(4, (2, 7, 1)), width
 # alone is a convex problem that contains every local parity? *Difficulty: ★★☆, about 20 min.*
 # :::
 
+
 # %%
 def check_window_cnn(fn, n=9, k=3, trials=3, seed=0):
     """Compare fn(n, k, start, values) with g(x[start:start+k]) on all of {±1}^n for random g and starts."""
@@ -861,18 +1044,22 @@ def check_window_cnn(fn, n=9, k=3, trials=3, seed=0):
         start = int(torch.randint(0, n - k + 1, (1,), generator=g))
         values = torch.randn(2**k, generator=g)
         net = fn(n, k, start, values)
-        if not isinstance(net, LocalCNN) or net.channels != 2**k:
+        if not isinstance(net, models.LocalCNN) or net.channels != 2**k:
             print(f"expected a LocalCNN with 2^k = {2**k} channels, got {net!r}")
             return False
         with torch.no_grad():
             out = net(x)
-        idx = (x[:, start:start + k].unsqueeze(1) == patterns).all(-1).float().argmax(1)  # pattern index of each window
+        idx = (
+            (x[:, start : start + k].unsqueeze(1) == patterns).all(-1).float().argmax(1)
+        )  # pattern index of each window
         want = values[idx]
         wrong = (out - want).abs() > 1e-4
         if wrong.any():
             i = int(torch.nonzero(wrong)[0])
-            print(f"start {start}: wrong on {int(wrong.sum())} of {len(x)} inputs, e.g. window "
-                  f"{x[i, start:start + k].tolist()}: output {out[i]:.4f}, expected {want[i]:.4f}")
+            print(
+                f"start {start}: wrong on {int(wrong.sum())} of {len(x)} inputs, e.g. window "
+                f"{x[i, start : start + k].tolist()}: output {out[i]:.4f}, expected {want[i]:.4f}"
+            )
             if (out - out.mean()).abs().max() < 1e-6:
                 print("the output is constant: check the readout row of the window")
             return False
@@ -891,13 +1078,14 @@ def check_window_cnn(fn, n=9, k=3, trials=3, seed=0):
 # every function of every window is a linear function of the $P \cdot 2^k$ hidden units, so fitting the
 # readout by least squares (a convex problem) finds any local parity.
 
+
 # %%
 def window_function_cnn(n, k, start, values):
     """LocalCNN with the 2^k pattern detectors as filters, reading g(window at start) from `values`."""
-    net = LocalCNN(n, k, channels=2**k)
+    net = models.LocalCNN(n, k, channels=2**k)
     with torch.no_grad():
-        net.filters.copy_(tasks.hypercube(k))                # filter c = pattern c
-        net.bias.fill_(1.0 - k)                              # ReLU(z_c . z + 1 - k) = 1[z = z_c]
+        net.filters.copy_(tasks.hypercube(k))  # filter c = pattern c
+        net.bias.fill_(1.0 - k)  # ReLU(z_c . z + 1 - k) = 1[z = z_c]
         net.readout.zero_()[start] = values
         net.out_bias.zero_()
     return net
@@ -925,7 +1113,7 @@ check_window_cnn(window_function_cnn)
 # (a) This is part 1 of {prf:ref}`thm-ch04-hardness` with $\varepsilon = \binom nk^{-1}$: with an
 # orthonormal basis $e_1, \dots, e_N$ of $V$,
 # $\sum_{|S| = k} \|P_V \chi_S\|^2 = \sum_j \sum_{|S| = k} \hat e_j(S)^2 \le \sum_j \|e_j\|^2 = N$ by
-# Parseval ({prf:ref}`ch01-lem-parseval`). (b) Equality: $V$ spanned by $N$ parities of size $k$, each
+# Parseval ({prf:ref}`lem-ch01-parseval`). (b) Equality: $V$ spanned by $N$ parities of size $k$, each
 # in $V$ (squared correlation $1$) and the others orthogonal to $V$. Zero: $V$ spanned by parities of
 # other sizes. (c) Equality in (a) needs each $e_j$ to have all its Fourier weight on degree $k$. A
 # ReLU feature of $w \cdot x / \sqrt n$ has most of its weight on low degrees (its Fourier weight on

@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -46,10 +46,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -57,13 +76,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy.integrate import solve_ivp
-from tqdm.auto import tqdm
 
-from lmt_core import analysis, notebook, plotting, runtime
-from lmt_core.analysis import hermite
-from lmt_core.tasks import gaussian
+from lmt_core import analysis, notebook, plotting, runtime, tasks
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -81,7 +97,7 @@ plotting.use_house_style()
 # to output $\hat w$ with a large *overlap* $\alpha = \hat w \cdot w_\star$.
 # :::
 #
-# `gaussian.SingleIndex(w_star, link)` samples this model; `gaussian.MultiIndex` samples
+# `tasks.SingleIndex(w_star, link)` samples this model; `tasks.MultiIndex` samples
 # $y = g(Vx)$ for a $(P, n)$ matrix $V$ with orthonormal rows. A random unit vector has overlap about
 # $n^{-1/2}$ with $w_\star$: that is where learning starts, and the whole question is how long it takes
 # to go from $\alpha \approx n^{-1/2}$ to $\alpha$ of order one.
@@ -129,29 +145,36 @@ plotting.use_house_style()
 # becomes $t\, e^{tz - t^2/2}$, so $\mathrm{He}_j' = j\,\mathrm{He}_{j-1}$.
 # :::
 #
-# In code, `hermite.hermite_coefficients(f, jmax)` computes $c_0, \dots, c_{j_{\max}}$ by Gauss–Hermite
+# In code, `analysis.hermite_coefficients(f, jmax)` computes $c_0, \dots, c_{j_{\max}}$ by Gauss–Hermite
 # quadrature, exact for polynomials. We check it against closed forms: $z^3 = 3 h_1 + \sqrt 6\, h_3$;
 # for ReLU, $c_0 = 1/\sqrt{2\pi}$, $c_1 = 1/2$, odd $c_j = 0$ for $j \ge 3$ and
-# $c_j = (-1)^{j/2 - 1} (j-3)!!/\sqrt{2\pi\, j!}$ for even $j \ge 2$ (`hermite.relu_coefficients`,
+# $c_j = (-1)^{j/2 - 1} (j-3)!!/\sqrt{2\pi\, j!}$ for even $j \ge 2$ (`analysis.relu_coefficients`,
 # from $\mathrm{He}_j \varphi = (-1)^j \varphi^{(j)}$ and two integrations by parts); tanh is odd, so its
 # even coefficients vanish.
 
 # %%
 JMAX = 8
 links = {
-    "z^3": (lambda z: z**3, hermite.monomial_coefficients(3, JMAX)),
-    "ReLU": (torch.relu, hermite.relu_coefficients(JMAX)),
-    "h_3 = He_3/sqrt(6)": (lambda z: hermite.hermite(3, z), np.eye(JMAX + 1)[3]),
+    "z^3": (lambda z: z**3, analysis.monomial_coefficients(3, JMAX)),
+    "ReLU": (torch.relu, analysis.relu_coefficients(JMAX)),
+    "h_3 = He_3/sqrt(6)": (
+        lambda z: analysis.hermite_polynomial(3, z),
+        np.eye(JMAX + 1)[3],
+    ),
 }
 coef_err = {}
 for name, (f, closed) in links.items():
-    c = hermite.hermite_coefficients(f, JMAX)
+    c = analysis.hermite_coefficients(f, JMAX)
     coef_err[name] = float(np.abs(c - closed).max())
-    print(f"{name:20s} c_0..c_{JMAX} = {np.round(c, 4)}  | max error vs closed form {coef_err[name]:.1e}"
-          f"  | k* = {hermite.information_exponent(c)}")
-c_tanh = hermite.hermite_coefficients(torch.tanh, JMAX)
-print(f"{'tanh':20s} c_0..c_{JMAX} = {np.round(c_tanh, 4)}  | largest even coefficient "
-      f"{np.abs(c_tanh[0::2]).max():.1e}  | k* = {hermite.information_exponent(c_tanh)}")
+    print(
+        f"{name:20s} c_0..c_{JMAX} = {np.round(c, 4)}  | max error vs closed form {coef_err[name]:.1e}"
+        f"  | k* = {analysis.information_exponent(c)}"
+    )
+c_tanh = analysis.hermite_coefficients(torch.tanh, JMAX)
+print(
+    f"{'tanh':20s} c_0..c_{JMAX} = {np.round(c_tanh, 4)}  | largest even coefficient "
+    f"{np.abs(c_tanh[0::2]).max():.1e}  | k* = {analysis.information_exponent(c_tanh)}"
+)
 notebook.glue("relu_coef_err", coef_err["ReLU"])
 
 # %% [markdown]
@@ -418,27 +441,35 @@ def h3(t):
 def smoothed_h3(a, x2, n, lam2):
     """E_z h_3((w + λz)·x / sqrt(1+λ²)) for z uniform on the sphere of w⊥; a = w·x, x2 = |x|², lam2 = λ²."""
     N, q = n - 1, 1 + lam2
-    return (a**3 * (1 - 3 * lam2 / N) + 3 * a * lam2 * x2 / N) / (SQRT6 * q**1.5) - 3 * a / (SQRT6 * q**0.5)
+    return (a**3 * (1 - 3 * lam2 / N) + 3 * a * lam2 * x2 / N) / (
+        SQRT6 * q**1.5
+    ) - 3 * a / (SQRT6 * q**0.5)
 
 
 def smoothed_h3_prime(a, x2, n, lam2):
     """ψ = ∂_a of smoothed_h3 at fixed |x|²: the per-sample smoothed gradient factor (h_3' at λ = 0)."""
     N, q = n - 1, 1 + lam2
-    return (3 * a**2 * (1 - 3 * lam2 / N) + 3 * lam2 * x2 / N) / (SQRT6 * q**1.5) - 3 / (SQRT6 * q**0.5)
+    return (3 * a**2 * (1 - 3 * lam2 / N) + 3 * lam2 * x2 / N) / (
+        SQRT6 * q**1.5
+    ) - 3 / (SQRT6 * q**0.5)
 
 
 gen = cfg.generator(1)
 n_chk, lam_chk = 32, 32**0.25
-w_chk = gaussian.random_unit_vector(n_chk, generator=gen, dtype=torch.float64)
-x_chk = gaussian.gaussian_inputs(1, n_chk, generator=gen, dtype=torch.float64)[0] + 3.0 * w_chk  # a = w·x ≈ 3
-z = gaussian.gaussian_inputs(200_000, n_chk, generator=gen, dtype=torch.float64)
-z = z - (z @ w_chk)[:, None] * w_chk                                 # project onto w⊥ ...
-z = z / z.norm(dim=1, keepdim=True)                                  # ... and normalize: uniform there
+w_chk = tasks.random_unit_vector(n_chk, generator=gen, dtype=torch.float64)
+x_chk = (
+    tasks.gaussian_inputs(1, n_chk, generator=gen, dtype=torch.float64)[0] + 3.0 * w_chk
+)  # a = w·x ≈ 3
+z = tasks.gaussian_inputs(200_000, n_chk, generator=gen, dtype=torch.float64)
+z = z - (z @ w_chk)[:, None] * w_chk  # project onto w⊥ ...
+z = z / z.norm(dim=1, keepdim=True)  # ... and normalize: uniform there
 mc = h3((w_chk + lam_chk * z) @ x_chk / math.sqrt(1 + lam_chk**2))
 a_chk, x2_chk = float(w_chk @ x_chk), float(x_chk @ x_chk)
 closed = smoothed_h3(a_chk, x2_chk, n_chk, lam_chk**2)
-print(f"smoothed h_3 at a = {a_chk:.3f}: Monte Carlo {mc.mean():.4f} ± {mc.std() / math.sqrt(len(mc)):.4f},"
-      f" closed form {closed:.4f}")
+print(
+    f"smoothed h_3 at a = {a_chk:.3f}: Monte Carlo {mc.mean():.4f} ± {mc.std() / math.sqrt(len(mc)):.4f},"
+    f" closed form {closed:.4f}"
+)
 smooth_z = abs(float(mc.mean()) - closed) / float(mc.std() / math.sqrt(len(mc)))
 
 # %% [markdown]
@@ -467,10 +498,23 @@ def schedule(n, lam_exponent, c=None):
     if lam_exponent is None:
         return np.zeros_like(n), (C_VANILLA if c is None else c) * n**-1.5
     lam2 = n ** (2 * lam_exponent)
-    return lam2, (C_SMOOTH if c is None else c) * n**-1.5 * lam2**2   # η = c n^{-k*/2} λ^{2k*-2}, k* = 3
+    return lam2, (
+        C_SMOOTH if c is None else c
+    ) * n**-1.5 * lam2**2  # η = c n^{-k*/2} λ^{2k*-2}, k* = 3
 
 
-def overlap_chain(ns, seeds, lam_exponent, *, rng, max_steps, c=None, record_every=None, block=1000, desc=""):
+def overlap_chain(
+    ns,
+    seeds,
+    lam_exponent,
+    *,
+    rng,
+    max_steps,
+    c=None,
+    record_every=None,
+    block=1000,
+    desc="",
+):
     """Run the exact overlap chain of online SGD (plain or smoothed) on the h_3 single-index model.
 
     Returns (hits, traj): hits[i, s] is the first step with α ≥ TARGET for dimension ns[i] and seed s
@@ -479,48 +523,58 @@ def overlap_chain(ns, seeds, lam_exponent, *, rng, max_steps, c=None, record_eve
     n = np.repeat(np.asarray(ns, dtype=float), seeds)
     lam2, eta = schedule(n, lam_exponent, c)
     alpha = KAPPA / np.sqrt(n)
-    hits, traj, t = np.full(n.size, np.inf), [alpha.copy()], 0
+    hits, traj = np.full(n.size, np.inf), [alpha.copy()]
     A = np.empty((block, n.size))
-    with tqdm(total=max_steps, desc=desc, leave=False) as bar:
-        while t < max_steps and np.isinf(hits).any():
-            a, b = rng.standard_normal((2, block, n.size))
-            perp2 = b * b + rng.chisquare(n - 2, (block, n.size))       # |x - (w·x) w|² = b² + r²
-            s0 = eta * smoothed_h3_prime(a, a * a + perp2, n, lam2)      # s = s0 · y
-            for i in range(block):
-                beta = np.sqrt(np.maximum(1 - alpha * alpha, 0.0))
-                s = s0[i] * h3(alpha * a[i] + beta * b[i])
-                alpha = (alpha + s * beta * b[i]) / np.sqrt(1 + s * s * perp2[i])
-                A[i] = alpha
-            crossed = A >= TARGET
-            new = np.isinf(hits) & crossed.any(0)
-            hits[new] = t + crossed.argmax(0)[new] + 1
-            if record_every:
-                traj.extend(A[record_every - 1::record_every].copy())
-            t += block
-            bar.update(block)
+    for t in runtime.progress(range(0, max_steps, block), desc):  # t: steps done
+        if not np.isinf(hits).any():
+            break
+        a, b = rng.standard_normal((2, block, n.size))
+        perp2 = b * b + rng.chisquare(
+            n - 2, (block, n.size)
+        )  # |x - (w·x) w|² = b² + r²
+        s0 = eta * smoothed_h3_prime(a, a * a + perp2, n, lam2)  # s = s0 · y
+        for i in range(block):
+            beta = np.sqrt(np.maximum(1 - alpha * alpha, 0.0))
+            s = s0[i] * h3(alpha * a[i] + beta * b[i])
+            alpha = (alpha + s * beta * b[i]) / np.sqrt(1 + s * s * perp2[i])
+            A[i] = alpha
+        crossed = A >= TARGET
+        new = np.isinf(hits) & crossed.any(0)
+        hits[new] = t + crossed.argmax(0)[new] + 1
+        if record_every:
+            traj.extend(A[record_every - 1 :: record_every].copy())
     traj = np.array(traj).reshape(-1, len(ns), seeds) if record_every else None
     return hits.reshape(len(ns), seeds), traj
 
 
 # %% [markdown]
 # Before trusting the chain we run the real thing at $n = 32$: full-vector online SGD, with fresh
-# Gaussian inputs from `gaussian.SingleIndex` and the smoothed gradient computed from the actual
+# Gaussian inputs from `tasks.SingleIndex` and the smoothed gradient computed from the actual
 # $x$ through $\psi(w\cdot x, \|x\|^2)$. The two hitting-time distributions should agree.
+
 
 # %%
 def full_vector_sgd(n, seeds, lam_exponent, *, generator, max_steps, desc=""):
     """Online spherical SGD on the correlation loss with link h_3, one chain per seed; first hitting steps."""
-    task = gaussian.SingleIndex(gaussian.random_unit_vector(n, generator=generator, dtype=torch.float64), h3)
-    w = gaussian.unit_vector_with_overlap(task.w_star, KAPPA / math.sqrt(n), generator=generator, batch=seeds)
+    task = tasks.SingleIndex(
+        tasks.random_unit_vector(n, generator=generator, dtype=torch.float64), h3
+    )
+    w = tasks.unit_vector_with_overlap(
+        task.w_star, KAPPA / math.sqrt(n), generator=generator, batch=seeds
+    )
     lam2, eta = (float(v) for v in schedule(n, lam_exponent))
     hits = torch.full((seeds,), math.inf, dtype=torch.float64)
-    for t in tqdm(range(1, max_steps + 1), desc=desc, leave=False):
-        x, y = task.sample(seeds, generator=generator)                 # one fresh sample per chain
+    for t in runtime.progress(range(1, max_steps + 1), desc):
+        x, y = task.sample(seeds, generator=generator)  # one fresh sample per chain
         a = (x * w).sum(1)
-        g = y * smoothed_h3_prime(a, (x * x).sum(1), n, lam2)           # minus the gradient factor
-        w = w + eta * g[:, None] * (x - a[:, None] * w)                # spherical gradient step ...
-        w = w / w.norm(dim=1, keepdim=True)                            # ... and retraction
-        hits = torch.where(torch.isinf(hits) & (w @ task.w_star >= TARGET), float(t), hits)
+        g = y * smoothed_h3_prime(
+            a, (x * x).sum(1), n, lam2
+        )  # minus the gradient factor
+        w = w + eta * g[:, None] * (x - a[:, None] * w)  # spherical gradient step ...
+        w = w / w.norm(dim=1, keepdim=True)  # ... and retraction
+        hits = torch.where(
+            torch.isinf(hits) & (w @ task.w_star >= TARGET), float(t), hits
+        )
         if not torch.isinf(hits).any():
             break
     return hits.numpy()
@@ -530,12 +584,25 @@ N_CHECK, SEEDS_CHECK = 32, cfg.pick(quick=192, full=1024)
 rng = np.random.default_rng(cfg.seed)
 check = {}
 for label, lam_exp, cap in (("plain", None, 12_000), ("smoothed", 0.25, 4_000)):
-    full = full_vector_sgd(N_CHECK, SEEDS_CHECK, lam_exp, generator=cfg.generator(cfg.seed + 10),
-                           max_steps=cap, desc=f"full-vector {label}")
-    red, _ = overlap_chain([N_CHECK], SEEDS_CHECK, lam_exp, rng=rng, max_steps=cap, desc=f"reduced {label}")
+    full = full_vector_sgd(
+        N_CHECK,
+        SEEDS_CHECK,
+        lam_exp,
+        generator=cfg.generator(cfg.seed + 10),
+        max_steps=cap,
+        desc=f"full-vector {label}",
+    )
+    red, _ = overlap_chain(
+        [N_CHECK], SEEDS_CHECK, lam_exp, rng=rng, max_steps=cap, desc=f"reduced {label}"
+    )
     check[label] = (full, red[0])
-    qf, qr = np.quantile(full, [0.25, 0.5, 0.75]), np.quantile(red[0], [0.25, 0.5, 0.75])
-    print(f"{label:8s} n = {N_CHECK}: hitting-time quartiles full-vector {qf.round()}, reduced chain {qr.round()}")
+    qf, qr = (
+        np.quantile(full, [0.25, 0.5, 0.75]),
+        np.quantile(red[0], [0.25, 0.5, 0.75]),
+    )
+    print(
+        f"{label:8s} n = {N_CHECK}: hitting-time quartiles full-vector {qf.round()}, reduced chain {qr.round()}"
+    )
 median_ratio = {k: float(np.median(f) / np.median(r)) for k, (f, r) in check.items()}
 notebook.glue("ratio_plain", median_ratio["plain"])
 notebook.glue("ratio_smooth", median_ratio["smoothed"])
@@ -544,10 +611,19 @@ notebook.glue("ratio_smooth", median_ratio["smoothed"])
 fig, ax = plt.subplots(figsize=(7, 3.8))
 for (label, (full, red)), color in zip(check.items(), plotting.COLORS):
     for data, ls, src in ((full, "-", "full-vector SGD"), (red, "--", "reduced chain")):
-        ax.plot(np.sort(data), np.linspace(0, 1, len(data)), ls, color=color, label=f"{label}: {src}")
+        ax.plot(
+            np.sort(data),
+            np.linspace(0, 1, len(data)),
+            ls,
+            color=color,
+            label=f"{label}: {src}",
+        )
 ax.set_xscale("log")
-ax.set(xlabel="steps (= samples) to reach α ≥ 1/2", ylabel="fraction of seeds",
-       title=f"n = {N_CHECK}: the one-dimensional chain reproduces SGD's hitting times")
+ax.set(
+    xlabel="steps (= samples) to reach α ≥ 1/2",
+    ylabel="fraction of seeds",
+    title=f"n = {N_CHECK}: the one-dimensional chain reproduces SGD's hitting times",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -568,19 +644,31 @@ plt.show()
 # %%
 NS = cfg.pick(quick=[32, 64, 128, 256], full=[64, 128, 256, 512, 1024])
 SEEDS = cfg.pick(quick=128, full=512)
-CAP = {"plain": int(2.0 * NS[-1] ** 2), "smoothed": int(0.4 * NS[-1] ** 2)}   # generous caps
+CAP = {
+    "plain": int(2.0 * NS[-1] ** 2),
+    "smoothed": int(0.4 * NS[-1] ** 2),
+}  # generous caps
 RECORD = {"plain": NS[-1] ** 2 // 100, "smoothed": NS[-1] ** 2 // 1000}
 rng = np.random.default_rng(cfg.seed + 1)
 hits, traj = {}, {}
 for label, lam_exp in (("plain", None), ("smoothed", 0.25)):
-    hits[label], traj[label] = overlap_chain(NS, SEEDS, lam_exp, rng=rng, max_steps=CAP[label],
-                                             record_every=RECORD[label], desc=label)
+    hits[label], traj[label] = overlap_chain(
+        NS,
+        SEEDS,
+        lam_exp,
+        rng=rng,
+        max_steps=CAP[label],
+        record_every=RECORD[label],
+        desc=label,
+    )
 medians = {k: np.median(h, 1) for k, h in hits.items()}
 censored = {k: float(np.isinf(h).mean()) for k, h in hits.items()}
 fits = {k: analysis.loglog_fit(NS, medians[k]) for k in hits}
 for k in hits:
-    print(f"{k:8s}: median steps {medians[k].round().astype(int).tolist()} for n = {NS};"
-          f" slope {fits[k].slope:.2f} ± {fits[k].slope_stderr:.2f}; censored {100 * censored[k]:.1f}%")
+    print(
+        f"{k:8s}: median steps {medians[k].round().astype(int).tolist()} for n = {NS};"
+        f" slope {fits[k].slope:.2f} ± {fits[k].slope_stderr:.2f}; censored {100 * censored[k]:.1f}%"
+    )
 
 # %% [markdown]
 # What should the slope be at these finite $n$? The asymptotic exponents come from the leading terms
@@ -590,6 +678,7 @@ for k in hits:
 # integrate it at the same $n$ and fit its slopes too (the constants $V$ and $V_\lambda$ at $\alpha = 0$
 # are estimated by Monte Carlo in the reduced coordinates).
 
+
 # %%
 def noise_constant(n, lam_exponent, samples=200_000, seed=0):
     """V = E[y² ψ(a,|x|²)² (b² + r²)] / n at α = 0 (y = h_3(b)), by Monte Carlo in the reduced coordinates."""
@@ -597,14 +686,21 @@ def noise_constant(n, lam_exponent, samples=200_000, seed=0):
     a, b = r.standard_normal((2, samples))
     perp2 = b * b + r.chisquare(n - 2, samples)
     lam2, _ = schedule(n, lam_exponent)
-    return float(np.mean((h3(b) * smoothed_h3_prime(a, a * a + perp2, n, lam2)) ** 2 * perp2)) / n
+    return (
+        float(
+            np.mean((h3(b) * smoothed_h3_prime(a, a * a + perp2, n, lam2)) ** 2 * perp2)
+        )
+        / n
+    )
 
 
 def ode_rate(alpha, n, lam_exponent, V):
     """Right-hand side of the population ODE for the overlap (h_3 link), time in steps."""
     lam2, eta = schedule(n, lam_exponent)
     q, N = 1 + lam2, n - 1
-    dC = (3 * alpha**2 + 3 * lam2 * (1 - 3 * alpha**2) / N) / q**1.5   # C_λ'(α); 3α² at λ = 0
+    dC = (
+        3 * alpha**2 + 3 * lam2 * (1 - 3 * alpha**2) / N
+    ) / q**1.5  # C_λ'(α); 3α² at λ = 0
     return eta * (1 - alpha**2) * dC - 0.5 * eta**2 * n * V * alpha
 
 
@@ -613,17 +709,28 @@ def ode_solution(n, lam_exponent, t_max):
     V = noise_constant(n, lam_exponent)
     hit = lambda t, al: al[0] - TARGET
     hit.terminal = False
-    sol = solve_ivp(lambda t, al: ode_rate(al, n, lam_exponent, V), (0, t_max), [KAPPA / math.sqrt(n)],
-                    events=hit, dense_output=True, rtol=1e-8, atol=1e-12)
+    sol = solve_ivp(
+        lambda t, al: ode_rate(al, n, lam_exponent, V),
+        (0, t_max),
+        [KAPPA / math.sqrt(n)],
+        events=hit,
+        dense_output=True,
+        rtol=1e-8,
+        atol=1e-12,
+    )
     return sol, float(sol.t_events[0][0]) if len(sol.t_events[0]) else math.inf
 
 
-ode_hits = {label: np.array([ode_solution(n, lam_exp, 10 * CAP[label])[1] for n in NS])
-            for label, lam_exp in (("plain", None), ("smoothed", 0.25))}
+ode_hits = {
+    label: np.array([ode_solution(n, lam_exp, 10 * CAP[label])[1] for n in NS])
+    for label, lam_exp in (("plain", None), ("smoothed", 0.25))
+}
 ode_fits = {k: analysis.loglog_fit(NS, v) for k, v in ode_hits.items()}
 for k in ode_hits:
-    print(f"{k:8s}: ODE steps {ode_hits[k].round().astype(int).tolist()}; slope {ode_fits[k].slope:.2f};"
-          f" simulated median / ODE = {(medians[k] / ode_hits[k]).round(2).tolist()}")
+    print(
+        f"{k:8s}: ODE steps {ode_hits[k].round().astype(int).tolist()}; slope {ode_fits[k].slope:.2f};"
+        f" simulated median / ODE = {(medians[k] / ode_hits[k]).round(2).tolist()}"
+    )
 for k in hits:
     notebook.glue(f"slope_{k}", fits[k].slope)
     notebook.glue(f"slope_{k}_err", fits[k].slope_stderr)
@@ -634,34 +741,61 @@ notebook.glue("n_max", NS[-1])
 
 # %% tags=["readme-figure"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
-for (label, lam_exp), color in zip((("plain", None), ("smoothed", 0.25)), plotting.COLORS):
+for (label, lam_exp), color in zip(
+    (("plain", None), ("smoothed", 0.25)), plotting.COLORS
+):
     steps = np.arange(traj[label].shape[0]) * RECORD[label]
     med = np.median(traj[label][:, -1, :], axis=1)
     lo, hi = np.quantile(traj[label][:, -1, :], [0.1, 0.9], axis=1)
     ax1.fill_between(steps, lo, hi, color=color, alpha=0.2)
     ax1.plot(steps, med, color=color, label=f"{label} SGD: median, 10–90% band")
     sol, _ = ode_solution(NS[-1], lam_exp, steps[-1])
-    ax1.plot(steps, sol.sol(steps)[0], "k--" if label == "plain" else "k:", lw=1.2,
-             label=f"{label}: population ODE")
+    ax1.plot(
+        steps,
+        sol.sol(steps)[0],
+        "k--" if label == "plain" else "k:",
+        lw=1.2,
+        label=f"{label}: population ODE",
+    )
 ax1.axhline(TARGET, color="gray", lw=0.8)
 ax1.set_xscale("log")
-ax1.set(xlabel="steps (= samples)", ylabel="overlap α = w·w*", ylim=(0, 1),
-        title=f"n = {NS[-1]}: smoothing escapes the flat start much sooner")
+ax1.set(
+    xlabel="steps (= samples)",
+    ylabel="overlap α = w·w*",
+    ylim=(0, 1),
+    title=f"n = {NS[-1]}: smoothing escapes the flat start much sooner",
+)
 ax1.legend(fontsize=8)
 for (label, fit), color in zip(fits.items(), plotting.COLORS):
     q1, q3 = np.quantile(hits[label], [0.25, 0.75], axis=1)
-    ax2.errorbar(NS, medians[label], yerr=[medians[label] - q1, q3 - medians[label]], fmt="o", color=color,
-                 capsize=3, label=f"{label} SGD (median, quartiles)")
+    ax2.errorbar(
+        NS,
+        medians[label],
+        yerr=[medians[label] - q1, q3 - medians[label]],
+        fmt="o",
+        color=color,
+        capsize=3,
+        label=f"{label} SGD (median, quartiles)",
+    )
     xs = np.geomspace(NS[0], NS[-1], 50)
-    ax2.plot(xs, fit.predict(xs), "--", color=color, label=f"fit: slope {fit.slope:.2f} ± {fit.slope_stderr:.2f}")
+    ax2.plot(
+        xs,
+        fit.predict(xs),
+        "--",
+        color=color,
+        label=f"fit: slope {fit.slope:.2f} ± {fit.slope_stderr:.2f}",
+    )
     ax2.plot(NS, ode_hits[label], "x", color="k", ms=5)
 ax2.plot([], [], "x", color="k", label="population ODE")
 ax2.set_xscale("log")
 ax2.set_yscale("log")
 ax2.set_xticks(NS, [str(n) for n in NS])
 ax2.minorticks_off()
-ax2.set(xlabel="input dimension n", ylabel="samples to reach α ≥ 1/2",
-        title="Exponent k*−1 = 2 without smoothing, about k*/2 = 1.5 with it")
+ax2.set(
+    xlabel="input dimension n",
+    ylabel="samples to reach α ≥ 1/2",
+    title="Exponent k*−1 = 2 without smoothing, about k*/2 = 1.5 with it",
+)
 ax2.legend(fontsize=8)
 plt.show()
 
@@ -693,19 +827,37 @@ plt.show()
 # of about $0.2$ for the base seeds we tried (0, 1, 2).
 
 # %% tags=["remove-input"]
-assert coef_err["z^3"] < 1e-10 and coef_err["h_3 = He_3/sqrt(6)"] < 1e-10 and coef_err["ReLU"] < 2e-3, coef_err
-assert smooth_z < 4, f"smoothed h_3 closed form disagrees with Monte Carlo ({smooth_z:.1f} standard errors)"
+assert (
+    coef_err["z^3"] < 1e-10
+    and coef_err["h_3 = He_3/sqrt(6)"] < 1e-10
+    and coef_err["ReLU"] < 2e-3
+), coef_err
+assert smooth_z < 4, (
+    f"smoothed h_3 closed form disagrees with Monte Carlo ({smooth_z:.1f} standard errors)"
+)
 for k, r in median_ratio.items():
-    assert 0.8 <= r <= 1.25, f"{k}: full-vector and reduced-chain medians differ (ratio {r:.2f})"
+    assert 0.8 <= r <= 1.25, (
+        f"{k}: full-vector and reduced-chain medians differ (ratio {r:.2f})"
+    )
 assert max(censored.values()) < 0.2, censored
-assert 1.8 <= fits["plain"].slope <= 2.35, f"plain SGD slope {fits['plain'].slope:.2f} outside [1.8, 2.35]"
-assert 1.35 <= fits["smoothed"].slope <= 1.85, f"smoothed slope {fits['smoothed'].slope:.2f} outside [1.35, 1.85]"
-assert fits["plain"].slope - fits["smoothed"].slope >= 0.25, "smoothing did not lower the exponent clearly"
+assert 1.8 <= fits["plain"].slope <= 2.35, (
+    f"plain SGD slope {fits['plain'].slope:.2f} outside [1.8, 2.35]"
+)
+assert 1.35 <= fits["smoothed"].slope <= 1.85, (
+    f"smoothed slope {fits['smoothed'].slope:.2f} outside [1.35, 1.85]"
+)
+assert fits["plain"].slope - fits["smoothed"].slope >= 0.25, (
+    "smoothing did not lower the exponent clearly"
+)
 for k in hits:
     ratio = medians[k][-1] / ode_hits[k][-1]
-    assert 0.6 <= ratio <= 1.6, f"{k}: simulated median / ODE hitting time = {ratio:.2f} at n = {NS[-1]}"
-print("checks passed: Hermite closed forms, smoothing formula, reduced chain = full SGD, exponents "
-      f"{fits['plain'].slope:.2f} (plain) and {fits['smoothed'].slope:.2f} (smoothed)")
+    assert 0.6 <= ratio <= 1.6, (
+        f"{k}: simulated median / ODE hitting time = {ratio:.2f} at n = {NS[-1]}"
+    )
+print(
+    "checks passed: Hermite closed forms, smoothing formula, reduced chain = full SGD, exponents "
+    f"{fits['plain'].slope:.2f} (plain) and {fits['smoothed'].slope:.2f} (smoothed)"
+)
 
 # %% [markdown]
 # **What about too much smoothing, or re-tuned step sizes?** Two ways to hide the separation: with
@@ -757,25 +909,32 @@ print("checks passed: Hermite closed forms, smoothing formula, reduced chain = f
 
 # %%
 N_MI, P_MI = cfg.pick(quick=64, full=256), 3
-SEEDS_MI, BATCH_MI = cfg.pick(quick=6, full=32), 2 * N_MI     # batch ∝ n keeps the noise level fixed
+SEEDS_MI, BATCH_MI = (
+    cfg.pick(quick=6, full=32),
+    2 * N_MI,
+)  # batch ∝ n keeps the noise level fixed
 STEPS_MI, LR_MI = cfg.pick(quick=2000, full=4000), 0.005
 mi_links = {
-    "h2 + 0.3 h4": lambda z: hermite.hermite(2, z) + 0.3 * hermite.hermite(4, z),
-    "h2 only": lambda z: hermite.hermite(2, z),
-    "h4 only": lambda z: hermite.hermite(4, z),
+    "h2 + 0.3 h4": lambda z: (
+        analysis.hermite_polynomial(2, z) + 0.3 * analysis.hermite_polynomial(4, z)
+    ),
+    "h2 only": lambda z: analysis.hermite_polynomial(2, z),
+    "h4 only": lambda z: analysis.hermite_polynomial(4, z),
 }
 
 
-def train_multi_index(link, *, seed, steps=STEPS_MI, n=N_MI, lr=LR_MI, record_every=50, desc=""):
+def train_multi_index(
+    link, *, seed, steps=STEPS_MI, n=N_MI, lr=LR_MI, record_every=50, desc=""
+):
     """Online SGD on the sphere for P student units; returns (record steps, subspace, direction) arrays."""
-    task = gaussian.MultiIndex.orthogonal_sum(n, P_MI, link, seed=seed, device=cfg.device)
+    task = tasks.MultiIndex.orthogonal_sum(n, P_MI, link, seed=seed, device=cfg.device)
     gen = cfg.generator(seed + 1)
-    W = gaussian.gaussian_inputs(SEEDS_MI * P_MI, n, generator=gen).view(SEEDS_MI, P_MI, n)
-    W = W / W.norm(dim=-1, keepdim=True)                       # (seeds, units, n)
+    W = tasks.gaussian_inputs(SEEDS_MI * P_MI, n, generator=gen).view(SEEDS_MI, P_MI, n)
+    W = W / W.norm(dim=-1, keepdim=True)  # (seeds, units, n)
     rec, sub, dirs = [], [], []
-    for t in tqdm(range(steps + 1), desc=desc, leave=False):
+    for t in runtime.progress(range(steps + 1), desc):
         if t % record_every == 0:
-            M = (W @ task.directions.T) ** 2                        # (seeds, units, P) squared overlaps
+            M = (W @ task.directions.T) ** 2  # (seeds, units, P) squared overlaps
             rec.append(t)
             sub.append(M.sum(-1).mean(-1).cpu().numpy())
             dirs.append(M.max(-1).values.mean(-1).cpu().numpy())
@@ -783,32 +942,46 @@ def train_multi_index(link, *, seed, steps=STEPS_MI, n=N_MI, lr=LR_MI, record_ev
         x, y = x.view(SEEDS_MI, BATCH_MI, n), y.view(SEEDS_MI, BATCH_MI)
         W.requires_grad_(True)
         out = link(torch.einsum("sbn,spn->sbp", x, W)).sum(-1)
-        grad, = torch.autograd.grad(0.5 * (out - y).pow(2).mean(1).sum(), W)
+        (grad,) = torch.autograd.grad(0.5 * (out - y).pow(2).mean(1).sum(), W)
         with torch.no_grad():
-            grad = grad - (grad * W).sum(-1, keepdim=True) * W       # spherical gradient
+            grad = grad - (grad * W).sum(-1, keepdim=True) * W  # spherical gradient
             W = W - lr * grad
             W = W / W.norm(dim=-1, keepdim=True)
     return np.array(rec), np.array(sub), np.array(dirs)
 
 
-mi = {name: train_multi_index(f, seed=cfg.seed, desc=name) for name, f in mi_links.items()}
+mi = {
+    name: train_multi_index(f, seed=cfg.seed, desc=name) for name, f in mi_links.items()
+}
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
 for ax, (name, (rec, sub, dirs)) in zip(axes, mi.items()):
     plotting.plot_band(ax, rec, sub, label="subspace: mean ‖V w_j‖²")
-    plotting.plot_band(ax, rec, dirs, label="directions: mean max_q (v_q·w_j)²", color=plotting.COLORS[1])
+    plotting.plot_band(
+        ax,
+        rec,
+        dirs,
+        label="directions: mean max_q (v_q·w_j)²",
+        color=plotting.COLORS[1],
+    )
     ax.set(xlabel="steps", title=f"φ = {name}")
     ax.legend(fontsize=8, loc="center right")
 axes[0].set_ylabel("alignment (median over seeds)")
-fig.suptitle(f"n = {N_MI}, P = {P_MI}: with both terms, the subspace is found first, then the directions", y=1.03)
+fig.suptitle(
+    f"n = {N_MI}, P = {P_MI}: with both terms, the subspace is found first, then the directions",
+    y=1.03,
+)
 plt.show()
 
 rec, sub, dirs = mi["h2 + 0.3 h4"]
-i_sub = int(np.argmax(np.median(sub, 1) >= 0.9))          # first record with subspace ≥ 0.9
-i_dir = int(np.argmax(np.median(dirs, 1) >= 0.9))         # first record with directions ≥ 0.9
+i_sub = int(np.argmax(np.median(sub, 1) >= 0.9))  # first record with subspace ≥ 0.9
+i_dir = int(np.argmax(np.median(dirs, 1) >= 0.9))  # first record with directions ≥ 0.9
 mi_dir_at_sub = float(np.median(dirs[i_sub]))
-mi_final = {name: (float(np.median(s[-1])), float(np.median(d[-1]))) for name, (_, s, d) in mi.items()}
+mi_final = {
+    name: (float(np.median(s[-1])), float(np.median(d[-1])))
+    for name, (_, s, d) in mi.items()
+}
 notebook.glue("mi_step_sub", int(rec[i_sub]))
 notebook.glue("mi_step_dir", int(rec[i_dir]))
 notebook.glue("mi_dir_at_sub", mi_dir_at_sub)
@@ -830,14 +1003,18 @@ for name, (s, d) in mi_final.items():
 # seeds do start to move; the gap grows like $n^{2L-1} = n^3$ against $n$.
 
 # %% tags=["remove-input"]
-assert mi_dir_at_sub <= 0.8, f"directions already found when the subspace was ({mi_dir_at_sub:.2f})"
+assert mi_dir_at_sub <= 0.8, (
+    f"directions already found when the subspace was ({mi_dir_at_sub:.2f})"
+)
 assert rec[i_dir] > rec[i_sub], (rec[i_sub], rec[i_dir])
 assert mi_final["h2 + 0.3 h4"][1] >= 0.95, mi_final
 assert mi_final["h2 only"][0] >= 0.95 and mi_final["h2 only"][1] <= 0.9, mi_final
 assert mi_final["h4 only"][0] <= 0.5, mi_final
-print(f"multi-index checks passed: subspace ≥ 0.9 at step {rec[i_sub]} with directions {mi_dir_at_sub:.2f};"
-      f" directions ≥ 0.9 at step {rec[i_dir]}; final (subspace, directions):",
-      {k: tuple(round(v, 3) for v in vals) for k, vals in mi_final.items()})
+print(
+    f"multi-index checks passed: subspace ≥ 0.9 at step {rec[i_sub]} with directions {mi_dir_at_sub:.2f};"
+    f" directions ≥ 0.9 at step {rec[i_dir]}; final (subspace, directions):",
+    {k: tuple(round(v, 3) for v in vals) for k, vals in mi_final.items()},
+)
 
 # %% [markdown]
 # ## Explore
@@ -847,27 +1024,47 @@ print(f"multi-index checks passed: subspace ≥ 0.9 at step {rec[i_sub]} with di
 # median overlap of plain and smoothed SGD. Exponents above $1/4$ over-smooth. (In a static build of
 # the book this shows the default setting.)
 
+
 # %%
 def explore_smoothing(n=128, smoothing_exponent=0.25, c_plain=0.25, c_smooth=0.3):
     """Median overlap trajectories (32 seeds) of plain and smoothed SGD on the h_3 model."""
     r = np.random.default_rng(0)
     cap, every = int(1.5 * n**2), max(n**2 // 200, 1)
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    runs = (("plain", None, c_plain), (f"smoothed, λ = n^{smoothing_exponent:.2f}", smoothing_exponent, c_smooth))
+    runs = (
+        ("plain", None, c_plain),
+        (f"smoothed, λ = n^{smoothing_exponent:.2f}", smoothing_exponent, c_smooth),
+    )
     for (label, lam_exp, c), color in zip(runs, plotting.COLORS):
-        h, tr = overlap_chain([n], 32, lam_exp, c=c, rng=r, max_steps=cap, record_every=every)
+        h, tr = overlap_chain(
+            [n], 32, lam_exp, c=c, rng=r, max_steps=cap, record_every=every
+        )
         steps = np.arange(tr.shape[0]) * every
-        ax.plot(steps, np.median(tr[:, 0, :], 1), color=color, label=f"{label}: median hit {np.median(h):.0f} steps")
+        ax.plot(
+            steps,
+            np.median(tr[:, 0, :], 1),
+            color=color,
+            label=f"{label}: median hit {np.median(h):.0f} steps",
+        )
     ax.axhline(TARGET, color="gray", lw=0.8)
     ax.set_xscale("log")
-    ax.set(xlabel="steps (= samples)", ylabel="median overlap α", ylim=(0, 1),
-           title=f"n = {n}: plain versus smoothed online SGD")
+    ax.set(
+        xlabel="steps (= samples)",
+        ylabel="median overlap α",
+        ylim=(0, 1),
+        title=f"n = {n}: plain versus smoothed online SGD",
+    )
     ax.legend(fontsize=8)
     plt.show()
 
 
-notebook.explore(explore_smoothing, n=(128, (32, 512, 32)), smoothing_exponent=(0.25, (0.0, 0.5, 0.05)),
-                 c_plain=(0.25, (0.05, 1.0, 0.05)), c_smooth=(0.3, (0.05, 1.0, 0.05)))
+notebook.explore(
+    explore_smoothing,
+    n=(128, (32, 512, 32)),
+    smoothing_exponent=(0.25, (0.0, 0.5, 0.05)),
+    c_plain=(0.25, (0.05, 1.0, 0.05)),
+    c_smooth=(0.3, (0.05, 1.0, 0.05)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -877,7 +1074,7 @@ notebook.explore(explore_smoothing, n=(128, (32, 512, 32)), smoothing_exponent=(
 #
 # Find $k^\star$ for $\sigma_\star(z) = z^2 - 1$, $|z|$, $\mathrm{ReLU}(z)$, $\tanh(z)$,
 # $\mathrm{He}_3(z) + \mathrm{He}_4(z)$ and $z\, e^{-z^2/2}$. Which of them have even symmetry, and what
-# does symmetry say about the coefficients? Check your answers with `hermite.hermite_coefficients`.
+# does symmetry say about the coefficients? Check your answers with `analysis.hermite_coefficients`.
 # *Difficulty: ★☆☆, about 15 min.*
 # :::
 #
@@ -927,22 +1124,25 @@ notebook.explore(explore_smoothing, n=(128, (32, 512, 32)), smoothing_exponent=(
 # full-vector step for $\sigma_\star = h_4$ and reports what is wrong. *Difficulty: ★★☆, about 20 min.*
 # :::
 
+
 # %%
 def check_reduced_step(fn, n=20, trials=200, seed=0):
     """Compare fn(alpha, a, b, r2, eta, link, dlink) with one full-vector SGD step (link h_4). Returns bool."""
     g = torch.Generator().manual_seed(seed)
-    link = lambda t: hermite.hermite(4, t)
-    dlink = lambda t: 2 * hermite.hermite(3, t)                     # h_4' = sqrt(4) h_3
+    link = lambda t: analysis.hermite_polynomial(4, t)
+    dlink = lambda t: 2 * analysis.hermite_polynomial(3, t)  # h_4' = sqrt(4) h_3
     worst, worst_case = 0.0, None
     for _ in range(trials):
-        w_star = gaussian.random_unit_vector(n, generator=g, dtype=torch.float64)
+        w_star = tasks.random_unit_vector(n, generator=g, dtype=torch.float64)
         alpha = float(torch.rand(1, generator=g, dtype=torch.float64)) * 2 - 1
-        w = gaussian.unit_vector_with_overlap(w_star, alpha, generator=g)
-        x = gaussian.gaussian_inputs(1, n, generator=g, dtype=torch.float64)[0]
+        w = tasks.unit_vector_with_overlap(w_star, alpha, generator=g)
+        x = tasks.gaussian_inputs(1, n, generator=g, dtype=torch.float64)[0]
         eta = 0.05
         a = float(w @ x)
         y = float(link(w_star @ x))
-        w_new = w + eta * y * float(dlink(torch.tensor(a, dtype=torch.float64))) * (x - a * w)
+        w_new = w + eta * y * float(dlink(torch.tensor(a, dtype=torch.float64))) * (
+            x - a * w
+        )
         want = float((w_new / w_new.norm()) @ w_star)
         u = (w_star - alpha * w) / math.sqrt(1 - alpha**2)
         b = float(u @ x)
@@ -950,14 +1150,21 @@ def check_reduced_step(fn, n=20, trials=200, seed=0):
         got = fn(alpha, a, b, r2, eta, link, dlink)
         got = float(got)
         if not math.isfinite(got) or abs(got - want) > worst:
-            worst, worst_case = (math.inf if not math.isfinite(got) else abs(got - want)), (alpha, got, want)
+            worst, worst_case = (
+                (math.inf if not math.isfinite(got) else abs(got - want)),
+                (alpha, got, want),
+            )
     if worst < 1e-6:
         print(f"correct on {trials} random cases (largest error {worst:.1e})")
         return True
     alpha, got, want = worst_case
-    print(f"largest error {worst:.2e}: at alpha = {alpha:.3f} you return {got:.6f}, the full step gives {want:.6f}")
+    print(
+        f"largest error {worst:.2e}: at alpha = {alpha:.3f} you return {got:.6f}, the full step gives {want:.6f}"
+    )
     if abs(got - alpha) < 1e-12:
-        print("your step does not move alpha: is s = eta * y * dlink(a) with y = link(alpha a + beta b)?")
+        print(
+            "your step does not move alpha: is s = eta * y * dlink(a) with y = link(alpha a + beta b)?"
+        )
     elif abs(got) > 1:
         print("|alpha| > 1: did you divide by the new norm sqrt(1 + s^2 (b^2 + r2))?")
     return False
@@ -969,6 +1176,7 @@ def check_reduced_step(fn, n=20, trials=200, seed=0):
 # :::
 #
 # Follow the proof of {prf:ref}`lem-ch05-markov`, with $\psi = \sigma'$ and $y = \sigma(\alpha a + \beta b)$:
+
 
 # %%
 def reduced_step(alpha, a, b, r2, eta, link, dlink):

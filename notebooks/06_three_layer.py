@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -48,23 +48,49 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from numpy.polynomial.hermite_e import hermeval, hermegauss
-from tqdm.auto import tqdm
+from numpy.polynomial.hermite_e import hermegauss, hermeval
 
-from lmt_core import analysis, ensemble, models, notebook, plotting, runtime, train
-from lmt_core.tasks import hierarchical as hier
+from lmt_core import (
+    analysis,
+    ensemble,
+    models,
+    notebook,
+    plotting,
+    runtime,
+    tasks,
+    train,
+)
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 DT = torch.float64  # least squares and kernels in double precision
 
@@ -89,7 +115,7 @@ DT = torch.float64  # least squares and kernels in double precision
 #
 # The case $k = 1$, $p(x) = w^\top x$, is the single-index model of Chapter 5. For $k = 2$ the
 # target is a polynomial of degree $2q$ in $x$ that depends on all $n$ directions when $A$ has full
-# rank; it is not a multi-index model of low rank. `lmt_core.tasks.hierarchical` draws $A$ from a
+# rank; it is not a multi-index model of low rank. `tasks.QuadraticHierarchy` draws $A$ from a
 # symmetrised Gaussian matrix (for which $\|A\|_{\mathrm{op}}/\|A\|_F \approx 2/\sqrt n$) and provides
 # three odd links. Our main link is
 #
@@ -98,13 +124,20 @@ DT = torch.float64  # least squares and kernels in double precision
 # bounded in slope, strongly nonlinear, with a nonzero linear Hermite coefficient. Here is a sample.
 
 # %%
-N = cfg.pick(quick=12, full=20)        # input dimension
+N = cfg.pick(quick=12, full=20)  # input dimension
 LINK = "sin"
-task = hier.QuadraticHierarchy.random(N, LINK, seed=cfg.seed)
+task = tasks.QuadraticHierarchy.random(N, LINK, seed=cfg.seed)
 x_demo, y_demo = task.sample(5, generator=cfg.generator(1), dtype=DT)
 op_over_fro = float(torch.linalg.matrix_norm(task.A, 2) / task.A.norm())
-print(f"n = {N}, ||A||_op / ||A||_F = {op_over_fro:.3f} (2/sqrt(n) = {2 / math.sqrt(N):.3f})")
-print("p(x):", np.round(task.feature(x_demo).cpu().numpy(), 3), "\ny = g(p(x)):", np.round(y_demo.cpu().numpy(), 3))
+print(
+    f"n = {N}, ||A||_op / ||A||_F = {op_over_fro:.3f} (2/sqrt(n) = {2 / math.sqrt(N):.3f})"
+)
+print(
+    "p(x):",
+    np.round(task.feature(x_demo).cpu().numpy(), 3),
+    "\ny = g(p(x)):",
+    np.round(y_demo.cpu().numpy(), 3),
+)
 notebook.glue("n_main", N)
 notebook.glue("op_over_fro", op_over_fro)
 
@@ -154,7 +187,7 @@ notebook.glue("op_over_fro", op_over_fro)
 #
 # whose kernel operator is exactly the projection $P_{\le 2}$ onto polynomials of degree at most 2.
 # With it, stage 1 estimates $P_{\le 2} f^\star$ from the sample. The module provides it as
-# `hier.quadratic_features`.
+# `tasks.quadratic_features`.
 
 # %% [markdown]
 # ## Results
@@ -364,27 +397,38 @@ notebook.glue("op_over_fro", op_over_fro)
 # $1, 3, 5, \dots$ of $p$, hence (approximately) in degrees $2, 6, 10, \dots$ of $x$: a kernel gains
 # nothing between about $n^2$ and $n^6$ samples.
 
+
 # %%
 def hermite_energies(g, degree=11, nodes=80):
     """Energies c_j^2 j! of the Hermite expansion g = sum_j c_j He_j, by Gauss-Hermite quadrature."""
     z, w = hermegauss(nodes)
-    w = w / w.sum()                                   # weights of N(0, 1)
+    w = w / w.sum()  # weights of N(0, 1)
     gz = g(torch.from_numpy(z)).numpy()
-    coef = [(w * gz * hermeval(z, np.eye(degree + 1)[j])).sum() / math.factorial(j) for j in range(degree + 1)]
+    coef = [
+        (w * gz * hermeval(z, np.eye(degree + 1)[j])).sum() / math.factorial(j)
+        for j in range(degree + 1)
+    ]
     return np.array([c * c * math.factorial(j) for j, c in enumerate(coef)]), coef[1]
 
 
-energy, c1 = hermite_energies(hier.LINKS[LINK])
+energy, c1 = hermite_energies(tasks.HIERARCHY_LINKS[LINK])
 var_g = float(energy.sum())
-floor_deg2 = float(1 - energy[1] / var_g)         # relative error of the best degree-2 predictor (Gaussian p)
-print(f"link {LINK}: c_1 = {c1:.3f}, Var g = {var_g:.3f}, energy by Hermite degree:", np.round(energy[:8], 3))
+floor_deg2 = float(
+    1 - energy[1] / var_g
+)  # relative error of the best degree-2 predictor (Gaussian p)
+print(
+    f"link {LINK}: c_1 = {c1:.3f}, Var g = {var_g:.3f}, energy by Hermite degree:",
+    np.round(energy[:8], 3),
+)
 print(f"predicted relative error of any degree-2 predictor: {floor_deg2:.3f}")
 for ell in (2, 4, 6):
-    print(f"polynomials of degree <= {ell} in n = {N} variables: {hier.num_monomials(N, ell):>6d}")
+    print(
+        f"polynomials of degree <= {ell} in n = {N} variables: {tasks.num_monomials(N, ell):>6d}"
+    )
 notebook.glue("c1", float(c1))
 notebook.glue("floor_deg2", floor_deg2)
-notebook.glue("count_deg6", hier.num_monomials(N, 6))
-notebook.glue("count_deg2", hier.num_quadratic_features(N))
+notebook.glue("count_deg6", tasks.num_monomials(N, 6))
+notebook.glue("count_deg2", tasks.num_quadratic_features(N))
 
 # %% [markdown]
 # A rotation-invariant kernel would need about $\binom{n+6}{6}$ = {glue:text}`count_deg6` samples to
@@ -398,18 +442,24 @@ notebook.glue("count_deg2", hier.num_quadratic_features(N))
 # so this is the $L^2$ projection up to sampling error) and compare it with $c\,p$.
 
 # %%
-x_big, y_big = task.sample(cfg.pick(quick=30_000, full=200_000), generator=cfg.generator(2), dtype=DT)
+x_big, y_big = task.sample(
+    cfg.pick(quick=30_000, full=200_000), generator=cfg.generator(2), dtype=DT
+)
 p_big = task.feature(x_big)
-phi_big = hier.quadratic_features(x_big)
+phi_big = tasks.quadratic_features(x_big)
 beta = torch.linalg.lstsq(phi_big, y_big[:, None]).solution[:, 0]
-proj = phi_big @ beta                                          # P_{<=2} f*, on the sample
-c_hat = float((y_big * p_big).mean())                          # c = E[g(p) p]
-resid = proj - y_big.mean() - c_hat * p_big                    # r in the proposition
-g2 = torch.func.vmap(torch.func.grad(torch.func.grad(hier.LINKS[LINK])))(p_big)   # g''(p)
+proj = phi_big @ beta  # P_{<=2} f*, on the sample
+c_hat = float((y_big * p_big).mean())  # c = E[g(p) p]
+resid = proj - y_big.mean() - c_hat * p_big  # r in the proposition
+g2 = torch.func.vmap(torch.func.grad(torch.func.grad(tasks.HIERARCHY_LINKS[LINK])))(
+    p_big
+)  # g''(p)
 bound = math.sqrt(6) * float(g2.pow(2).mean().sqrt()) * op_over_fro
 corr_proj = float(torch.corrcoef(torch.stack([proj, p_big]))[0, 1])
 print(f"c = E[g(p) p] = {c_hat:.3f} (Gaussian approximation c_1 = {c1:.3f})")
-print(f"||r|| = {float(resid.pow(2).mean().sqrt()):.3f} <= bound {bound:.3f};  corr(P_<=2 f*, p) = {corr_proj:.4f}")
+print(
+    f"||r|| = {float(resid.pow(2).mean().sqrt()):.3f} <= bound {bound:.3f};  corr(P_<=2 f*, p) = {corr_proj:.4f}"
+)
 notebook.glue("corr_proj", corr_proj)
 
 # %% [markdown]
@@ -428,15 +478,25 @@ x_tr, y_tr = task.sample(M_STEP, generator=cfg.generator(3), dtype=DT)
 x_te, y_te = task.sample(4000, generator=cfg.generator(4), dtype=DT)
 p_te = task.feature(x_te)
 
-beta_step = hier.quadratic_features(x_tr).T @ y_tr / M_STEP    # one gradient step from W = 0
-h_te = hier.quadratic_features(x_te) @ beta_step               # the learned hidden unit on test inputs
+beta_step = (
+    tasks.quadratic_features(x_tr).T @ y_tr / M_STEP
+)  # one gradient step from W = 0
+h_te = (
+    tasks.quadratic_features(x_te) @ beta_step
+)  # the learned hidden unit on test inputs
 corr_step = float(torch.corrcoef(torch.stack([h_te, p_te]))[0, 1])
-err_step = float((beta_step - beta).pow(2).sum())              # ||h - P_{<=2} f*||^2 (orthonormal features)
-D = hier.num_quadratic_features(N)
+err_step = float(
+    (beta_step - beta).pow(2).sum()
+)  # ||h - P_{<=2} f*||^2 (orthonormal features)
+D = tasks.num_quadratic_features(N)
 bound_step = math.sqrt(15) * float(y_big.pow(4).mean().sqrt()) * D / M_STEP
-var_pred = float((y_big.pow(2) * phi_big.pow(2).sum(1)).mean() - beta.pow(2).sum()) / M_STEP
-print(f"m = {M_STEP}: corr(h, p) = {corr_step:.3f};  ||h - P<=2 f*||^2 = {err_step:.4f},"
-      f" expected (E[y^2 |phi|^2] - |beta|^2) / m = {var_pred:.4f}, bound V D / m = {bound_step:.4f}")
+var_pred = (
+    float((y_big.pow(2) * phi_big.pow(2).sum(1)).mean() - beta.pow(2).sum()) / M_STEP
+)
+print(
+    f"m = {M_STEP}: corr(h, p) = {corr_step:.3f};  ||h - P<=2 f*||^2 = {err_step:.4f},"
+    f" expected (E[y^2 |phi|^2] - |beta|^2) / m = {var_pred:.4f}, bound V D / m = {bound_step:.4f}"
+)
 notebook.glue("m_step", M_STEP)
 notebook.glue("corr_step", corr_step)
 
@@ -451,11 +511,19 @@ notebook.glue("corr_step", corr_step)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 sel = slice(0, 1500)
 axes[0].scatter(p_te[sel].cpu(), h_te[sel].cpu(), s=4, alpha=0.5)
-axes[0].set(xlabel="feature p(x)", ylabel="learned hidden unit h(x)",
-            title=f"Stage 1: h is an affine function of p (corr {corr_step:.3f})")
-axes[1].scatter(h_te[sel].cpu(), y_te[sel].cpu(), s=4, alpha=0.5, color=plotting.COLORS[1])
-axes[1].set(xlabel="learned hidden unit h(x)", ylabel="target y = g(p(x))",
-            title="What stage 2 must learn: a function of one variable")
+axes[0].set(
+    xlabel="feature p(x)",
+    ylabel="learned hidden unit h(x)",
+    title=f"Stage 1: h is an affine function of p (corr {corr_step:.3f})",
+)
+axes[1].scatter(
+    h_te[sel].cpu(), y_te[sel].cpu(), s=4, alpha=0.5, color=plotting.COLORS[1]
+)
+axes[1].set(
+    xlabel="learned hidden unit h(x)",
+    ylabel="target y = g(p(x))",
+    title="What stage 2 must learn: a function of one variable",
+)
 plt.tight_layout()
 plt.show()
 
@@ -466,13 +534,13 @@ plt.show()
 # random signs $u_j$ and biases $b_j$ (after standardising $\hat h$), by ridge regression. This is
 # the random-feature regression in one dimension of {prf:ref}`thm-ch06-general`.
 
+
 # %%
 def ridge(features, y, lam):
     """argmin_w ||features w - y||^2 / m + lam ||w||^2."""
     m, dim = features.shape
     eye = torch.eye(dim, dtype=features.dtype, device=features.device)
-    return torch.linalg.solve(features.T @ features + lam * m * eye,
-                              features.T @ y)
+    return torch.linalg.solve(features.T @ features + lam * m * eye, features.T @ y)
 
 
 def outer_layer_features(h, mu, sd, width=100, seed=0):
@@ -481,10 +549,12 @@ def outer_layer_features(h, mu, sd, width=100, seed=0):
     u = torch.randint(0, 2, (width,), generator=gen).to(h.dtype) * 2 - 1
     b = torch.rand(width, generator=gen, dtype=h.dtype) * 6 - 3
     u, b, z = u.to(h.device), b.to(h.device), (h - mu) / sd
-    return torch.cat([torch.relu(z[:, None] * u + b), torch.ones(len(h), 1, dtype=h.dtype)], dim=1)
+    return torch.cat(
+        [torch.relu(z[:, None] * u + b), torch.ones(len(h), 1, dtype=h.dtype)], dim=1
+    )
 
 
-h_tr = hier.quadratic_features(x_tr) @ beta_step
+h_tr = tasks.quadratic_features(x_tr) @ beta_step
 mu, sd = h_tr.mean(), h_tr.std()
 a = ridge(outer_layer_features(h_tr, mu, sd), y_tr, 1e-4)
 pred = outer_layer_features(h_te, mu, sd) @ a
@@ -514,24 +584,31 @@ notebook.glue("err_layerwise", err_layerwise)
 # - **Two-layer network, end to end.** A width-512 ReLU network trained by Adam on mini-batches of
 #   the same sample (weight decay $10^{-3}$; `train.fit`, several initialisations as one ensemble).
 
+
 # %%
 def relu_ntk(x1, x2):
     """NTK of an infinitely wide two-layer ReLU network with bias on inputs x / sqrt(n)."""
     n = x1.shape[1]
-    a = torch.cat([x1 / math.sqrt(n), torch.ones(len(x1), 1, dtype=x1.dtype, device=x1.device)], 1)
-    b = torch.cat([x2 / math.sqrt(n), torch.ones(len(x2), 1, dtype=x2.dtype, device=x2.device)], 1)
+    a = torch.cat(
+        [x1 / math.sqrt(n), torch.ones(len(x1), 1, dtype=x1.dtype, device=x1.device)], 1
+    )
+    b = torch.cat(
+        [x2 / math.sqrt(n), torch.ones(len(x2), 1, dtype=x2.dtype, device=x2.device)], 1
+    )
     na, nb = a.norm(dim=1, keepdim=True), b.norm(dim=1, keepdim=True)
     u = (a @ b.T / (na * nb.T)).clamp(-1, 1)
     angle = torch.arccos(u)
-    k1 = (torch.sqrt(1 - u**2) + u * (math.pi - angle)) / math.pi     # arc-cosine kernel of degree 1
-    k0 = (math.pi - angle) / math.pi                                  # ... and of degree 0
+    k1 = (
+        torch.sqrt(1 - u**2) + u * (math.pi - angle)
+    ) / math.pi  # arc-cosine kernel of degree 1
+    k0 = (math.pi - angle) / math.pi  # ... and of degree 0
     return na * nb.T * (k1 + u * k0)
 
 
 def three_layer(x, y, x_test, lam=1e-3):
     """Layer-wise training: ridge for the middle layer on phi, then ridge for the output layer."""
-    w = ridge(hier.quadratic_features(x), y, lam)
-    h, h_test = hier.quadratic_features(x) @ w, hier.quadratic_features(x_test) @ w
+    w = ridge(tasks.quadratic_features(x), y, lam)
+    h, h_test = tasks.quadratic_features(x) @ w, tasks.quadratic_features(x_test) @ w
     a = ridge(outer_layer_features(h, h.mean(), h.std()), y, 1e-4)
     return outer_layer_features(h_test, h.mean(), h.std()) @ a, h_test
 
@@ -539,13 +616,21 @@ def three_layer(x, y, x_test, lam=1e-3):
 def kernel_ridge(x, y, x_test, lam=1e-2):
     """Kernel ridge regression with the ReLU NTK (ridge relative to the mean diagonal)."""
     K = relu_ntk(x, x)
-    chol = torch.linalg.cholesky(K + lam * K.diagonal().mean() * torch.eye(len(x), dtype=x.dtype, device=x.device))
+    chol = torch.linalg.cholesky(
+        K
+        + lam * K.diagonal().mean() * torch.eye(len(x), dtype=x.dtype, device=x.device)
+    )
     return relu_ntk(x_test, x) @ torch.cholesky_solve(y[:, None], chol)[:, 0]
 
 
 def two_layer(x, y, x_test, members, steps, width=512, seed=0):
     """A two-layer ReLU network trained end to end with Adam; returns (members, len(x_test)) predictions."""
-    net = ensemble.stack([models.MLP(x.shape[1], width, init="gaussian", seed=seed + e) for e in range(members)])
+    net = ensemble.stack(
+        [
+            models.MLP(x.shape[1], width, init="gaussian", seed=seed + e)
+            for e in range(members)
+        ]
+    )
     net = net.to(x.device)
     xf, yf = x.float(), y.float()
 
@@ -553,49 +638,83 @@ def two_layer(x, y, x_test, members, steps, width=512, seed=0):
         i = torch.randint(0, len(xf), (256,), generator=gen, device=xf.device)
         return xf[i], yf[i]
 
-    train.fit(net, batches, steps=steps, loss="mse", optimizer="adam", lr=3e-3, weight_decay=1e-3,
-              data_seed=seed, desc=f"two-layer, m={len(x)}")
+    train.fit(
+        net,
+        batches,
+        steps=steps,
+        loss="mse",
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=1e-3,
+        data_seed=seed,
+        desc=f"two-layer, m={len(x)}",
+    )
     with torch.no_grad():
         return net(x_test.float()).double()
+
 
 # %% [markdown]
 # The sweep over $m$ (one training sample per $m$ and repetition; the test set is shared).
 
 # %%
-M_GRID = cfg.pick(quick=[250, 500, 1000, 2000, 4000], full=[500, 1000, 2000, 4000, 8000, 16000])
+M_GRID = cfg.pick(
+    quick=[250, 500, 1000, 2000, 4000], full=[500, 1000, 2000, 4000, 8000, 16000]
+)
 REPS = cfg.pick(quick=1, full=3)
 MEMBERS, NN_STEPS = cfg.pick(quick=(2, 400), full=(4, 3000))
 rel = lambda pred: float((pred - y_te).pow(2).mean() / y_te.var())
-results = {name: np.zeros((len(M_GRID), REPS)) for name in ("three", "kernel", "two", "corr")}
+results = {
+    name: np.zeros((len(M_GRID), REPS)) for name in ("three", "kernel", "two", "corr")
+}
 for r in range(REPS):
-    for i, m in enumerate(tqdm(M_GRID, desc=f"sample sizes (repetition {r + 1}/{REPS})")):
+    bar = runtime.progress(M_GRID, f"sample sizes (repetition {r + 1}/{REPS})")
+    for i, m in enumerate(bar):
         x, y = task.sample(m, generator=cfg.generator(1000 * r + i + 10), dtype=DT)
         pred3, h_test = three_layer(x, y, x_te)
         results["three"][i, r] = rel(pred3)
         results["corr"][i, r] = float(torch.corrcoef(torch.stack([h_test, p_te]))[0, 1])
         results["kernel"][i, r] = rel(kernel_ridge(x, y, x_te))
-        results["two"][i, r] = float(np.mean([rel(p2) for p2 in two_layer(x, y, x_te, MEMBERS, NN_STEPS, seed=r)]))
+        results["two"][i, r] = float(
+            np.mean(
+                [rel(p2) for p2 in two_layer(x, y, x_te, MEMBERS, NN_STEPS, seed=r)]
+            )
+        )
 for i, m in enumerate(M_GRID):
-    print(f"m = {m:5d}: three-layer {results['three'][i].mean():.3f} (corr(h, p) = {results['corr'][i].mean():.3f}),"
-          f" kernel {results['kernel'][i].mean():.3f}, two-layer {results['two'][i].mean():.3f}")
+    print(
+        f"m = {m:5d}: three-layer {results['three'][i].mean():.3f} (corr(h, p) = {results['corr'][i].mean():.3f}),"
+        f" kernel {results['kernel'][i].mean():.3f}, two-layer {results['two'][i].mean():.3f}"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 ax = axes[0]
-for key, label, col in [("three", "three-layer, layer-wise", 0), ("kernel", "kernel ridge (ReLU NTK)", 1),
-                        ("two", "two-layer net, end to end", 2)]:
-    plotting.plot_band(ax, M_GRID, results[key], label=label, color=plotting.COLORS[col])
+for key, label, col in [
+    ("three", "three-layer, layer-wise", 0),
+    ("kernel", "kernel ridge (ReLU NTK)", 1),
+    ("two", "two-layer net, end to end", 2),
+]:
+    plotting.plot_band(
+        ax, M_GRID, results[key], label=label, color=plotting.COLORS[col]
+    )
 ax.axhline(floor_deg2, color="gray", ls=":", label="best degree-2 predictor (Hermite)")
-ax.set(xscale="log", xlabel="sample size m", ylabel="relative test error",
-       title="Only the three-layer network gets below the degree-2 floor")
+ax.set(
+    xscale="log",
+    xlabel="sample size m",
+    ylabel="relative test error",
+    title="Only the three-layer network gets below the degree-2 floor",
+)
 ax.set_xticks(M_GRID, labels=[str(m) for m in M_GRID])
 ax.tick_params(axis="x", which="minor", labelbottom=False)
 ax.legend(fontsize=8)
 ax = axes[1]
 plotting.plot_band(ax, M_GRID, results["corr"], label="corr(h, p), stage 1 (ridge)")
 ax.axvline(D, color="gray", ls=":", label=f"D = {D} features")
-ax.set(xscale="log", xlabel="sample size m", ylabel="correlation",
-       title="The learned hidden unit finds p once m is a few times D")
+ax.set(
+    xscale="log",
+    xlabel="sample size m",
+    ylabel="correlation",
+    title="The learned hidden unit finds p once m is a few times D",
+)
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -628,17 +747,25 @@ notebook.glue("corr_max", float(results["corr"][i_max].mean()))
 
 # %%
 N_SCAN = cfg.pick(quick=[8, 12, 16, 20, 24], full=[8, 12, 16, 24, 32, 40])
-M_SCAN = np.unique(np.round(np.geomspace(40, cfg.pick(quick=8000, full=20_000), 31)).astype(int))
+M_SCAN = np.unique(
+    np.round(np.geomspace(40, cfg.pick(quick=8000, full=20_000), 31)).astype(int)
+)
 
 
 def samples_for_correlation(n, target=0.9, reps=5, seed=0):
     """Median over reps of the smallest m on M_SCAN with corr(stage-1 feature, p) >= target."""
-    t = hier.QuadraticHierarchy.random(n, LINK, seed=seed + 7)
+    t = tasks.QuadraticHierarchy.random(n, LINK, seed=seed + 7)
     xv, _ = t.sample(2000, generator=cfg.generator(seed + 99), dtype=DT)
     found = []
     for r in range(reps):
-        x, y = t.sample(int(M_SCAN[-1]), generator=cfg.generator(seed + 100 * r + n), dtype=DT)
-        phi, phiv, pv = hier.quadratic_features(x), hier.quadratic_features(xv), t.feature(xv)
+        x, y = t.sample(
+            int(M_SCAN[-1]), generator=cfg.generator(seed + 100 * r + n), dtype=DT
+        )
+        phi, phiv, pv = (
+            tasks.quadratic_features(x),
+            tasks.quadratic_features(xv),
+            t.feature(xv),
+        )
         for m in M_SCAN:
             h = phiv @ ridge(phi[:m], y[:m], 1e-3)
             if torch.corrcoef(torch.stack([h, pv]))[0, 1] >= target:
@@ -649,15 +776,27 @@ def samples_for_correlation(n, target=0.9, reps=5, seed=0):
     return float(np.median(found))
 
 
-m_needed = np.array([samples_for_correlation(n, seed=cfg.seed) for n in tqdm(N_SCAN, desc="dimensions")])
+m_needed = np.array(
+    [
+        samples_for_correlation(n, seed=cfg.seed)
+        for n in runtime.progress(N_SCAN, "dimensions")
+    ]
+)
 fit_n = analysis.loglog_fit(N_SCAN, m_needed)
-fit_D = analysis.loglog_fit([hier.num_quadratic_features(n) for n in N_SCAN], m_needed)
+fit_D = analysis.loglog_fit([tasks.num_quadratic_features(n) for n in N_SCAN], m_needed)
 print("n:", N_SCAN, "\nm needed:", m_needed)
-print(f"m ~ n^{fit_n.slope:.2f} ± {fit_n.slope_stderr:.2f};  m ~ D^{fit_D.slope:.2f} ± {fit_D.slope_stderr:.2f}")
+print(
+    f"m ~ n^{fit_n.slope:.2f} ± {fit_n.slope_stderr:.2f};  m ~ D^{fit_D.slope:.2f} ± {fit_D.slope_stderr:.2f}"
+)
 fig, ax = plt.subplots()
-plotting.plot_loglog_fit(ax, N_SCAN, m_needed, fit_n, label="samples for corr(h, p) = 0.9")
-ax.set(xlabel="input dimension n", ylabel="samples m",
-       title="Stage 1 needs about n^2 samples (D grows like n^2/2)")
+plotting.plot_loglog_fit(
+    ax, N_SCAN, m_needed, fit_n, label="samples for corr(h, p) = 0.9"
+)
+ax.set(
+    xlabel="input dimension n",
+    ylabel="samples m",
+    title="Stage 1 needs about n^2 samples (D grows like n^2/2)",
+)
 plt.show()
 notebook.glue("slope_n", float(fit_n.slope))
 notebook.glue("slope_D", float(fit_D.slope))
@@ -677,15 +816,23 @@ notebook.glue("slope_D", float(fit_D.slope))
 assert corr_proj >= 0.97, f"corr(P_<=2 f*, p) = {corr_proj:.3f}"
 # Stage 1 (one gradient step) recovers p, and the two stages together beat the degree-2 floor.
 assert corr_step >= 0.9, f"one-step stage-1 correlation {corr_step:.3f}"
-assert err_layerwise <= 0.5 * floor_deg2, f"layer-wise error {err_layerwise:.3f}, floor {floor_deg2:.3f}"
+assert err_layerwise <= 0.5 * floor_deg2, (
+    f"layer-wise error {err_layerwise:.3f}, floor {floor_deg2:.3f}"
+)
 # The experiment: the learned first-stage feature correlates strongly with p at the largest m ...
-c_max, e3, ek = results["corr"][i_max].mean(), results["three"][i_max].mean(), results["kernel"][i_max].mean()
+c_max, e3, ek = (
+    results["corr"][i_max].mean(),
+    results["three"][i_max].mean(),
+    results["kernel"][i_max].mean(),
+)
 assert c_max >= 0.95, f"stage-1 correlation {c_max:.3f} at m = {M_GRID[i_max]}"
 # ... the three-layer network reaches low error where the kernel does not.
 assert e3 <= 0.15, f"three-layer relative test error {e3:.3f} at m = {M_GRID[i_max]}"
 assert ek >= 0.2 and ek >= 2.5 * e3, f"kernel error {ek:.3f} vs three-layer {e3:.3f}"
 # At the smallest sample size (a few times D) stage 1 has not yet found p.
-assert results["corr"][0].mean() <= 0.9, f"stage-1 correlation already {results['corr'][0].mean():.3f} at m = {M_GRID[0]}"
+assert results["corr"][0].mean() <= 0.9, (
+    f"stage-1 correlation already {results['corr'][0].mean():.3f} at m = {M_GRID[0]}"
+)
 # Stage 1 needs about D ~ n^2 samples: exponent in D near 1.
 assert 0.7 <= fit_D.slope <= 1.5, f"exponent in D: {fit_D.slope:.2f}"
 print("all checks passed")
@@ -696,10 +843,11 @@ print("all checks passed")
 # Change the dimension, the sample size and the link, and compare the three-layer network with the
 # kernel (a static build shows the default setting).
 
+
 # %%
 def explore_three_layer(n=10, m=2000, link="sin"):
     """Fit the three-layer network and the kernel on one sample; plot predictions against the truth."""
-    t = hier.QuadraticHierarchy.random(n, link, seed=1)
+    t = tasks.QuadraticHierarchy.random(n, link, seed=1)
     x, y = t.sample(m, generator=cfg.generator(5), dtype=DT)
     xt, yt = t.sample(1000, generator=cfg.generator(6), dtype=DT)
     pred3, ht = three_layer(x, y, xt)
@@ -708,16 +856,36 @@ def explore_three_layer(n=10, m=2000, link="sin"):
     fig, ax = plt.subplots(figsize=(6.5, 4))
     pt, yt, pred3, predk = (v.cpu() for v in (t.feature(xt), yt, pred3, predk))
     ax.scatter(pt, yt, s=4, color="black", label="target g(p(x))")
-    ax.scatter(pt, pred3, s=4, alpha=0.5, label=f"three-layer (rel. err {float((pred3 - yt).pow(2).mean() / yt.var()):.2f})")
-    ax.scatter(pt, predk, s=4, alpha=0.5, label=f"kernel (rel. err {float((predk - yt).pow(2).mean() / yt.var()):.2f})")
-    ax.set(xlabel="feature p(x)", ylabel="prediction", ylim=(float(yt.min()) - 1, float(yt.max()) + 1),
-           title=f"n={n}, m={m}, link={link}: corr(h, p) = {corr:.2f}")
+    ax.scatter(
+        pt,
+        pred3,
+        s=4,
+        alpha=0.5,
+        label=f"three-layer (rel. err {float((pred3 - yt).pow(2).mean() / yt.var()):.2f})",
+    )
+    ax.scatter(
+        pt,
+        predk,
+        s=4,
+        alpha=0.5,
+        label=f"kernel (rel. err {float((predk - yt).pow(2).mean() / yt.var()):.2f})",
+    )
+    ax.set(
+        xlabel="feature p(x)",
+        ylabel="prediction",
+        ylim=(float(yt.min()) - 1, float(yt.max()) + 1),
+        title=f"n={n}, m={m}, link={link}: corr(h, p) = {corr:.2f}",
+    )
     ax.legend(fontsize=8, markerscale=3)
     plt.show()
 
 
-notebook.explore(explore_three_layer, n=(10, (4, 24, 2)), m=(2000, (200, 4000, 200)),
-                 link=("sin", list(hier.LINKS)))
+notebook.explore(
+    explore_three_layer,
+    n=(10, (4, 24, 2)),
+    m=(2000, (200, 4000, 200)),
+    link=("sin", list(tasks.HIERARCHY_LINKS)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -769,6 +937,7 @@ notebook.explore(explore_three_layer, n=(10, (4, 24, 2)), m=(2000, (200, 4000, 2
 # correlation, which is why we use the idealised layer (and why the analysis of a random first layer
 # needs more samples and a wide layer):
 
+
 # %%
 def random_layer_correlation(d1, m=8000, seed=0):
     """corr(h, p) after one step with a random ReLU first layer of width d1."""
@@ -782,8 +951,10 @@ def random_layer_correlation(d1, m=8000, seed=0):
 
 
 for d1 in (100, 1000, 4000):
-    print(f"random ReLU first layer, width {d1:4d}: corr(h, p) = {random_layer_correlation(d1):.3f}"
-          f"  (degree-2 features: {corr_step:.3f})")
+    print(
+        f"random ReLU first layer, width {d1:4d}: corr(h, p) = {random_layer_correlation(d1):.3f}"
+        f"  (degree-2 features: {corr_step:.3f})"
+    )
 
 # %% [markdown]
 # :::{solution-end}
@@ -808,19 +979,25 @@ for d1 in (100, 1000, 4000):
 # halving its sample. Reuse introduces a weak dependence (on the training points $\hat h$ is
 # slightly overfitted to $y$), which is why the analysis splits.
 
+
 # %%
 def three_layer_split(x, y, x_test, lam=1e-3):
     """Layer-wise training with independent halves of the sample for the two stages."""
     half = len(x) // 2
-    w = ridge(hier.quadratic_features(x[:half]), y[:half], lam)
-    h, h_test = hier.quadratic_features(x[half:]) @ w, hier.quadratic_features(x_test) @ w
+    w = ridge(tasks.quadratic_features(x[:half]), y[:half], lam)
+    h, h_test = (
+        tasks.quadratic_features(x[half:]) @ w,
+        tasks.quadratic_features(x_test) @ w,
+    )
     a = ridge(outer_layer_features(h, h.mean(), h.std()), y[half:], 1e-4)
     return outer_layer_features(h_test, h.mean(), h.std()) @ a
 
 
 for m in (2000, 4000):
     x, y = task.sample(m, generator=cfg.generator(77), dtype=DT)
-    print(f"m = {m}: reuse {rel(three_layer(x, y, x_te)[0]):.3f}, split {rel(three_layer_split(x, y, x_te)):.3f}")
+    print(
+        f"m = {m}: reuse {rel(three_layer(x, y, x_te)[0]):.3f}, split {rel(three_layer_split(x, y, x_te)):.3f}"
+    )
 
 # %% [markdown]
 # :::{solution-end}

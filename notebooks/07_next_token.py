@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -32,8 +32,8 @@
 #
 # **Prerequisites.** [Chapter 1](01_sparse_parity.ipynb) (parities are hard for statistical-query
 # learners, and hence for gradient descent on the answer alone). Chapter 8 treats chains of thought
-# for transformers; the sequences of this chapter's MLP experiment come from its module
-# `lmt_core.tasks.chain_of_thought`.
+# for transformers; the sequences of this chapter's MLP experiment (`tasks.ParityCoT`)
+# come from the module both chapters share, `lmt_core.tasks.chains`.
 #
 # **Time.** Quick mode (the default on a CPU) runs the whole notebook in well under a minute on one
 # CPU core. Full mode (`LMT_SCALE=full`) uses longer parities, base-10 addition and trains an MLP on
@@ -45,20 +45,37 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lmt_core import ensemble, notebook, plotting, runtime, train
-from lmt_core.models import linear_ar
-from lmt_core.tasks import arithmetic, chain_of_thought
+from lmt_core import ensemble, models, notebook, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -115,10 +132,10 @@ plotting.use_house_style()
 #   function* of the bits of the prefix, and every linear threshold function of the prefix is one:
 #   $\mathbf 1[\sum_j w_j s_j \ge \theta]$ has scores $0$ for token $0$ and
 #   $\sum_j w_j s_j - \theta$ for token $1$ (up to the tie rule, which a shift of $\theta$ fixes for
-#   integer weights). In code: `linear_ar.LinearAR`.
+#   integer weights). In code: `models.LinearAR`.
 # - The **MLP** class: one hidden layer of width $d$ on $(\phi(s_{1:t}), e_t)$, with weights shared
 #   across positions and $e_t$ a one-hot code of the position; the first layer is then a running sum
-#   of position-specific token embeddings. In code: `linear_ar.PrefixMLP`.
+#   of position-specific token embeddings. In code: `models.PrefixMLP`.
 
 # %% [markdown]
 # ## Learning the steps learns the chain
@@ -271,21 +288,24 @@ plotting.use_house_style()
 # $$
 #
 # two threshold gates per XOR, since $c + x - 2h$ is $1$ exactly when one of $c, x$ is $1$. For
-# $n$-bit parity the chain has $2(n-1)$ tokens. `arithmetic.parity_circuit(n)` builds this circuit,
-# `arithmetic.adder_circuit(m)` a ripple-carry adder (carry $=\mathbf 1[a + b + c \ge 2]$, sum
+# $n$-bit parity the chain has $2(n-1)$ tokens. `tasks.parity_circuit(n)` builds this circuit,
+# `tasks.adder_circuit(m)` a ripple-carry adder (carry $=\mathbf 1[a + b + c \ge 2]$, sum
 # $=\mathbf 1[a + b + c - 2\,\mathrm{carry} \ge 1]$). The function below is the proof of part 1,
 # written as weights of a `LinearAR`.
+
 
 # %%
 def linear_predictor_for(circuit):
     """The LinearAR of the proof: position n + l − 1 predicts gate l with score gap sum w v − θ + 1/2."""
     T = circuit.wires
-    model = linear_ar.LinearAR(2, T)
+    model = models.LinearAR(2, T)
     with torch.no_grad():
         for l, gate in enumerate(circuit.gates):
-            t = circuit.n + l - 1                        # predicting position n + l from position t
+            t = circuit.n + l - 1  # predicting position n + l from position t
             for i, w in zip(gate.inputs, gate.weights):
-                model.weight[t, 1, i, 1] = w             # token 1 at wire i adds w to the score of 1
+                model.weight[t, 1, i, 1] = (
+                    w  # token 1 at wire i adds w to the score of 1
+                )
             model.bias[t, 1] = -gate.threshold + 0.5
     return model
 
@@ -295,21 +315,27 @@ def check_chain(circuit, model):
     smallest |score gap| on the true prefixes (the margin of part 1)."""
     x = circuit.all_inputs()
     wires = circuit.evaluate(x)
-    seq = linear_ar.greedy_generate(model, x, circuit.size)
+    seq = models.greedy_generate(model, x, circuit.size)
     with torch.no_grad():
-        logits = model(wires[:, :-1])[:, circuit.n - 1:]          # predictions of the gate tokens
+        logits = model(wires[:, :-1])[
+            :, circuit.n - 1 :
+        ]  # predictions of the gate tokens
     gap = (logits[..., 1] - logits[..., 0]).abs().min().item()
     return (seq == wires).all(1).float().mean().item(), gap
 
 
-circuits = {"parity, n = 10": arithmetic.parity_circuit(10),
-            "sparse parity, n = 12, S = (2, 5, 7, 11)": arithmetic.parity_circuit(12, [2, 5, 7, 11]),
-            "3-bit adder": arithmetic.adder_circuit(3)}
+circuits = {
+    "parity, n = 10": tasks.parity_circuit(10),
+    "sparse parity, n = 12, S = (2, 5, 7, 11)": tasks.parity_circuit(12, [2, 5, 7, 11]),
+    "3-bit adder": tasks.adder_circuit(3),
+}
 exact = {}
 for name, circ in circuits.items():
     exact[name], gap = check_chain(circ, linear_predictor_for(circ))
-    print(f"{name:42s}: {circ.size:2d} gate tokens, all 2^{circ.n} chains exact: {exact[name]:.0%}, "
-          f"min |score gap| = {gap:.2f}")
+    print(
+        f"{name:42s}: {circ.size:2d} gate tokens, all 2^{circ.n} chains exact: {exact[name]:.0%}, "
+        f"min |score gap| = {gap:.2f}"
+    )
 
 # %% [markdown]
 # Every chain is reproduced exactly on every input, with the margin $\tfrac12$ of the proof. For
@@ -324,16 +350,20 @@ for name, circ in circuits.items():
 
 # %%
 n_small = 6
-x_all = arithmetic.parity_circuit(n_small).all_inputs().float()
-running = x_all.cumsum(1) % 2                                    # c_1, ..., c_n
+x_all = tasks.parity_circuit(n_small).all_inputs().float()
+running = x_all.cumsum(1) % 2  # c_1, ..., c_n
 for j in range(1, n_small):
     prefix = torch.cat([x_all, running[:, :j], torch.ones(len(x_all), 1)], 1)
     target = running[:, j]
     coef = torch.linalg.lstsq(prefix, target.unsqueeze(1)).solution
     resid = (prefix @ coef).squeeze(1)
-    corr = np.corrcoef(resid.numpy(), target.numpy())[0, 1] if resid.std() > 1e-6 else 0.0
-    print(f"step c_{j + 1} = c_{j} xor x_{j + 1}: |correlation| of the best linear fit with the target "
-          f"{abs(corr):.3f}")
+    corr = (
+        np.corrcoef(resid.numpy(), target.numpy())[0, 1] if resid.std() > 1e-6 else 0.0
+    )
+    print(
+        f"step c_{j + 1} = c_{j} xor x_{j + 1}: |correlation| of the best linear fit with the target "
+        f"{abs(corr):.3f}"
+    )
 
 # %% [markdown]
 # All correlations are zero (a constant fit is reported as $0$): on uniformly random inputs the
@@ -352,7 +382,7 @@ for j in range(1, n_small):
 # number of steps and sequences per step:
 #
 # - the **gate-level chain** of {prf:ref}`thm-ch07-linear-universal` ($2(n-1)$ tokens);
-# - the **running-XOR chain** $c_1, \dots, c_n$ from `chain_of_thought.ParityCoT` ($n$ tokens);
+# - the **running-XOR chain** $c_1, \dots, c_n$ from `tasks.ParityCoT` ($n$ tokens);
 # - the **answer only** (one token).
 #
 # At test time the model generates its chain greedily from the $n$ input bits, **without teacher
@@ -368,42 +398,75 @@ notebook.glue("steps_lin", STEPS_LIN)
 
 def member_batches(sample, members=E, batch=BATCH_LIN):
     """batches(step, g) for fit: each member gets its own `batch` sequences from sample(size, g)."""
+
     def batches(step, g):
         tokens, targets = sample(members * batch, g)
         return tokens.view(members, batch, -1), targets.view(members, batch, -1)
+
     return batches
 
 
 def greedy_answer_accuracy(prompt, answer, new_tokens):
     """evaluate(model): accuracy of the last greedily generated token, per member."""
+
     def evaluate(model):
-        seq = linear_ar.greedy_generate(model, prompt.expand(E, -1, -1), new_tokens)
+        seq = models.greedy_generate(model, prompt.expand(E, -1, -1), new_tokens)
         return {"acc": (seq[..., -1] == answer).float().mean(-1)}
+
     return evaluate
 
 
-par_circuit = arithmetic.parity_circuit(N_PAR)
-bits_test = par_circuit.all_inputs(cfg.device) if N_PAR <= 14 else torch.randint(
-    0, 2, (4096, N_PAR), generator=cfg.generator(1))
+par_circuit = tasks.parity_circuit(N_PAR)
+bits_test = (
+    par_circuit.all_inputs(cfg.device)
+    if N_PAR <= 14
+    else torch.randint(
+        0, 2, (4096, N_PAR), generator=cfg.generator(1), device=cfg.device
+    )
+)
 par_answer = bits_test.sum(1) % 2
-running_task = chain_of_thought.ParityCoT(N_PAR, tuple(range(N_PAR)))     # running XOR of all bits
+running_task = tasks.ParityCoT(N_PAR, tuple(range(N_PAR)))  # running XOR of all bits
 
 versions = {
-    "gate-level chain": (par_circuit.wires, lambda m, g: par_circuit.sequences(
-        torch.randint(0, 2, (m, N_PAR), generator=g, device=g.device), cot=True)),
-    "running-XOR chain": (running_task.length, lambda m, g: running_task.sample(m, generator=g)),
-    "answer only": (N_PAR + 1, lambda m, g: par_circuit.sequences(
-        torch.randint(0, 2, (m, N_PAR), generator=g, device=g.device), cot=False)),
+    "gate-level chain": (
+        par_circuit.wires,
+        lambda m, g: par_circuit.sequences(
+            torch.randint(0, 2, (m, N_PAR), generator=g, device=g.device), cot=True
+        ),
+    ),
+    "running-XOR chain": (
+        running_task.length,
+        lambda m, g: running_task.sample(m, generator=g),
+    ),
+    "answer only": (
+        N_PAR + 1,
+        lambda m, g: par_circuit.sequences(
+            torch.randint(0, 2, (m, N_PAR), generator=g, device=g.device), cot=False
+        ),
+    ),
 }
 hist_lin = {}
 for name, (T, sample) in versions.items():
-    model = ensemble.stack([linear_ar.LinearAR(2, T, init_scale=0.01, seed=cfg.seed + s) for s in range(E)],
-                           per_member_inputs=True).to(cfg.device)
-    hist_lin[name] = train.fit(model, member_batches(sample), steps=STEPS_LIN, loss="cross_entropy",
-                               optimizer="adam", lr=LR_LIN, data_seed=cfg.seed, eval_every=25,
-                               evaluate=greedy_answer_accuracy(bits_test, par_answer, T - N_PAR),
-                               desc=name)
-    print(f"{name:18s}: greedy answer accuracy per member {np.round(hist_lin[name].final('acc'), 3)}")
+    model = ensemble.stack(
+        [models.LinearAR(2, T, init_scale=0.01, seed=cfg.seed + s) for s in range(E)],
+        per_member_inputs=True,
+    ).to(cfg.device)
+    hist_lin[name] = train.fit(
+        model,
+        member_batches(sample),
+        steps=STEPS_LIN,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR_LIN,
+        data_seed=cfg.seed,
+        eval_every=25,
+        evaluate=greedy_answer_accuracy(bits_test, par_answer, T - N_PAR),
+        desc=name,
+    )
+    print(
+        f"{name:18s}: greedy answer accuracy per member {np.round(hist_lin[name].final('acc'), 3)}"
+    )
+
 
 # %%
 def plot_answer_accuracy(hists, title):
@@ -412,12 +475,20 @@ def plot_answer_accuracy(hists, title):
     for name, h in hists.items():
         plotting.plot_band(ax, h.step_array, h["acc"], label=name)
     ax.axhline(0.5, color="gray", ls=":", lw=1)
-    ax.set(xlabel="steps", ylabel="answer accuracy (greedy generation)", ylim=(0.3, 1.05), title=title)
+    ax.set(
+        xlabel="steps",
+        ylabel="answer accuracy (greedy generation)",
+        ylim=(0.3, 1.05),
+        title=title,
+    )
     ax.legend(fontsize=8)
     plt.show()
 
 
-plot_answer_accuracy(hist_lin, f"Linear next-token model, {N_PAR}-bit parity: only the gate-level chain is learnable")
+plot_answer_accuracy(
+    hist_lin,
+    f"Linear next-token model, {N_PAR}-bit parity: only the gate-level chain is learnable",
+)
 
 # %%
 acc_gate = hist_lin["gate-level chain"].final("acc")
@@ -447,26 +518,51 @@ notebook.glue("acc_answer_max", float(acc_answer.max()))
 
 # %%
 N_MLP, K_MLP = cfg.pick(quick=(24, 8), full=(64, 12))
-WIDTH_MLP, STEPS_MLP, LR_MLP = cfg.pick(quick=128, full=512), cfg.pick(quick=300, full=3000), 3e-3
+WIDTH_MLP, STEPS_MLP, LR_MLP = (
+    cfg.pick(quick=128, full=512),
+    cfg.pick(quick=300, full=3000),
+    3e-3,
+)
 notebook.glue("n_mlp", N_MLP)
 notebook.glue("k_mlp", K_MLP)
 notebook.glue("steps_mlp", STEPS_MLP)
-sparse_task = chain_of_thought.ParityCoT.random(N_MLP, K_MLP, seed=cfg.seed)
+sparse_task = tasks.ParityCoT.random(N_MLP, K_MLP, seed=cfg.seed)
 tokens_test, _ = sparse_task.sample(1000, generator=cfg.generator(2))
 hist_mlp = {}
 for cot in (True, False):
     task = sparse_task.with_cot(cot)
-    model = ensemble.stack([linear_ar.PrefixMLP(2, task.length, WIDTH_MLP, seed=cfg.seed + s) for s in range(E)],
-                           per_member_inputs=True).to(cfg.device)
+    model = ensemble.stack(
+        [
+            models.PrefixMLP(2, task.length, WIDTH_MLP, seed=cfg.seed + s)
+            for s in range(E)
+        ],
+        per_member_inputs=True,
+    ).to(cfg.device)
     name = "running-XOR chain" if cot else "answer only"
     hist_mlp[name] = train.fit(
-        model, member_batches(lambda m, g, task=task: task.sample(m, generator=g)), steps=STEPS_MLP,
-        loss="cross_entropy", optimizer="adam", lr=LR_MLP, data_seed=cfg.seed, eval_every=25,
-        evaluate=greedy_answer_accuracy(tokens_test[:, :N_MLP], sparse_task.answers(tokens_test),
-                                        task.length - N_MLP), desc=name)
-    print(f"MLP, {name:18s}: greedy answer accuracy per member {np.round(hist_mlp[name].final('acc'), 3)}")
+        model,
+        member_batches(lambda m, g, task=task: task.sample(m, generator=g)),
+        steps=STEPS_MLP,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR_MLP,
+        data_seed=cfg.seed,
+        eval_every=25,
+        evaluate=greedy_answer_accuracy(
+            tokens_test[:, :N_MLP],
+            sparse_task.answers(tokens_test),
+            task.length - N_MLP,
+        ),
+        desc=name,
+    )
+    print(
+        f"MLP, {name:18s}: greedy answer accuracy per member {np.round(hist_mlp[name].final('acc'), 3)}"
+    )
 
-plot_answer_accuracy(hist_mlp, f"MLP next-token model, ({N_MLP}, {K_MLP})-sparse parity: the chain makes it learnable")
+plot_answer_accuracy(
+    hist_mlp,
+    f"MLP next-token model, ({N_MLP}, {K_MLP})-sparse parity: the chain makes it learnable",
+)
 
 acc_mlp_cot = hist_mlp["running-XOR chain"].final("acc")
 acc_mlp_answer = hist_mlp["answer only"].final("acc")
@@ -485,7 +581,7 @@ notebook.glue("acc_mlp_answer_max", float(acc_mlp_answer.max()))
 # Multi-digit addition in base $B$ is a good test of the theorem beyond Boolean gates. Write the
 # digits least significant first. For even $B$, even the first answer digit $(a_1 + b_1) \bmod B$ is
 # not a linear function of the one-hot codes of $a_1$ and $b_1$ (for $B = 2$ it is XOR; see
-# {ref}`Exercise <ex-ch07-realizable>`), so a linear model cannot produce the answer directly. The chain of `arithmetic.AdditionCoT` writes the *column sums*
+# {ref}`Exercise <ex-ch07-realizable>`), so a linear model cannot produce the answer directly. The chain of `tasks.AdditionCoT` writes the *column sums*
 # $t_i = a_i + b_i + \mathbf 1[t_{i-1} \ge B] \in \{0, \dots, 2B - 1\}$ first. Each of them is linear:
 # the scores $u\,(a_i + b_i + \mathbf 1[t_{i-1} \ge B]) - u^2/2$ are linear in the one-hot codes (each
 # term is a function of one token) and are maximised at $u = t_i$. Each answer digit
@@ -496,32 +592,59 @@ DIGITS, BASE = cfg.pick(quick=(4, 4), full=(8, 10))
 STEPS_ADD, LR_ADD = cfg.pick(quick=400, full=5000), 0.3
 notebook.glue("add_digits", DIGITS)
 notebook.glue("add_base", BASE)
-add_task = arithmetic.AdditionCoT(DIGITS, BASE)
+add_task = tasks.AdditionCoT(DIGITS, BASE)
 add_test, _ = add_task.sample(1000, generator=cfg.generator(3))
 a_test, b_test = add_task.operands(add_test)
 
 
 def addition_accuracy(task):
     """evaluate(model): fraction of test sums whose generated answer digits are all right."""
+
     def evaluate(model):
-        seq = linear_ar.greedy_generate(model, add_test[:, :task.prompt_length].expand(E, -1, -1),
-                                        task.length - task.prompt_length)
-        return {"acc": (task.answer(seq.reshape(-1, task.length)).view(E, -1) == a_test + b_test)
-                .float().mean(-1)}
+        seq = models.greedy_generate(
+            model,
+            add_test[:, : task.prompt_length].expand(E, -1, -1),
+            task.length - task.prompt_length,
+        )
+        return {
+            "acc": (
+                task.answer(seq.reshape(-1, task.length)).view(E, -1) == a_test + b_test
+            )
+            .float()
+            .mean(-1)
+        }
+
     return evaluate
 
 
 hist_add = {}
 for cot in (True, False):
     task = add_task.with_cot(cot)
-    model = ensemble.stack([linear_ar.LinearAR(task.vocab_size, task.length, init_scale=0.01, seed=cfg.seed + s)
-                            for s in range(E)], per_member_inputs=True).to(cfg.device)
+    model = ensemble.stack(
+        [
+            models.LinearAR(
+                task.vocab_size, task.length, init_scale=0.01, seed=cfg.seed + s
+            )
+            for s in range(E)
+        ],
+        per_member_inputs=True,
+    ).to(cfg.device)
     name = "column-sum chain" if cot else "answer only"
     hist_add[name] = train.fit(
-        model, member_batches(lambda m, g, task=task: task.sample(m, generator=g), batch=256),
-        steps=STEPS_ADD, loss="cross_entropy", optimizer="adam", lr=LR_ADD, data_seed=cfg.seed,
-        eval_every=50, evaluate=addition_accuracy(task), desc=name)
-    print(f"addition, {name:16s}: exact-answer accuracy per member {np.round(hist_add[name].final('acc'), 3)}")
+        model,
+        member_batches(lambda m, g, task=task: task.sample(m, generator=g), batch=256),
+        steps=STEPS_ADD,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR_ADD,
+        data_seed=cfg.seed,
+        eval_every=50,
+        evaluate=addition_accuracy(task),
+        desc=name,
+    )
+    print(
+        f"addition, {name:16s}: exact-answer accuracy per member {np.round(hist_add[name].final('acc'), 3)}"
+    )
 
 acc_add_cot = hist_add["column-sum chain"].final("acc")
 acc_add_answer = hist_add["answer only"].final("acc")
@@ -539,7 +662,7 @@ notebook.glue("acc_add_answer_max", float(acc_add_answer.max()))
 #
 # The paper's headline experiment trains an MLP on multiplication of 4-digit numbers with a chain of
 # thought and finds it surprisingly accurate {cite}`malach2023autoregressive`. Our chain
-# (`arithmetic.MultiplicationCoT`) goes column by column: for output column $i$ it writes the
+# (`tasks.MultiplicationCoT`) goes column by column: for output column $i$ it writes the
 # incoming carry and then the running sum after adding each digit product $a_j b_{i-j}$, so each
 # token is a function of three earlier tokens; the answer digits are single-token functions of the
 # column totals. Following the paper we use an MLP for this task (whether a *linear* model can
@@ -548,31 +671,55 @@ notebook.glue("acc_add_answer_max", float(acc_add_answer.max()))
 # numbers.
 
 # %%
-MUL_DIGITS, MUL_WIDTH, MUL_STEPS, MUL_BATCH = cfg.pick(quick=(2, 64, 20, 64), full=(4, 4096, 20000, 512))
-mul_task = arithmetic.MultiplicationCoT(MUL_DIGITS)
-print(f"{MUL_DIGITS}-digit multiplication: T = {mul_task.length} tokens "
-      f"({mul_task.chain_length} in the chain), vocabulary {mul_task.vocab_size}")
-example, _ = mul_task.sequences(torch.tensor([87 if MUL_DIGITS == 2 else 8765]),
-                                torch.tensor([56 if MUL_DIGITS == 2 else 4321]))
+MUL_DIGITS, MUL_WIDTH, MUL_STEPS, MUL_BATCH = cfg.pick(
+    quick=(2, 64, 20, 64), full=(4, 4096, 20000, 512)
+)
+mul_task = tasks.MultiplicationCoT(MUL_DIGITS)
+print(
+    f"{MUL_DIGITS}-digit multiplication: T = {mul_task.length} tokens "
+    f"({mul_task.chain_length} in the chain), vocabulary {mul_task.vocab_size}"
+)
+example, _ = mul_task.sequences(
+    torch.tensor([87 if MUL_DIGITS == 2 else 8765]),
+    torch.tensor([56 if MUL_DIGITS == 2 else 4321]),
+)
 print("example sequence:", example[0].tolist())
-mul_model = linear_ar.PrefixMLP(mul_task.vocab_size, mul_task.length, MUL_WIDTH, depth=2, seed=cfg.seed).to(cfg.device)
+mul_model = models.PrefixMLP(
+    mul_task.vocab_size, mul_task.length, MUL_WIDTH, depth=2, seed=cfg.seed
+).to(cfg.device)
 mul_test, _ = mul_task.sample(500, generator=cfg.generator(4))
 
 
 def multiplication_accuracy(model):
-    seq = linear_ar.greedy_generate(model, mul_test[:, :mul_task.prompt_length],
-                                    mul_task.length - mul_task.prompt_length)
+    seq = models.greedy_generate(
+        model,
+        mul_test[:, : mul_task.prompt_length],
+        mul_task.length - mul_task.prompt_length,
+    )
     a, b = mul_task.operands(mul_test)
     return {"acc": (mul_task.answer(seq) == a * b).float().mean()}
 
 
-hist_mul = train.fit(mul_model, lambda step, g: mul_task.sample(MUL_BATCH, generator=g), steps=MUL_STEPS,
-                     loss="cross_entropy", optimizer="adam", lr=1e-3, data_seed=cfg.seed,
-                     eval_every=max(MUL_STEPS // 10, 10), evaluate=multiplication_accuracy,
-                     checkpoint_dir=None if cfg.quick else "checkpoints/ch07/multiplication",
-                     checkpoint_every=1000, desc="multiplication")
-print(f"after {MUL_STEPS} steps: training loss {hist_mul.final('loss'):.3f}, "
-      f"exact-answer accuracy {hist_mul.final('acc'):.3f}" + (" (quick mode: a smoke test only)" if cfg.quick else ""))
+hist_mul = train.fit(
+    mul_model,
+    lambda step, g: mul_task.sample(MUL_BATCH, generator=g),
+    steps=MUL_STEPS,
+    loss="cross_entropy",
+    optimizer="adam",
+    lr=1e-3,
+    data_seed=cfg.seed,
+    eval_every=max(MUL_STEPS // 10, 10),
+    evaluate=multiplication_accuracy,
+    checkpoint_dir=cfg.checkpoint("ch07/multiplication"),
+    checkpoint_every=1000,
+    tag=f"{mul_task!r}, batch {MUL_BATCH}",
+    desc="multiplication",
+)
+print(
+    f"after {MUL_STEPS} steps: training loss {hist_mul.final('loss'):.3f}, "
+    f"exact-answer accuracy {hist_mul.final('acc'):.3f}"
+    + (" (quick mode: a smoke test only)" if cfg.quick else "")
+)
 
 # %% [markdown]
 # ## Check
@@ -581,11 +728,19 @@ print(f"after {MUL_STEPS} steps: training loss {hist_mul.final('loss'):.3f}, "
 assert all(v == 1.0 for v in exact.values()), exact
 assert acc_gate.min() >= 0.95, acc_gate
 assert acc_running.max() <= 0.6 and acc_answer.max() <= 0.6, (acc_running, acc_answer)
-assert acc_mlp_cot.min() >= 0.95 and acc_mlp_answer.max() <= 0.6, (acc_mlp_cot, acc_mlp_answer)
-assert acc_add_cot.min() >= 0.95 and acc_add_answer.max() <= 0.2, (acc_add_cot, acc_add_answer)
+assert acc_mlp_cot.min() >= 0.95 and acc_mlp_answer.max() <= 0.6, (
+    acc_mlp_cot,
+    acc_mlp_answer,
+)
+assert acc_add_cot.min() >= 0.95 and acc_add_answer.max() <= 0.2, (
+    acc_add_cot,
+    acc_add_answer,
+)
 assert np.isfinite(hist_mul.final("loss"))
-print("all checks passed: the constructions are exact; the linear model learns parity and addition "
-      "only from chains it can realize; the MLP learns the sparse parity only with its chain")
+print(
+    "all checks passed: the constructions are exact; the linear model learns parity and addition "
+    "only from chains it can realize; the MLP learns the sparse parity only with its chain"
+)
 
 # %% [markdown]
 # ## Length complexity depends on the class
@@ -633,28 +788,68 @@ print("all checks passed: the constructions are exact; the linear model learns p
 # the answer only, for a chosen number of steps (in a static build of the book, this shows the
 # default setting).
 
+
 # %%
 def explore_linear_parity(n=8, chain="gate-level chain", steps=200, lr=0.1):
     """Train three LinearAR models on n-bit parity with the chosen chain; plot greedy answer accuracy."""
-    circ = arithmetic.parity_circuit(n)
-    bits = circ.all_inputs(cfg.device) if n <= 12 else torch.randint(0, 2, (2048, n), generator=cfg.generator(5))
-    runner = chain_of_thought.ParityCoT(n, tuple(range(n)))
+    circ = tasks.parity_circuit(n)
+    bits = (
+        circ.all_inputs(cfg.device)
+        if n <= 12
+        else torch.randint(
+            0, 2, (2048, n), generator=cfg.generator(5), device=cfg.device
+        )
+    )
+    runner = tasks.ParityCoT(n, tuple(range(n)))
     T, sample = {
-        "gate-level chain": (circ.wires, lambda m, g: circ.sequences(torch.randint(0, 2, (m, n), generator=g, device=g.device))),
-        "running-XOR chain": (runner.length, lambda m, g: runner.sample(m, generator=g)),
-        "answer only": (n + 1, lambda m, g: circ.sequences(torch.randint(0, 2, (m, n), generator=g, device=g.device), cot=False)),
+        "gate-level chain": (
+            circ.wires,
+            lambda m, g: circ.sequences(
+                torch.randint(0, 2, (m, n), generator=g, device=g.device)
+            ),
+        ),
+        "running-XOR chain": (
+            runner.length,
+            lambda m, g: runner.sample(m, generator=g),
+        ),
+        "answer only": (
+            n + 1,
+            lambda m, g: circ.sequences(
+                torch.randint(0, 2, (m, n), generator=g, device=g.device), cot=False
+            ),
+        ),
     }[chain]
-    model = ensemble.stack([linear_ar.LinearAR(2, T, init_scale=0.01, seed=s) for s in range(E)],
-                           per_member_inputs=True).to(cfg.device)
-    h = train.fit(model, member_batches(sample), steps=steps, loss="cross_entropy", optimizer="adam", lr=lr,
-                  eval_every=max(steps // 10, 1), evaluate=greedy_answer_accuracy(bits, bits.sum(1) % 2, T - n),
-                  desc="explore")
-    plot_answer_accuracy({chain: h}, f"Linear next-token model, n = {n}, {chain}, {T - n} generated tokens")
+    model = ensemble.stack(
+        [models.LinearAR(2, T, init_scale=0.01, seed=s) for s in range(E)],
+        per_member_inputs=True,
+    ).to(cfg.device)
+    h = train.fit(
+        model,
+        member_batches(sample),
+        steps=steps,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=lr,
+        eval_every=max(steps // 10, 1),
+        evaluate=greedy_answer_accuracy(bits, bits.sum(1) % 2, T - n),
+        desc="explore",
+    )
+    plot_answer_accuracy(
+        {chain: h},
+        f"Linear next-token model, n = {n}, {chain}, {T - n} generated tokens",
+    )
 
 
-notebook.explore(explore_linear_parity, n=(8, (3, 16, 1)),
-                 chain=("gate-level chain", ["gate-level chain", "running-XOR chain", "answer only"]),
-                 steps=(200, (50, 2000, 50)), lr=(0.1, (0.01, 0.5, 0.01)))
+notebook.explore(
+    explore_linear_parity,
+    n=(8, (3, 16, 1)),
+    chain=(
+        "gate-level chain",
+        ["gate-level chain", "running-XOR chain", "answer only"],
+    ),
+    steps=(200, (50, 2000, 50)),
+    lr=(0.1, (0.01, 0.5, 0.01)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -666,31 +861,38 @@ notebook.explore(explore_linear_parity, n=(8, (3, 16, 1)),
 # $\chi(x) = x_1 \oplus \dots \oplus x_n = \mathbf 1[y_1 - y_2 + y_3 - \dots \pm y_n \ge 1]$, and
 # conclude that the chain $(y_1, \dots, y_n)$ followed by the answer is realizable by
 # $\mathcal H_{\mathrm{lin}}$, so that $L_{\mathcal H_{\mathrm{lin}}}(\chi) \le n$. Build it as an
-# `arithmetic.ThresholdCircuit` with a function `counting_parity_circuit(n)` and test it with
+# `tasks.ThresholdCircuit` with a function `counting_parity_circuit(n)` and test it with
 # `check_parity_chain(counting_parity_circuit, n)` (below). *Difficulty: ★★☆, about 20 min.*
 # :::
+
 
 # %%
 def check_parity_chain(build, n):
     """Check that build(n) is a ThresholdCircuit computing n-bit parity and that the linear predictor of
     the proof of part 1 generates its chain; print what is wrong. Returns bool."""
     circ = build(n)
-    if not isinstance(circ, arithmetic.ThresholdCircuit) or circ.n != n:
-        print(f"build({n}) must return an arithmetic.ThresholdCircuit with n = {n}")
+    if not isinstance(circ, tasks.ThresholdCircuit) or circ.n != n:
+        print(f"build({n}) must return a tasks.ThresholdCircuit with n = {n}")
         return False
     x = circ.all_inputs()
     got, want = circ.output_values(x)[:, 0], x.sum(1) % 2
     if not torch.equal(got, want):
         bad = x.sum(1)[got != want].unique().tolist()
-        print(f"wrong on {int((got != want).sum())} of {2**n} inputs; the errors occur when the number "
-              f"of ones is in {bad}")
+        print(
+            f"wrong on {int((got != want).sum())} of {2**n} inputs; the errors occur when the number "
+            f"of ones is in {bad}"
+        )
         return False
     frac, gap = check_chain(circ, linear_predictor_for(circ))
     if frac < 1:
-        print(f"the circuit is right, but greedy generation reproduces only {frac:.1%} of its chains")
+        print(
+            f"the circuit is right, but greedy generation reproduces only {frac:.1%} of its chains"
+        )
         return False
-    print(f"correct: {circ.size} gate tokens compute {n}-bit parity and the linear predictor "
-          f"generates every chain (margin {gap:.2f})")
+    print(
+        f"correct: {circ.size} gate tokens compute {n}-bit parity and the linear predictor "
+        f"generates every chain (margin {gap:.2f})"
+    )
     return True
 
 
@@ -706,12 +908,13 @@ def check_parity_chain(build, n):
 # $2(n-1)$ tokens of the gate-level chain it is shorter, but every token reads all inputs: length is
 # traded against the number of tokens each step looks at.
 
+
 # %%
 def counting_parity_circuit(n):
-    gates = [arithmetic.Gate(tuple(range(n)), (1,) * n, j) for j in range(1, n + 1)]
-    signs = tuple((-1) ** j for j in range(n))                     # +1, -1, +1, ...
-    gates.append(arithmetic.Gate(tuple(range(n, 2 * n)), signs, 1))
-    return arithmetic.ThresholdCircuit(n, tuple(gates))
+    gates = [tasks.Gate(tuple(range(n)), (1,) * n, j) for j in range(1, n + 1)]
+    signs = tuple((-1) ** j for j in range(n))  # +1, -1, +1, ...
+    gates.append(tasks.Gate(tuple(range(n, 2 * n)), signs, 1))
+    return tasks.ThresholdCircuit(n, tuple(gates))
 
 
 for n in (3, 6, 9):

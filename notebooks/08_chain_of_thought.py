@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -41,10 +41,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -52,11 +71,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lmt_core import ensemble, notebook, plotting, runtime, train
-from lmt_core.models import Transformer
-from lmt_core.tasks.chain_of_thought import IGNORE_INDEX, ParityCoT, tokens_to_signs
+from lmt_core import ensemble, models, notebook, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -84,16 +101,23 @@ plotting.use_house_style()
 # $z_1, \dots, z_k$; its *answer* is the last generated token.
 # :::
 #
-# `lmt_core.tasks.chain_of_thought.ParityCoT` produces these sequences as `(tokens, targets)`, both of
+# `tasks.ParityCoT` produces these sequences as `(tokens, targets)`, both of
 # shape $(B, T)$: `targets[:, t]` is the token to be predicted from position $t$, i.e.
 # `tokens[:, t + 1]` where that token is generated, and $-100$ (ignored by the loss) where it is an
 # input bit. Positions count from $0$ in code: the prediction of $z_{j+1}$ is made at position
 # $n - 1 + j$, which holds $z_j$ (or the last input bit when $j = 0$).
 
 # %%
-demo = ParityCoT(8, (1, 4, 6))
+demo = tasks.ParityCoT(8, (1, 4, 6))
 tok, tgt = demo.sample(2, generator=cfg.generator(1))
-print("support S =", demo.support, "| T with CoT =", demo.length, "| T without =", demo.with_cot(False).length)
+print(
+    "support S =",
+    demo.support,
+    "| T with CoT =",
+    demo.length,
+    "| T without =",
+    demo.with_cot(False).length,
+)
 for r in range(2):
     print("tokens :", tok[r].tolist(), "\ntargets:", tgt[r].tolist())
 print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
@@ -122,7 +146,7 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # (a) is the definition. For (b), $(-1)^{z_k} = \chi_S(x) = x_i\, \chi_{S \setminus \{i\}}(x)$ and $x_i$ is
 # independent of $x_{-i}$ with mean $0$, so
 # $\mathbb E[\chi_S\, g(x_{-i})] = \mathbb E[x_i]\, \mathbb E[\chi_{S \setminus \{i\}} g(x_{-i})] = 0$. The Fourier
-# statement is {prf:ref}`ch01-lem-parseval` applied to $\chi_S$. For (c), $(-1)^{z_{j+1}} = (-1)^{z_j}\, x_{s_{j+1}}$
+# statement is {prf:ref}`lem-ch01-parseval` applied to $\chi_S$. For (c), $(-1)^{z_{j+1}} = (-1)^{z_j}\, x_{s_{j+1}}$
 # with $x_{s_{j+1}}$ independent of $z_j$ and of the bits other than $s_{j+1}$; the same argument
 # gives the two zero correlations. Finally $(-1)^{z_{j+1} + z_j} = x_{s_{j+1}}$, whose correlation with
 # $x_u$ is $1$ for $u = s_{j+1}$ and $\mathbb E[x_{s_{j+1}}]\mathbb E[x_u] = 0$ otherwise.
@@ -143,7 +167,7 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 #
 # The task without CoT is the $(n,k)$-sparse parity problem of {prf:ref}`def-ch01-sparse-parity`, with
 # the last token as the label. Hence ({prf:ref}`thm-ch01-sq-lower-bound`,
-# {prf:ref}`ch01-cor-sq`) every deterministic statistical-query learner that reaches error below $1/4$
+# {prf:ref}`cor-ch01-sq`) every deterministic statistical-query learner that reaches error below $1/4$
 # for every support asks $q \ge (\binom nk - 1)\tau^2$ queries of tolerance $\tau$: for $k \le \sqrt n$,
 # $n^{\Omega(k)}$ queries or tolerance $n^{-\Omega(k)}$, which costs $n^{\Omega(k)}$ samples per query.
 # :::
@@ -254,31 +278,47 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 #
 # Here is the construction, written into the parameters of `lmt_core`'s `Transformer`.
 
+
 # %%
 def cot_transformer(task, beta=12.0):
     """The hand-set one-layer, one-head transformer of the theorem for a CoT parity task."""
-    n, k, T = task.n, task.k, task.length
-    d, SIGN, ATT, OUT, FIRST = T + 3, 0, T + 1, T + 2, 1 + (n - 1)  # residual coordinates
-    net = Transformer(2, d_model=d, n_layers=1, n_heads=1, d_head=T, d_mlp=3, max_len=T,
-                      layer_norm=False, activation="relu")
+    n, T = task.n, task.length
+    d, SIGN, ATT, OUT, FIRST = (
+        T + 3,
+        0,
+        T + 1,
+        T + 2,
+        1 + (n - 1),
+    )  # residual coordinates
+    net = models.Transformer(
+        2,
+        d_model=d,
+        n_layers=1,
+        n_heads=1,
+        d_head=T,
+        d_mlp=3,
+        max_len=T,
+        layer_norm=False,
+        activation="relu",
+    )
     attn, mlp = net.blocks[0].attn, net.blocks[0].mlp
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
-        net.embed.weight[:, SIGN] = torch.tensor([1.0, -1.0])          # token b -> sign (-1)^b
-        net.pos.weight[:, 1:T + 1] = torch.eye(T)                        # one-hot positions
-        attn.k.weight[:, 1:T + 1] = torch.eye(T)                         # key of position u: e_u
-        for j, s in enumerate(task.support):                            # query at n-1+j looks for s_{j+1}
+        net.embed.weight[:, SIGN] = torch.tensor([1.0, -1.0])  # token b -> sign (-1)^b
+        net.pos.weight[:, 1 : T + 1] = torch.eye(T)  # one-hot positions
+        attn.k.weight[:, 1 : T + 1] = torch.eye(T)  # key of position u: e_u
+        for j, s in enumerate(task.support):  # query at n-1+j looks for s_{j+1}
             attn.q.weight[s, 1 + n - 1 + j] = beta * math.sqrt(T)
-        attn.v.weight[0, SIGN] = 1.0                                     # value: the sign ...
-        attn.o.weight[ATT, 0] = 1.0                                      # ... written to coordinate ATT
-        mlp.fc.weight[:, [SIGN, ATT, FIRST]] = torch.tensor([[1.0, 1.0, -3.0],
-                                                             [-1.0, -1.0, -3.0],
-                                                             [0.0, 1.0, 2.0]])
+        attn.v.weight[0, SIGN] = 1.0  # value: the sign ...
+        attn.o.weight[ATT, 0] = 1.0  # ... written to coordinate ATT
+        mlp.fc.weight[:, [SIGN, ATT, FIRST]] = torch.tensor(
+            [[1.0, 1.0, -3.0], [-1.0, -1.0, -3.0], [0.0, 1.0, 2.0]]
+        )
         mlp.fc.bias.copy_(torch.tensor([0.0, 0.0, -2.0]))
         mlp.proj.weight[OUT] = torch.tensor([1.0, 1.0, 2.0])
         mlp.proj.bias[OUT] = -1.0
-        net.unembed.weight[:, OUT] = torch.tensor([1.0, -1.0])           # logits (o, -o)
+        net.unembed.weight[:, OUT] = torch.tensor([1.0, -1.0])  # logits (o, -o)
     return net
 
 
@@ -293,23 +333,36 @@ def generate(model, task, prompts):
 
 def answer_accuracy(model, task, tokens):
     """Fraction of sequences whose greedily generated answer equals the parity (free generation)."""
-    return (generate(model, task, tokens)[:, -1] == task.answers(tokens)).float().mean().item()
+    return (
+        (generate(model, task, tokens)[:, -1] == task.answers(tokens))
+        .float()
+        .mean()
+        .item()
+    )
 
 
 checks = []
 for n, k, exhaustive in [(6, 2, True), (10, 3, True), (12, 4, True), (24, 6, False)]:
-    task = ParityCoT.random(n, k, seed=n)
-    tokens = task.all_sequences()[0] if exhaustive else task.sample(4096, generator=cfg.generator(n))[0]
+    task = tasks.ParityCoT.random(n, k, seed=n)
+    tokens = (
+        task.all_sequences()[0]
+        if exhaustive
+        else task.sample(4096, generator=cfg.generator(n))[0]
+    )
     net = cot_transformer(task)
     full = generate(net, task, tokens)
-    chain_ok = torch.equal(full, tokens)                       # every chain token right, not only the answer
+    chain_ok = torch.equal(full, tokens)  # every chain token right, not only the answer
     with torch.no_grad():
         _, maps = net(tokens, return_attention=True)
-    rows = maps[0][:, 0, task.n - 1: task.length - 1]          # (B, k, T): attention of the k predictions
+    rows = maps[0][
+        :, 0, task.n - 1 : task.length - 1
+    ]  # (B, k, T): attention of the k predictions
     on_secret = rows[:, torch.arange(k), list(task.support)].min().item()
     checks.append(chain_ok)
-    print(f"n={n:2d}, k={k}, S={task.support}: {'all' if exhaustive else 'random'} {len(tokens)} inputs, "
-          f"chain exactly right: {chain_ok}, min attention on s_(j+1): {on_secret:.6f}")
+    print(
+        f"n={n:2d}, k={k}, S={task.support}: {'all' if exhaustive else 'random'} {len(tokens)} inputs, "
+        f"chain exactly right: {chain_ok}, min attention on s_(j+1): {on_secret:.6f}"
+    )
 notebook.glue("construction_min_attn", on_secret)
 
 # %% [markdown]
@@ -319,28 +372,49 @@ notebook.glue("construction_min_attn", on_secret)
 # attention map (below, for one input) is the picture to keep in mind for the trained models: one bright
 # cell per generated token, in the column of the secret bit.
 
+
 # %%
 def plot_attention(ax, A, task, title):
     """Heatmap of an attention map A (T, T), rows = query positions, with the secret bits outlined."""
     T = task.length
     ax.imshow(A, cmap="Blues", vmin=0, vmax=1)
-    labels = [f"b{i + 1}" for i in range(task.n)] + [f"z{j + 1}" for j in range(T - task.n)]
+    labels = [f"b{i + 1}" for i in range(task.n)] + [
+        f"z{j + 1}" for j in range(T - task.n)
+    ]
     if not task.cot:
         labels[-1] = "y"
     ax.set_xticks(range(T), labels, fontsize=7, rotation=90)
     ax.set_yticks(range(T), labels, fontsize=7)
     for j in range(task.k if task.cot else 0):
-        ax.add_patch(plt.Rectangle((task.support[j] - 0.5, task.n - 1 + j - 0.5), 1, 1, fill=False,
-                                   ec=plotting.COLORS[1], lw=2))
-    ax.set(xlabel="key position (attended to)", ylabel="query position (predicting the next token)",
-           title=title)
+        ax.add_patch(
+            plt.Rectangle(
+                (task.support[j] - 0.5, task.n - 1 + j - 0.5),
+                1,
+                1,
+                fill=False,
+                ec=plotting.COLORS[1],
+                lw=2,
+            )
+        )
+    ax.set(
+        xlabel="key position (attended to)",
+        ylabel="query position (predicting the next token)",
+        title=title,
+    )
 
 
-task_small = ParityCoT.random(10, 3, seed=10)
+task_small = tasks.ParityCoT.random(10, 3, seed=10)
 with torch.no_grad():
-    _, maps = cot_transformer(task_small)(task_small.sample(1, generator=cfg.generator(3))[0], return_attention=True)
+    _, maps = cot_transformer(task_small)(
+        task_small.sample(1, generator=cfg.generator(3))[0], return_attention=True
+    )
 fig, ax = plt.subplots(figsize=(4.8, 4.6))
-plot_attention(ax, maps[0][0, 0].detach().numpy(), task_small, "Hand-set head: one key per chain step\n(boxes: secret bits)")
+plot_attention(
+    ax,
+    maps[0][0, 0].detach().numpy(),
+    task_small,
+    "Hand-set head: one key per chain step\n(boxes: secret bits)",
+)
 plt.show()
 
 # %% [markdown]
@@ -360,54 +434,106 @@ plt.show()
 
 # %%
 N, K = cfg.pick(quick=12, full=20), cfg.pick(quick=4, full=6)
-D, HEADS, LR, BATCH = cfg.pick(quick=16, full=64), 2, cfg.pick(quick=5e-3, full=3e-3), cfg.pick(quick=32, full=128)
+D, HEADS, LR, BATCH = (
+    cfg.pick(quick=16, full=64),
+    2,
+    cfg.pick(quick=5e-3, full=3e-3),
+    cfg.pick(quick=32, full=128),
+)
 STEPS = cfg.pick(quick=600, full=8000)
 M_SIZES = cfg.pick(quick=[100, 300, 1000], full=[100, 300, 1000, 3000, 10000, 30000])
 SEEDS = cfg.pick(quick=[0, 1, 2], full=[0, 1, 2, 3])
 M_MAIN = cfg.pick(quick=1000, full=10000)
 M_TEST = cfg.pick(quick=1000, full=4000)
-task_cot = ParityCoT.random(N, K, seed=cfg.seed)
+task_cot = tasks.ParityCoT.random(N, K, seed=cfg.seed)
 task_plain = task_cot.with_cot(False)
 RUNS = [(m, s) for m in M_SIZES for s in SEEDS]
 
 
 def make_model(task, seed):
     """The architecture of the experiment (one layer, two heads, ReLU MLP, learned positions)."""
-    return Transformer(2, d_model=D, n_layers=1, n_heads=HEADS, mlp=True, activation="relu",
-                       positional="learned", max_len=task.length, seed=seed)
+    return models.Transformer(
+        2,
+        d_model=D,
+        n_layers=1,
+        n_heads=HEADS,
+        mlp=True,
+        activation="relu",
+        positional="learned",
+        max_len=task.length,
+        seed=seed,
+    )
 
 
 def train_runs(task, desc):
     """Train one member per (m, seed) in RUNS on its own fixed training set; return the ensemble and history."""
-    net = ensemble.stack([make_model(task, 1000 * cfg.seed + 10 * i + s) for i, (m, s) in enumerate(RUNS)],
-                         per_member_inputs=True)
-    data = [task.sample(m, generator=cfg.generator(1000 * cfg.seed + 7 * s + m)) for m, s in RUNS]
+    net = ensemble.stack(
+        [
+            make_model(task, 1000 * cfg.seed + 10 * i + s)
+            for i, (m, s) in enumerate(RUNS)
+        ],
+        per_member_inputs=True,
+    )
+    data = [
+        task.sample(m, generator=cfg.generator(1000 * cfg.seed + 7 * s + m))
+        for m, s in RUNS
+    ]
     test_x, test_y = task.sample(M_TEST, generator=cfg.generator(10**6 + cfg.seed))
     E = len(RUNS)
 
     def batches(step, gen):
-        idx = [torch.randint(0, len(x), (BATCH,), generator=gen) for x, _ in data]
-        return (torch.stack([x[i] for (x, _), i in zip(data, idx)]),
-                torch.stack([y[i] for (_, y), i in zip(data, idx)]))
+        idx = [
+            torch.randint(0, len(x), (BATCH,), generator=gen, device=gen.device)
+            for x, _ in data
+        ]
+        return (
+            torch.stack([x[i] for (x, _), i in zip(data, idx)]),
+            torch.stack([y[i] for (_, y), i in zip(data, idx)]),
+        )
 
     def chain_accuracy(model):
         pred = model(test_x.expand(E, -1, -1)).argmax(-1)
-        return {"chain_acc": ((pred == test_y) | (test_y == IGNORE_INDEX)).all(-1).float().mean(-1)}
+        return {
+            "chain_acc": ((pred == test_y) | (test_y == tasks.IGNORE_INDEX))
+            .all(-1)
+            .float()
+            .mean(-1)
+        }
 
-    hist = train.fit(net, batches, steps=STEPS, loss="cross_entropy", optimizer="adam", lr=LR,
-                     evaluate=chain_accuracy, eval_every=STEPS // 20, data_seed=cfg.seed, desc=desc)
+    hist = train.fit(
+        net,
+        batches,
+        steps=STEPS,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR,
+        evaluate=chain_accuracy,
+        eval_every=STEPS // 20,
+        data_seed=cfg.seed,
+        desc=desc,
+    )
     return net, hist, test_x
 
 
 net_cot, hist_cot, test_cot = train_runs(task_cot, "with CoT")
 net_plain, hist_plain, test_plain = train_runs(task_plain, "without CoT")
-acc_cot = np.array([answer_accuracy(net_cot.member(e), task_cot, test_cot) for e in range(len(RUNS))])
-acc_plain = np.array([answer_accuracy(net_plain.member(e), task_plain, test_plain)
-                      for e in range(len(RUNS))])
-print(f"n = {N}, k = {K}, support {task_cot.support}; answer accuracy after {STEPS} steps (rows m, columns seeds):")
+acc_cot = np.array(
+    [answer_accuracy(net_cot.member(e), task_cot, test_cot) for e in range(len(RUNS))]
+)
+acc_plain = np.array(
+    [
+        answer_accuracy(net_plain.member(e), task_plain, test_plain)
+        for e in range(len(RUNS))
+    ]
+)
+print(
+    f"n = {N}, k = {K}, support {task_cot.support}; answer accuracy after {STEPS} steps (rows m, columns seeds):"
+)
 for i, m in enumerate(M_SIZES):
     sl = slice(i * len(SEEDS), (i + 1) * len(SEEDS))
-    print(f"  m = {m:5d}: with CoT {np.round(acc_cot[sl], 3)}, without {np.round(acc_plain[sl], 3)}")
+    print(
+        f"  m = {m:5d}: with CoT {np.round(acc_cot[sl], 3)}, without {np.round(acc_plain[sl], 3)}"
+    )
 
 # %% [markdown]
 # First the training curves at $m =$ {glue:text}`m_main` training sequences: chain accuracy with CoT
@@ -416,16 +542,25 @@ for i, m in enumerate(M_SIZES):
 # %%
 main = [e for e, (m, s) in enumerate(RUNS) if m == M_MAIN]
 fig, ax = plt.subplots(figsize=(7, 3.8))
-for hist, color, label in [(hist_cot, plotting.COLORS[0], "with CoT (chain accuracy)"),
-                           (hist_plain, plotting.COLORS[1], "without CoT (answer accuracy)")]:
+for hist, color, label in [
+    (hist_cot, plotting.COLORS[0], "with CoT (chain accuracy)"),
+    (hist_plain, plotting.COLORS[1], "without CoT (answer accuracy)"),
+]:
     ax.plot(hist.step_array, hist["chain_acc"][:, main], color=color, lw=1)
     ax.plot([], [], color=color, label=label)
 ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
-ax.set(xlabel="steps", ylabel="test accuracy", ylim=(0, 1.02),
-       title=f"Same model, same budget (n={N}, k={K}, m={M_MAIN}):\nthe chain is learned, the bare parity is not")
+ax.set(
+    xlabel="steps",
+    ylabel="test accuracy",
+    ylim=(0, 1.02),
+    title=f"Same model, same budget (n={N}, k={K}, m={M_MAIN}):\nthe chain is learned, the bare parity is not",
+)
 ax.legend(loc="center right")
 plt.show()
-acc_cot_main, acc_plain_main = float(np.median(acc_cot[main])), float(np.max(acc_plain[main]))
+acc_cot_main, acc_plain_main = (
+    float(np.median(acc_cot[main])),
+    float(np.max(acc_plain[main])),
+)
 notebook.glue("m_main", M_MAIN)
 notebook.glue("acc_cot_main", acc_cot_main)
 notebook.glue("acc_plain_main", acc_plain_main)
@@ -440,13 +575,26 @@ notebook.glue("acc_plain_main", acc_plain_main)
 A_cot = acc_cot.reshape(len(M_SIZES), len(SEEDS))
 A_plain = acc_plain.reshape(len(M_SIZES), len(SEEDS))
 fig, ax = plt.subplots(figsize=(7, 3.8))
-for A, color, label in [(A_cot, plotting.COLORS[0], "with CoT"), (A_plain, plotting.COLORS[1], "without CoT")]:
-    ax.plot(M_SIZES, np.median(A, 1), "o-", color=color, label=f"{label} (median over seeds)")
+for A, color, label in [
+    (A_cot, plotting.COLORS[0], "with CoT"),
+    (A_plain, plotting.COLORS[1], "without CoT"),
+]:
+    ax.plot(
+        M_SIZES,
+        np.median(A, 1),
+        "o-",
+        color=color,
+        label=f"{label} (median over seeds)",
+    )
     ax.scatter(np.repeat(M_SIZES, len(SEEDS)), A.ravel(), color=color, s=12, alpha=0.5)
 ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
 ax.set_xscale("log")
-ax.set(xlabel="training-set size m (sequences)", ylabel="test answer accuracy (free generation)", ylim=(0, 1.02),
-       title=f"Sample complexity (n={N}, k={K}, {STEPS} steps):\nCoT needs a few hundred sequences")
+ax.set(
+    xlabel="training-set size m (sequences)",
+    ylabel="test answer accuracy (free generation)",
+    ylim=(0, 1.02),
+    title=f"Sample complexity (n={N}, k={K}, {STEPS} steps):\nCoT needs a few hundred sequences",
+)
 ax.legend(loc="center right")
 plt.show()
 notebook.glue("m_smallest", M_SIZES[0])
@@ -467,6 +615,7 @@ notebook.glue("acc_cot_smallest", float(np.median(A_cot[0])))
 # uniform attention over the $t + 1$ visible positions and $0$ for a single key (the measure used in
 # {cite}`wen2024sparse`). Without CoT we measure the same entropy for the row that predicts the answer.
 
+
 # %%
 def normalized_entropy(rows):
     """H(a) / log(#visible keys) for attention rows (..., T) of a causal map at their query positions."""
@@ -479,11 +628,11 @@ def attention_stats(model, task, tokens):
     """Per chain step j: the best head's mean mass on s_(j+1), on the two tokens z_(j+1) depends on
     ({s_(j+1), current position}), and that head's mean normalised entropy."""
     _, maps = model(tokens, return_attention=True)
-    A = maps[0]                                                    # (B, H, T, T)
+    A = maps[0]  # (B, H, T, T)
     mass, dep, ent = [], [], []
     for j in range(task.k):
         t = task.n - 1 + j
-        m_h = A[:, :, t, task.support[j]].mean(0)                  # (H,)
+        m_h = A[:, :, t, task.support[j]].mean(0)  # (H,)
         h = int(m_h.argmax())
         mass.append(float(m_h[h]))
         dep.append(float(A[:, h, t, sorted({task.support[j], t})].sum(-1).mean()))
@@ -491,25 +640,48 @@ def attention_stats(model, task, tokens):
     return np.array(mass), np.array(dep), np.array(ent), A.mean(0)
 
 
-solved = [e for e in main if acc_cot[e] >= 0.95]             # the runs that learned the chain
+solved = [e for e in main if acc_cot[e] >= 0.95]  # the runs that learned the chain
 stats = [attention_stats(net_cot.member(e), task_cot, test_cot[:500]) for e in solved]
 mass_main = np.array([s[0].mean() for s in stats])
 dep_main = np.array([s[1].mean() for s in stats])
 ent_cot = np.array([s[2].mean() for s in stats])
 with torch.no_grad():
-    ent_plain = np.array([float(normalized_entropy(net_plain.member(e)(
-        test_plain[:500], return_attention=True)[1][0][:, :, N - 1, :N]).mean()) for e in main])
-print(f"{len(solved)} of {len(main)} runs with CoT at m = {M_MAIN} reach answer accuracy 0.95; their attention:")
+    ent_plain = np.array(
+        [
+            float(
+                normalized_entropy(
+                    net_plain.member(e)(test_plain[:500], return_attention=True)[1][0][
+                        :, :, N - 1, :N
+                    ]
+                ).mean()
+            )
+            for e in main
+        ]
+    )
+print(
+    f"{len(solved)} of {len(main)} runs with CoT at m = {M_MAIN} reach answer accuracy 0.95; their attention:"
+)
 for i, e in enumerate(solved):
-    print(f"seed {RUNS[e][1]}: mass on s_(j+1) per step {np.round(stats[i][0], 2)}, "
-          f"on s_(j+1) and the current token {np.round(stats[i][1], 2)}, normalised entropy {ent_cot[i]:.2f}")
-print(f"without CoT, normalised entropy of the answer row (mean over heads), per seed: {np.round(ent_plain, 2)}")
+    print(
+        f"seed {RUNS[e][1]}: mass on s_(j+1) per step {np.round(stats[i][0], 2)}, "
+        f"on s_(j+1) and the current token {np.round(stats[i][1], 2)}, normalised entropy {ent_cot[i]:.2f}"
+    )
+print(
+    f"without CoT, normalised entropy of the answer row (mean over heads), per seed: {np.round(ent_plain, 2)}"
+)
 best = int(np.argmax(mass_main))
 fig, axes = plt.subplots(1, HEADS, figsize=(9.5, 4.6))
 for h, ax in enumerate(axes):
-    plot_attention(ax, stats[best][3][h].detach().numpy(), task_cot, f"trained head {h} (seed {RUNS[solved[best]][1]})")
-fig.suptitle("Trained attention with CoT, averaged over test inputs: the chain rows light up the secret bits",
-             fontsize=10)
+    plot_attention(
+        ax,
+        stats[best][3][h].detach().numpy(),
+        task_cot,
+        f"trained head {h} (seed {RUNS[solved[best]][1]})",
+    )
+fig.suptitle(
+    "Trained attention with CoT, averaged over test inputs: the chain rows light up the secret bits",
+    fontsize=10,
+)
 plt.tight_layout()
 plt.show()
 notebook.glue("mass_main", float(np.median(mass_main)))
@@ -540,14 +712,20 @@ notebook.glue("ent_plain", float(np.median(ent_plain)))
 
 # %%
 # With the chain: near-perfect answers from free generation (median over seeds at m = M_MAIN).
-assert acc_cot_main >= 0.95, f"answer accuracy with CoT {acc_cot_main:.3f} (per seed {acc_cot[main]})"
+assert acc_cot_main >= 0.95, (
+    f"answer accuracy with CoT {acc_cot_main:.3f} (per seed {acc_cot[main]})"
+)
 assert len(solved) >= 2, f"only {len(solved)} CoT runs learned the chain"
 # Without the chain: chance level for every training-set size and seed.
-assert acc_plain.max() <= 0.65, f"answer accuracy without CoT up to {acc_plain.max():.3f}"
+assert acc_plain.max() <= 0.65, (
+    f"answer accuracy without CoT up to {acc_plain.max():.3f}"
+)
 # Sparse attention: at least half the best head's mass on the secret bit (uniform: at most 1/N),
 # and a low normalised entropy (1 = uniform).
 assert np.median(mass_main) >= 0.5 >= 6 / N, f"mass on the secret bits {mass_main}"
-assert np.median(ent_cot) <= 0.4, f"normalised entropy with CoT {ent_cot} (uniform attention: 1)"
+assert np.median(ent_cot) <= 0.4, (
+    f"normalised entropy with CoT {ent_cot} (uniform attention: 1)"
+)
 # The construction is exact.
 assert all(checks) and on_secret >= 1 - 1e-3
 print("all checks passed")
@@ -558,11 +736,12 @@ print("all checks passed")
 # Change $n$, $k$, the training-set size and the number of steps. The sliders retrain one model with
 # and one without CoT (in a static build of the book, this shows the default setting).
 
+
 # %%
 def explore_cot(n=12, k=4, m=300, steps=300):
     """Train the experiment's architecture with and without CoT on m sequences; plot test accuracy."""
     k = min(k, n)
-    task = ParityCoT.random(n, k, seed=cfg.seed)
+    task = tasks.ParityCoT.random(n, k, seed=cfg.seed)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for cot, color in [(True, plotting.COLORS[0]), (False, plotting.COLORS[1])]:
         t = task.with_cot(cot)
@@ -571,22 +750,48 @@ def explore_cot(n=12, k=4, m=300, steps=300):
         net = make_model(t, 0)
 
         def batches(step, g, x=x, y=y):
-            i = torch.randint(0, m, (BATCH,), generator=g)
+            i = torch.randint(0, m, (BATCH,), generator=g, device=g.device)
             return x[i], y[i]
 
-        h = train.fit(net, batches, steps=steps, loss="cross_entropy", optimizer="adam", lr=LR,
-                      eval_every=max(steps // 10, 1),
-                      evaluate=lambda mod: {"acc": ((mod(tx).argmax(-1) == ty) | (ty == IGNORE_INDEX)).all(-1).float().mean()},
-                      desc=f"cot={cot}")
-        ax.plot(h.step_array, h["acc"], color=color, label=("with" if cot else "without") + " CoT")
-    ax.set(xlabel="steps", ylabel="test accuracy (all predicted tokens right)", ylim=(0, 1.02),
-           title=f"n={n}, k={k}, m={m}: does the chain still help?")
+        h = train.fit(
+            net,
+            batches,
+            steps=steps,
+            loss="cross_entropy",
+            optimizer="adam",
+            lr=LR,
+            eval_every=max(steps // 10, 1),
+            evaluate=lambda mod: {
+                "acc": ((mod(tx).argmax(-1) == ty) | (ty == tasks.IGNORE_INDEX))
+                .all(-1)
+                .float()
+                .mean()
+            },
+            desc=f"cot={cot}",
+        )
+        ax.plot(
+            h.step_array,
+            h["acc"],
+            color=color,
+            label=("with" if cot else "without") + " CoT",
+        )
+    ax.set(
+        xlabel="steps",
+        ylabel="test accuracy (all predicted tokens right)",
+        ylim=(0, 1.02),
+        title=f"n={n}, k={k}, m={m}: does the chain still help?",
+    )
     ax.legend()
     plt.show()
 
 
-notebook.explore(explore_cot, n=(12, (4, 24, 1)), k=(4, (1, 8, 1)), m=(300, (50, 5000, 50)),
-                 steps=(300, (100, 3000, 100)))
+notebook.explore(
+    explore_cot,
+    n=(12, (4, 24, 1)),
+    k=(4, (1, 8, 1)),
+    m=(300, (50, 5000, 50)),
+    steps=(300, (100, 3000, 100)),
+)
 
 
 # %% [markdown]
@@ -622,31 +827,40 @@ notebook.explore(explore_cot, n=(12, (4, 24, 1)), k=(4, (1, 8, 1)), m=(300, (50,
 # Write `answer_transformer(task)` that returns a one-layer `Transformer` (no LayerNorm) whose prediction
 # from position $n - 1$ is the answer $z_k$ of the task *without* CoT (`task.cot` is `False`), for every
 # input. Hint: one head can attend uniformly to the $k$ secret bits, so that the attended value is
-# $\tfrac1k \sum_{i \in S} x_i$; then reuse the ReLU network of {prf:ref}`ch01-prop-parity-network` as the
+# $\tfrac1k \sum_{i \in S} x_i$; then reuse the ReLU network of {prf:ref}`prop-ch01-parity-network` as the
 # MLP. Test it with `check_answer_transformer(answer_transformer, n, support)` (defined below), which
 # compares its predictions with the parity on all $2^n$ inputs and says what is wrong.
 # *Difficulty: ★★☆, about 25 min.*
 # :::
 
+
 # %%
 def check_answer_transformer(fn, n, support):
     """Compare fn(task)'s prediction at position n-1 with the parity on all 2^n inputs; explain errors."""
-    task = ParityCoT(n, tuple(support), cot=False)
+    task = tasks.ParityCoT(n, tuple(support), cot=False)
     model = fn(task)
     tokens, _ = task.all_sequences()
     with torch.no_grad():
         logits, maps = model(tokens, return_attention=True)
     pred = logits[:, n - 1].argmax(-1)
     wrong = pred != task.answers(tokens)
-    mass = maps[0][:, :, n - 1, list(support)].sum(-1).mean(0)      # per head: mass on S at the answer row
+    mass = (
+        maps[0][:, :, n - 1, list(support)].sum(-1).mean(0)
+    )  # per head: mass on S at the answer row
     if not wrong.any():
-        print(f"correct on all {len(tokens)} inputs; attention mass on S per head: {np.round(mass.numpy(), 3)}")
+        print(
+            f"correct on all {len(tokens)} inputs; attention mass on S per head: {np.round(mass.numpy(), 3)}"
+        )
         return True
     ones = tokens[:, list(support)].sum(1)
-    print(f"wrong on {int(wrong.sum())} of {len(tokens)} inputs; errors when the number of 1-bits in S is "
-          f"{sorted(set(ones[wrong].tolist()))}; attention mass on S per head: {np.round(mass.numpy(), 3)}")
+    print(
+        f"wrong on {int(wrong.sum())} of {len(tokens)} inputs; errors when the number of 1-bits in S is "
+        f"{sorted(set(ones[wrong].tolist()))}; attention mass on S per head: {np.round(mass.numpy(), 3)}"
+    )
     if mass.max() < 0.9:
-        print("no head attends (almost) only to S: check the query and key weights and beta")
+        print(
+            "no head attends (almost) only to S: check the query and key weights and beta"
+        )
     return False
 
 
@@ -659,29 +873,39 @@ def check_answer_transformer(fn, n, support):
 # $\beta\sqrt T \sum_{i \in S} e_i$, so each secret bit gets score $\beta$ and the others $0$, and the head
 # returns $\tilde a \approx \tfrac1k \sum_{i \in S} x_i$. The MLP has $k$ units
 # $\mathrm{ReLU}(k \tilde a - s_j)$ with $s_j = -k + 2j$, and the output weights and bias of
-# {prf:ref}`ch01-prop-parity-network`.
+# {prf:ref}`prop-ch01-parity-network`.
+
 
 # %%
 def answer_transformer(task, beta=20.0):
     """A one-layer, one-head transformer computing the parity answer without a chain of thought."""
     n, k, T = task.n, task.k, task.length
     d, SIGN, ATT, OUT = T + 3, 0, T + 1, T + 2
-    net = Transformer(2, d_model=d, n_layers=1, n_heads=1, d_head=T, d_mlp=k, max_len=T,
-                      layer_norm=False, activation="relu")
+    net = models.Transformer(
+        2,
+        d_model=d,
+        n_layers=1,
+        n_heads=1,
+        d_head=T,
+        d_mlp=k,
+        max_len=T,
+        layer_norm=False,
+        activation="relu",
+    )
     attn, mlp = net.blocks[0].attn, net.blocks[0].mlp
     j = torch.arange(k, dtype=torch.float32)
-    v = (-1.0) ** (k - j)                                         # parity at s_j = -k + 2j
+    v = (-1.0) ** (k - j)  # parity at s_j = -k + 2j
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
         net.embed.weight[:, SIGN] = torch.tensor([1.0, -1.0])
-        net.pos.weight[:, 1:T + 1] = torch.eye(T)
-        attn.k.weight[:, 1:T + 1] = torch.eye(T)
+        net.pos.weight[:, 1 : T + 1] = torch.eye(T)
+        attn.k.weight[:, 1 : T + 1] = torch.eye(T)
         attn.q.weight[list(task.support), 1 + n - 1] = beta * math.sqrt(T)
         attn.v.weight[0, SIGN] = 1.0
         attn.o.weight[ATT, 0] = 1.0
-        mlp.fc.weight[:, ATT] = k                                  # unit j reads s(x) = k * attended value
-        mlp.fc.bias.copy_(k - 2 * j)                               # ... minus s_j
+        mlp.fc.weight[:, ATT] = k  # unit j reads s(x) = k * attended value
+        mlp.fc.bias.copy_(k - 2 * j)  # ... minus s_j
         mlp.proj.weight[OUT] = torch.cat([-v[:1], -2 * v[1:]])
         mlp.proj.bias[OUT] = v[0]
         net.unembed.weight[:, OUT] = torch.tensor([1.0, -1.0])
@@ -719,7 +943,7 @@ assert check_answer_transformer(answer_transformer, 10, (2, 3, 5, 7, 9))
 # $z_j$ involves only $s_1, \dots, s_j$, so $x_{s_{j+1}}$ is independent of it and has mean $0$. Second,
 # $(-1)^{z_j} x_{s_{j+1}} = \chi_{\{s_1, \dots, s_{j+1}\}}(x)$ is a character of degree $j + 1 \ge 2$, and the
 # affine part has Fourier weight only on degrees $0$ and $1$, so by orthogonality
-# ({prf:ref}`ch01-lem-parseval`) their correlation is $0$.
+# ({prf:ref}`lem-ch01-parseval`) their correlation is $0$.
 #
 # In the model described, the token embeddings enter linearly: for a fixed, position-only attention
 # pattern the output at the chain position is the current token's embedding (a function of $z_j$) plus

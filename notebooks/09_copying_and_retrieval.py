@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -46,24 +46,40 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
 
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
+
+import dataclasses
 import math
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
-from lmt_core import notebook, plotting, runtime, train
-from lmt_core.models import LSTM, SSM, Transformer
-from lmt_core.tasks import copying
+from lmt_core import analysis, models, notebook, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
-print(cfg)
 
 # %% [markdown]
 # ## The setting
@@ -137,6 +153,7 @@ print(cfg)
 # after $\langle\mathrm{SEP}\rangle$). In code, with a $b$-bit state over
 # $D = 4$ symbols:
 
+
 # %%
 def best_fixed_state_copier(x, b, D):
     """The optimal b-bit copier: remember the first floor(b / log2 D) symbols, guess the rest uniformly."""
@@ -150,8 +167,12 @@ D_demo, b_demo, m_demo = 4, 8, 200_000
 x_demo_gen = torch.Generator().manual_seed(0)
 for L in (3, 4, 5, 6, 7):
     x = torch.randint(0, D_demo, (m_demo, L), generator=x_demo_gen)
-    success = (best_fixed_state_copier(x, b_demo, D_demo) == x).all(1).float().mean().item()
-    print(f"L = {L}: success {success:.4f}   bound min(1, 2^b / D^L) = {min(1.0, 2**b_demo / D_demo**L):.4f}")
+    success = (
+        (best_fixed_state_copier(x, b_demo, D_demo) == x).all(1).float().mean().item()
+    )
+    print(
+        f"L = {L}: success {success:.4f}   bound min(1, 2^b / D^L) = {min(1.0, 2**b_demo / D_demo**L):.4f}"
+    )
 
 # %% [markdown]
 # How long must a string be before the bound bites for the models we train below? The state of
@@ -161,39 +182,58 @@ for L in (3, 4, 5, 6, 7):
 # {prf:ref}`thm-ch09-counting` caps the success probability at $2^{b - L \log_2 D} < 1$.
 
 # %%
-D_SYM = 8                                              # alphabet size of all copy experiments
-BITS_PER_NUMBER = 32                                   # float32 state
-COPY_LENGTHS = cfg.pick(quick=[4, 8, 16], full=[8, 16, 32, 64, 128])   # string lengths of Experiment 1
-MAX_LEN = 2 * max(COPY_LENGTHS) + 1                    # longest input the learned positions must cover
+D_SYM = 8  # alphabet size of all copy experiments
+BITS_PER_NUMBER = 32  # float32 state
+COPY_LENGTHS = cfg.pick(
+    quick=[4, 8, 16], full=[8, 16, 32, 64, 128]
+)  # string lengths of Experiment 1
+MAX_LEN = 2 * max(COPY_LENGTHS) + 1  # longest input the learned positions must cover
 
 
 def make_transformer(task, seed, positional="learned", max_len=None):
     """Two-layer transformer, width 32, four heads, with an MLP in each block (about 26k parameters)."""
     kw = dict(windows=[None, None, 2, 3]) if positional == "hard_alibi" else {}
-    return Transformer(task.vocab_size, d_model=32, n_layers=2, n_heads=4, positional=positional,
-                       max_len=max_len or MAX_LEN, seed=seed, **kw)
+    return models.Transformer(
+        task.vocab_size,
+        d_model=32,
+        n_layers=2,
+        n_heads=4,
+        positional=positional,
+        max_len=max_len or MAX_LEN,
+        seed=seed,
+        **kw,
+    )
 
 
 def make_lstm(task, seed, attention=False):
     """One-layer LSTM with 64 hidden units (about 35k parameters; 128 numbers of state)."""
-    return LSTM(task.vocab_size, d_hidden=64, attention=attention, seed=seed)
+    return models.LSTM(task.vocab_size, d_hidden=64, attention=attention, seed=seed)
 
 
 def make_ssm(task, seed):
     """Two selective-SSM blocks, width 48, 4 state coordinates per channel (about 21k parameters)."""
-    return SSM(task.vocab_size, d_model=48, d_state=4, expand=1, n_layers=2, seed=seed)
+    return models.SSM(
+        task.vocab_size, d_model=48, d_state=4, expand=1, n_layers=2, seed=seed
+    )
 
 
-copy_task = copying.Copy(D_SYM)
-n_params = lambda m: sum(p.numel() for p in m.parameters())
-for name, model in [("transformer", make_transformer(copy_task, 0)), ("LSTM", make_lstm(copy_task, 0)),
-                    ("SSM", make_ssm(copy_task, 0))]:
+copy_task = tasks.Copy(D_SYM, max(COPY_LENGTHS))  # other lengths: dataclasses.replace
+n_params = models.count_params
+for name, model in [
+    ("transformer", make_transformer(copy_task, 0)),
+    ("LSTM", make_lstm(copy_task, 0)),
+    ("SSM", make_ssm(copy_task, 0)),
+]:
     if hasattr(model, "state_size"):
         bits = model.state_size() * BITS_PER_NUMBER
-        print(f"{name:11s} {n_params(model):6d} parameters, state {model.state_size():4d} numbers = {bits:6d} bits,"
-              f" L* = {bits / math.log2(D_SYM):7.0f} symbols over D = {D_SYM}")
+        print(
+            f"{name:11s} {n_params(model):6d} parameters, state {model.state_size():4d} numbers = {bits:6d} bits,"
+            f" L* = {bits / math.log2(D_SYM):7.0f} symbols over D = {D_SYM}"
+        )
     else:
-        print(f"{name:11s} {n_params(model):6d} parameters, memory grows with the sequence (keys and values)")
+        print(
+            f"{name:11s} {n_params(model):6d} parameters, memory grows with the sequence (keys and values)"
+        )
 
 # %% [markdown]
 # So at the string lengths of our quick experiments (at most a few dozen symbols) the information
@@ -293,34 +333,46 @@ for name, model in [("transformer", make_transformer(copy_task, 0)), ("LSTM", ma
 # steps skipped are the precise widths, the exact MLP, and the precision analysis.
 # :::
 #
-# Here is the mechanism in tensors (`copying.ngram_copy`): layer 1 computes an exact integer code of
-# $g_i$, layer 2 is hard attention to the earliest earlier position with the same code. We run it on
-# random strings, check that it copies every string without a repeated $n$-gram (some strings with
-# a repeat are copied too, when the repeat happens not to mislead the lookup), and compare the
-# success rate with {prf:ref}`lem-ch09-repeats`.
+# Here is the mechanism in tensors, `tasks.ngram_copy` (its source below): layer 1
+# computes an exact integer code of $g_i$, layer 2 is hard attention to the earliest
+# earlier position with the same code. We run it on random strings, check that it copies
+# every string without a repeated $n$-gram (some strings with a repeat are copied too,
+# when the repeat happens not to mislead the lookup), and compare the success rate with
+# {prf:ref}`lem-ch09-repeats`.
+
+# %%
+notebook.show_source(tasks.ngram_copy)
 
 # %%
 L_lookup = 100
 ns = [2, 3, 4, 5, 6, 8]
-x_lookup = copy_task.strings(1000, L_lookup, generator=torch.Generator().manual_seed(2))
-inputs_lookup, targets_lookup = copy_task.encode(x_lookup)
-scored = targets_lookup != copying.IGNORE
+lookup_task = dataclasses.replace(copy_task, length=L_lookup)
+x_lookup = lookup_task.strings(1000, generator=torch.Generator().manual_seed(2))
+inputs_lookup, targets_lookup = lookup_task.encode(x_lookup)
+scored = targets_lookup != tasks.IGNORE_INDEX
 lookup_success, lookup_bound = [], []
 for n in ns:
-    pred = copying.ngram_copy(inputs_lookup, n, D_SYM)
+    pred = tasks.ngram_copy(inputs_lookup, n, D_SYM)
     copied = ((pred == targets_lookup) | ~scored).all(1)
-    repeated = copying.has_repeated_ngram(x_lookup, n)
-    assert copied[~repeated].all(), "the proposition: every string without a repeated n-gram is copied"
+    repeated = tasks.has_repeated_ngram(x_lookup, n)
+    assert copied[~repeated].all(), (
+        "the proposition: every string without a repeated n-gram is copied"
+    )
     lookup_success.append(copied.float().mean().item())
     lookup_bound.append(max(0.0, 1 - math.comb(L_lookup - n + 1, 2) * D_SYM ** (-n)))
-    print(f"n = {n}: copies {lookup_success[-1]:.3f} of the strings (lemma: at least {lookup_bound[-1]:.3f})")
+    print(
+        f"n = {n}: copies {lookup_success[-1]:.3f} of the strings (lemma: at least {lookup_bound[-1]:.3f})"
+    )
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 ax.plot(ns, lookup_success, "o-", label="n-gram lookup, measured")
 ax.plot(ns, lookup_bound, "s--", label="lower bound of the lemma")
-ax.set(xlabel="n (length of the n-grams)", ylabel="fraction of strings copied exactly",
-       title=f"The lookup copies random strings of length {L_lookup} once n is about 2 log_D L")
+ax.set(
+    xlabel="n (length of the n-grams)",
+    ylabel="fraction of strings copied exactly",
+    title=f"The lookup copies random strings of length {L_lookup} once n is about 2 log_D L",
+)
 ax.legend(loc="lower right")
 plt.show()
 
@@ -420,15 +472,20 @@ EVAL_EVERY = cfg.pick(quick=50, full=250)
 
 def copy_batches(task, length):
     """Fresh random strings of one length at every step."""
-    return lambda step, g: task.sample(BATCH, length, g)
+    task = dataclasses.replace(task, length=length)
+    return lambda step, g: task.sample(BATCH, generator=g)
 
 
 def copy_accuracy(task, lengths, m=256, seed=1234):
     """evaluate(model) -> per-token copy accuracy on fixed held-out strings of each length."""
     gen = torch.Generator().manual_seed(seed)
-    held_out = {L: task.sample(m, L, gen) for L in lengths}
-    return lambda model: {f"acc_L{L}": copying.token_accuracy(model(x.to(cfg.device)).cpu(), y)
-                          for L, (x, y) in held_out.items()}
+    held_out = {
+        L: dataclasses.replace(task, length=L).sample(m, generator=gen) for L in lengths
+    }
+    return lambda model: {
+        f"acc_L{L}": analysis.token_accuracy(model(x.to(cfg.device)).cpu(), y)
+        for L, (x, y) in held_out.items()
+    }
 
 
 builders = {"transformer": make_transformer, "LSTM": make_lstm, "SSM": make_ssm}
@@ -436,27 +493,55 @@ copy_hist, copy_final = {}, {name: [] for name in builders}
 for L in COPY_LENGTHS:
     for name, build in builders.items():
         model = build(copy_task, cfg.seed).to(cfg.device)
-        hist = train.fit(model, copy_batches(copy_task, L), steps=COPY_STEPS, loss="cross_entropy",
-                         optimizer="adam", lr=LR, evaluate=copy_accuracy(copy_task, [L]),
-                         eval_every=EVAL_EVERY, data_seed=cfg.seed, desc=f"{name}, L={L}")
+        hist = train.fit(
+            model,
+            copy_batches(copy_task, L),
+            steps=COPY_STEPS,
+            loss="cross_entropy",
+            optimizer="adam",
+            lr=LR,
+            evaluate=copy_accuracy(copy_task, [L]),
+            eval_every=EVAL_EVERY,
+            data_seed=cfg.seed,
+            desc=f"{name}, L={L}",
+        )
         copy_hist[name, L] = hist
         copy_final[name].append(float(hist.final(f"acc_L{L}")))
-    print(f"L = {L:3d}: " + ", ".join(f"{name} {copy_final[name][-1]:.3f}" for name in builders))
+    print(
+        f"L = {L:3d}: "
+        + ", ".join(f"{name} {copy_final[name][-1]:.3f}" for name in builders)
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 L_show = COPY_LENGTHS[-1]
 for c, name in enumerate(builders):
     h = copy_hist[name, L_show]
-    axes[0].plot(h.step_array, h[f"acc_L{L_show}"], "o-", ms=3, color=plotting.COLORS[c], label=name)
-    axes[1].plot(COPY_LENGTHS, copy_final[name], "o-", color=plotting.COLORS[c], label=name)
+    axes[0].plot(
+        h.step_array,
+        h[f"acc_L{L_show}"],
+        "o-",
+        ms=3,
+        color=plotting.COLORS[c],
+        label=name,
+    )
+    axes[1].plot(
+        COPY_LENGTHS, copy_final[name], "o-", color=plotting.COLORS[c], label=name
+    )
 for ax in axes:
     ax.axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="chance (1/D)")
     ax.set_ylim(0, 1.05)
-axes[0].set(xlabel="training steps", ylabel="per-token copy accuracy",
-            title=f"Copying strings of length {L_show}: the transformer learns first")
-axes[1].set(xlabel="string length L", ylabel=f"accuracy after {COPY_STEPS} steps", xscale="log",
-            title="Same budget, longer strings: the recurrent models fall behind")
+axes[0].set(
+    xlabel="training steps",
+    ylabel="per-token copy accuracy",
+    title=f"Copying strings of length {L_show}: the transformer learns first",
+)
+axes[1].set(
+    xlabel="string length L",
+    ylabel=f"accuracy after {COPY_STEPS} steps",
+    xscale="log",
+    title="Same budget, longer strings: the recurrent models fall behind",
+)
 axes[1].set_xticks(COPY_LENGTHS, [str(L) for L in COPY_LENGTHS])
 axes[0].legend(loc="center right", fontsize=8)
 plt.show()
@@ -499,27 +584,51 @@ LG_STEPS = cfg.pick(quick=500, full=6000)
 
 def mixed_length_batches(task, max_length):
     """Each batch: random strings of one length drawn uniformly from 1..max_length."""
+    by_length = {
+        L: dataclasses.replace(task, length=L) for L in range(1, max_length + 1)
+    }
+
     def batches(step, g):
-        length = int(torch.randint(1, max_length + 1, (1,), generator=g))
-        return task.sample(BATCH, length, g)
+        length = int(
+            torch.randint(1, max_length + 1, (1,), generator=g, device=g.device)
+        )
+        return by_length[length].sample(BATCH, generator=g)
+
     return batches
 
 
-alibi_tf = make_transformer(copy_task, cfg.seed, positional="hard_alibi", max_len=2 * max(LG_TEST) + 1)
+alibi_tf = make_transformer(
+    copy_task, cfg.seed, positional="hard_alibi", max_len=2 * max(LG_TEST) + 1
+)
 alibi_tf = alibi_tf.to(cfg.device)
-hist_lg = train.fit(alibi_tf, mixed_length_batches(copy_task, LG_TRAIN), steps=LG_STEPS,
-                    loss="cross_entropy", optimizer="adam", lr=LR, evaluate=copy_accuracy(copy_task, LG_TEST),
-                    eval_every=max(LG_STEPS // 4, 1), data_seed=cfg.seed, desc="hard-ALiBi transformer")
+hist_lg = train.fit(
+    alibi_tf,
+    mixed_length_batches(copy_task, LG_TRAIN),
+    steps=LG_STEPS,
+    loss="cross_entropy",
+    optimizer="adam",
+    lr=LR,
+    evaluate=copy_accuracy(copy_task, LG_TEST),
+    eval_every=max(LG_STEPS // 4, 1),
+    data_seed=cfg.seed,
+    desc="hard-ALiBi transformer",
+)
 lg_acc = [float(hist_lg.final(f"acc_L{L}")) for L in LG_TEST]
 print(", ".join(f"L = {L}: {a:.3f}" for L, a in zip(LG_TEST, lg_acc)))
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 ax.plot(LG_TEST, lg_acc, "o-", label="hard-ALiBi transformer")
-ax.axvline(LG_TRAIN, color="gray", ls="--", lw=1, label=f"longest training length ({LG_TRAIN})")
+ax.axvline(
+    LG_TRAIN, color="gray", ls="--", lw=1, label=f"longest training length ({LG_TRAIN})"
+)
 ax.axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="chance")
-ax.set(xlabel="string length L at test time", ylabel="per-token copy accuracy", ylim=(0, 1.05),
-       title="Hard-ALiBi: trained on short strings, tested on longer ones")
+ax.set(
+    xlabel="string length L at test time",
+    ylabel="per-token copy accuracy",
+    ylim=(0, 1.05),
+    title="Hard-ALiBi: trained on short strings, tested on longer ones",
+)
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
 notebook.glue("lg_train", LG_TRAIN)
@@ -551,12 +660,21 @@ RECALL_KEYS, RECALL_VALUES = 16, 16
 RECALL_PAIRS = cfg.pick(quick=8, full=32)
 RECALL_QUERIES = cfg.pick(quick=8, full=32)
 RECALL_STEPS = cfg.pick(quick=300, full=4000)
-recall_task = copying.AssociativeRecall(max(RECALL_KEYS, RECALL_PAIRS), RECALL_VALUES)
-x_recall, y_recall = recall_task.sample(512, RECALL_PAIRS, RECALL_QUERIES, torch.Generator().manual_seed(99))
+recall_task = tasks.AssociativeRecall(
+    max(RECALL_KEYS, RECALL_PAIRS),
+    RECALL_VALUES,
+    n_pairs=RECALL_PAIRS,
+    n_queries=RECALL_QUERIES,
+)
+x_recall, y_recall = recall_task.sample(
+    512, generator=torch.Generator().manual_seed(99)
+)
 
 
 def recall_accuracy(model):
-    return {"acc": copying.token_accuracy(model(x_recall.to(cfg.device)).cpu(), y_recall)}
+    return {
+        "acc": analysis.token_accuracy(model(x_recall.to(cfg.device)).cpu(), y_recall)
+    }
 
 
 recall_hist = {}
@@ -564,18 +682,34 @@ for attention in (False, True):
     name = "LSTM + attention" if attention else "LSTM"
     model = make_lstm(recall_task, cfg.seed, attention=attention).to(cfg.device)
     recall_hist[name] = train.fit(
-        model, lambda step, g: recall_task.sample(BATCH, RECALL_PAIRS, RECALL_QUERIES, g),
-        steps=RECALL_STEPS, loss="cross_entropy", optimizer="adam", lr=LR, evaluate=recall_accuracy,
-        eval_every=EVAL_EVERY, data_seed=cfg.seed, desc=name)
-    print(f"{name:17s} {n_params(model)} parameters, final accuracy {recall_hist[name].final('acc'):.3f}")
+        model,
+        lambda step, g: recall_task.sample(BATCH, generator=g),
+        steps=RECALL_STEPS,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR,
+        evaluate=recall_accuracy,
+        eval_every=EVAL_EVERY,
+        data_seed=cfg.seed,
+        desc=name,
+    )
+    print(
+        f"{name:17s} {n_params(model)} parameters, final accuracy {recall_hist[name].final('acc'):.3f}"
+    )
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for c, (name, h) in enumerate(recall_hist.items()):
-    ax.plot(h.step_array, h["acc"], "o-", ms=3, color=plotting.COLORS[c + 1], label=name)
+    ax.plot(
+        h.step_array, h["acc"], "o-", ms=3, color=plotting.COLORS[c + 1], label=name
+    )
 ax.axhline(1 / RECALL_VALUES, color="gray", ls=":", lw=1, label="chance (1/V)")
-ax.set(xlabel="training steps", ylabel="accuracy on the answers", ylim=(0, 1.05),
-       title=f"Associative recall, N = {RECALL_PAIRS} pairs: one attention layer rescues the LSTM")
+ax.set(
+    xlabel="training steps",
+    ylabel="accuracy on the answers",
+    ylim=(0, 1.05),
+    title=f"Associative recall, N = {RECALL_PAIRS} pairs: one attention layer rescues the LSTM",
+)
 ax.legend(loc="center right", fontsize=8)
 plt.show()
 acc_rnn = float(recall_hist["LSTM"].final("acc"))
@@ -597,17 +731,24 @@ notebook.glue("recall_pairs", RECALL_PAIRS)
 
 # %%
 # The n-gram lookup copies long random strings once n is large enough (checked exactly above).
-assert lookup_success[-1] >= 0.99, f"lookup success {lookup_success[-1]:.3f} at n = {ns[-1]}"
+assert lookup_success[-1] >= 0.99, (
+    f"lookup success {lookup_success[-1]:.3f} at n = {ns[-1]}"
+)
 # Copying at the longest length: the transformer learns it, the fixed-state models stay far below.
 assert acc_tf >= 0.9, f"transformer copy accuracy {acc_tf:.3f}"
-assert max(acc_lstm, acc_ssm) <= 0.7 and acc_tf - max(acc_lstm, acc_ssm) >= 0.3, \
+assert max(acc_lstm, acc_ssm) <= 0.7 and acc_tf - max(acc_lstm, acc_ssm) >= 0.3, (
     f"LSTM {acc_lstm:.3f}, SSM {acc_ssm:.3f} should stay far below the transformer {acc_tf:.3f}"
+)
 # Hard-ALiBi: we only check that the shortest strings are learned and that accuracy stays above chance
 # up to twice the training length; length generalization proper is a full-mode experiment (see the text).
 near = [a for L, a in zip(LG_TEST, lg_acc) if L <= 2 * LG_TRAIN]
-assert lg_acc[0] >= 0.6 and min(near) >= 1 / D_SYM + 0.05, f"hard-ALiBi accuracies {lg_acc} at lengths {LG_TEST}"
+assert lg_acc[0] >= 0.6 and min(near) >= 1 / D_SYM + 0.05, (
+    f"hard-ALiBi accuracies {lg_acc} at lengths {LG_TEST}"
+)
 # Associative recall: one attention layer rescues the LSTM.
-assert acc_hybrid >= 0.9 and acc_rnn <= 0.5, f"hybrid {acc_hybrid:.3f}, LSTM {acc_rnn:.3f}"
+assert acc_hybrid >= 0.9 and acc_rnn <= 0.5, (
+    f"hybrid {acc_hybrid:.3f}, LSTM {acc_rnn:.3f}"
+)
 print("all checks passed")
 
 # %% [markdown]
@@ -617,25 +758,47 @@ print("all checks passed")
 # from scratch for the chosen number of steps (in a static build of the book, this shows the
 # default setting).
 
+
 # %%
 def explore_copy(model="LSTM", length=6, steps=150):
     """Train one model of Experiment 1 on strings of the given length and plot its copy accuracy."""
     build = builders[model]
-    net = (build(copy_task, 0, max_len=2 * length + 1) if model == "transformer" else build(copy_task, 0))
-    h = train.fit(net.to(cfg.device), copy_batches(copy_task, length), steps=steps, loss="cross_entropy",
-                  optimizer="adam", lr=LR, evaluate=copy_accuracy(copy_task, [length]),
-                  eval_every=max(steps // 10, 1), data_seed=0, desc=f"explore: {model}")
+    net = (
+        build(copy_task, 0, max_len=2 * length + 1)
+        if model == "transformer"
+        else build(copy_task, 0)
+    )
+    h = train.fit(
+        net.to(cfg.device),
+        copy_batches(copy_task, length),
+        steps=steps,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR,
+        evaluate=copy_accuracy(copy_task, [length]),
+        eval_every=max(steps // 10, 1),
+        data_seed=0,
+        desc=f"explore: {model}",
+    )
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     ax.plot(h.step_array, h[f"acc_L{length}"], "o-", ms=3, label=model)
     ax.axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="chance")
-    ax.set(xlabel="training steps", ylabel="per-token copy accuracy", ylim=(0, 1.05),
-           title=f"{model} copying strings of length {length}")
+    ax.set(
+        xlabel="training steps",
+        ylabel="per-token copy accuracy",
+        ylim=(0, 1.05),
+        title=f"{model} copying strings of length {length}",
+    )
     ax.legend(loc="lower right")
     plt.show()
 
 
-notebook.explore(explore_copy, model=("LSTM", ["transformer", "LSTM", "SSM"]), length=(6, (2, 32, 2)),
-                 steps=(150, (50, 1000, 50)))
+notebook.explore(
+    explore_copy,
+    model=("LSTM", ["transformer", "LSTM", "SSM"]),
+    length=(6, (2, 32, 2)),
+    steps=(150, (50, 1000, 50)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -694,10 +857,13 @@ notebook.explore(explore_copy, model=("LSTM", ["transformer", "LSTM", "SSM"]), l
 # *Difficulty: ★★☆, about 15 min.*
 # :::
 
+
 # %%
 def hard_alibi_average(values, w):
     """Output of a uniform causal head with window w: the mean of values[:, i-w+1 .. i] (fewer at the start)."""
-    csum = torch.cat([torch.zeros_like(values[:, :1]), values.cumsum(1)], dim=1)   # csum[:, i] = sum of values[:, :i]
+    csum = torch.cat(
+        [torch.zeros_like(values[:, :1]), values.cumsum(1)], dim=1
+    )  # csum[:, i] = sum of values[:, :i]
     T = values.shape[1]
     i = torch.arange(T)
     lo = (i - w + 1).clamp(min=0)
@@ -716,12 +882,18 @@ def check_token_back(fn, T=30, V=5, trials=3):
             want[:, r:] = onehot[:, : T - r]
             got = fn(onehot, r)
             if got.shape != want.shape:
-                print(f"r = {r}: wrong shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+                print(
+                    f"r = {r}: wrong shape {tuple(got.shape)}, expected {tuple(want.shape)}"
+                )
                 return False
             bad = ((got - want).abs() > 1e-9).any(-1)
             if bad.any():
                 pos = torch.nonzero(bad)[0].tolist()
-                where = "before position r (should be zero)" if pos[1] < r else "at a position i >= r"
+                where = (
+                    "before position r (should be zero)"
+                    if pos[1] < r
+                    else "at a position i >= r"
+                )
                 print(f"r = {r}: wrong at batch {pos[0]}, position {pos[1]}, {where}")
                 return False
     print("correct: fn recovers the token r places back for r = 0..4")
@@ -738,6 +910,7 @@ def check_token_back(fn, T=30, V=5, trials=3):
 # windows are truncated and the difference is meaningless, so we mask it (in the transformer, the
 # MLP does this with a position-free trick: a BOS indicator carried along the same averages tells how
 # far the start is).
+
 
 # %%
 def token_back(onehot, r):

@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -46,10 +46,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -58,12 +77,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmt_core import ensemble, notebook, plotting, runtime, train
-from lmt_core.tasks import causal
+from lmt_core import ensemble, notebook, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
-print(cfg)
 
 # %% [markdown]
 # ## The setting
@@ -95,19 +112,20 @@ print(cfg)
 # drawn may differ in details from the paper's conventions): a latent graph shared by all sequences,
 # a transition matrix drawn afresh for each.
 #
-# `causal.random_tree` draws a graph (each parent uniform among the earlier positions),
-# `causal.sample` draws sequences on it.
+# `tasks.random_tree` draws a graph (each parent uniform among the earlier positions),
+# `tasks.CausalGraphTask(parents, N, α).sequences` draws sequences on it (with their matrices).
 
 # %%
 N_VOCAB = cfg.pick(quick=3, full=5)
-T_CTX = cfg.pick(quick=32, full=64)                    # context length T; sequences have L = T + 1 tokens
-ALPHA = 1.0                                            # Dirichlet concentration
+T_CTX = cfg.pick(quick=32, full=64)  # context length T; sequences have L = T + 1 tokens
+ALPHA = 1.0  # Dirichlet concentration
 notebook.glue("n_vocab", N_VOCAB)
 notebook.glue("t_ctx", T_CTX)
 
-tree = causal.random_tree(T_CTX + 1, generator=torch.Generator().manual_seed(cfg.seed))
-chain = causal.markov_parents(T_CTX + 1)
-tokens, pi = causal.sample(tree, 2, N_VOCAB, ALPHA, generator=cfg.generator(1))
+tree = tasks.random_tree(T_CTX + 1, generator=torch.Generator().manual_seed(cfg.seed))
+chain = tasks.markov_parents(T_CTX + 1)
+tree_task = tasks.CausalGraphTask(tree, N_VOCAB, ALPHA)
+tokens, pi = tree_task.sequences(2, generator=cfg.generator(1))
 print("parents p(i) (0-based, -1 = root):", tree.tolist()[:16], "...")
 print("one sequence:                      ", tokens[0].tolist()[:16], "...")
 print("its transition matrix pi:\n", pi[0].cpu().numpy().round(2))
@@ -146,7 +164,7 @@ print("its transition matrix pi:\n", pi[0].cpu().numpy().round(2))
 # :::
 #
 # The root is uniform here on purpose: a root drawn from the stationary law of $\pi$ would carry
-# information about $\pi$ and add a term to the posterior. `causal.bayes_predictive` evaluates the
+# information about $\pi$ and add a term to the posterior. `tasks.bayes_predictive` evaluates the
 # formula for every position at once (its unit tests compare it with a Monte Carlo posterior). Two
 # baselines frame it: the in-context **unigram** predictor $(c_s + \alpha)/(i - 1 + N\alpha)$, with
 # $c_s$ the count of $s$ before $i$, which ignores the graph, and the **oracle** $\pi(\cdot \mid a)$,
@@ -155,8 +173,10 @@ print("its transition matrix pi:\n", pi[0].cpu().numpy().round(2))
 
 # %%
 M_TEST = cfg.pick(quick=4000, full=10000)
-long_chain = causal.markov_parents(4 * T_CTX)
-x_long, pi_long = causal.sample(long_chain, M_TEST, N_VOCAB, ALPHA, generator=cfg.generator(2))
+long_chain = tasks.markov_parents(4 * T_CTX)
+x_long, pi_long = tasks.CausalGraphTask(long_chain, N_VOCAB, ALPHA).sequences(
+    M_TEST, generator=cfg.generator(2)
+)
 
 
 def per_position_loss(probs, x):
@@ -166,9 +186,12 @@ def per_position_loss(probs, x):
 
 rows = torch.arange(M_TEST, device=x_long.device).unsqueeze(1)
 loss_by_pos = {
-    "unigram (in context)": per_position_loss(causal.unigram_predictive(x_long, N_VOCAB, ALPHA), x_long),
-    "Bayes (in-context bigram)": per_position_loss(causal.bayes_predictive(x_long, long_chain, N_VOCAB, ALPHA),
-                                                    x_long),
+    "unigram (in context)": per_position_loss(
+        tasks.unigram_predictive(x_long, N_VOCAB, ALPHA), x_long
+    ),
+    "Bayes (in-context bigram)": per_position_loss(
+        tasks.bayes_predictive(x_long, long_chain, N_VOCAB, ALPHA), x_long
+    ),
 }
 oracle = -pi_long[rows, x_long[:, :-1], x_long[:, 1:]].log().mean(0)
 
@@ -177,8 +200,12 @@ pos = np.arange(2, x_long.shape[1] + 1)
 for c, (name, l) in zip(plotting.COLORS, loss_by_pos.items()):
     ax.plot(pos, l[1:].cpu(), color=c, label=name)
 ax.plot(pos, oracle.cpu(), color="gray", ls="--", label=r"oracle: knows $\pi$")
-ax.set(xlabel="position i", ylabel="expected log-loss (nats)", xscale="log",
-       title=r"In-context Markov chain: the Bayes predictor learns $\pi$ from the context")
+ax.set(
+    xlabel="position i",
+    ylabel="expected log-loss (nats)",
+    xscale="log",
+    title=r"In-context Markov chain: the Bayes predictor learns $\pi$ from the context",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -216,6 +243,7 @@ plt.show()
 # position embeddings); the score $s_j$ compares the last token with what layer 1 copied into position
 # $j$.
 
+
 # %%
 class Disentangled(nn.Module):
     """The two-layer attention-only model of def-ch10-model; forward maps tokens (B, T) to logits (B, N)."""
@@ -224,10 +252,16 @@ class Disentangled(nn.Module):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         self.n_vocab, self.T = n_vocab, T
-        self.A1 = nn.Parameter(init_std * torch.randn(T, T, generator=g))         # position -> position
-        self.A2 = nn.Parameter(init_std * torch.randn(n_vocab, n_vocab, generator=g))  # token -> copied token
-        self.b = nn.Parameter(torch.zeros(()))                                    # score of the sink
-        self.register_buffer("earlier", torch.tril(torch.ones(T, T), -1).bool())  # k < i
+        self.A1 = nn.Parameter(
+            init_std * torch.randn(T, T, generator=g)
+        )  # position -> position
+        self.A2 = nn.Parameter(
+            init_std * torch.randn(n_vocab, n_vocab, generator=g)
+        )  # token -> copied token
+        self.b = nn.Parameter(torch.zeros(()))  # score of the sink
+        self.register_buffer(
+            "earlier", torch.tril(torch.ones(T, T), -1).bool()
+        )  # k < i
 
     def layer1(self):
         """Attention a[i, k] of layer 1, shape (T, T); row 0 (the first position) is zero."""
@@ -235,10 +269,12 @@ class Disentangled(nn.Module):
         return torch.cat([a.new_zeros(1, self.T), a], 0)
 
     def forward(self, x, return_attention=False):
-        X = nn.functional.one_hot(x, self.n_vocab).float()                    # (B, T, N)
+        X = nn.functional.one_hot(x, self.n_vocab).float()  # (B, T, N)
         a1 = self.layer1()
-        U = torch.einsum("ik,bkn->bin", a1, X)                                # u_i: the copied (parent) token
-        s = torch.einsum("bn,nm,bjm->bj", X[:, -1], self.A2, U[:, 1:])        # scores of keys j = 2..T
+        U = torch.einsum("ik,bkn->bin", a1, X)  # u_i: the copied (parent) token
+        s = torch.einsum(
+            "bn,nm,bjm->bj", X[:, -1], self.A2, U[:, 1:]
+        )  # scores of keys j = 2..T
         w = torch.softmax(torch.cat([self.b.expand(x.shape[0], 1), s], 1), -1)
         q = w[:, :1] / self.n_vocab + torch.einsum("bj,bjn->bn", w[:, 1:], X[:, 1:])
         return (q.log(), (a1, w)) if return_attention else q.log()
@@ -279,6 +315,7 @@ class Disentangled(nn.Module):
 # prediction as $\beta = \beta_1 = \beta_2$ grows, and then use a wrong smoothing $\alpha' \ne \alpha$
 # to see the excess loss of a plain in-context bigram vanish as the context grows.
 
+
 # %%
 def set_bigram_weights(model, parents, beta, alpha_prime):
     """Hand-set the weights of prop-ch10-construction: layer 1 attends to the parent, layer 2 matches tokens."""
@@ -293,8 +330,13 @@ def set_bigram_weights(model, parents, beta, alpha_prime):
 
 def final_position_test_set(parents, m, seed, n_vocab=N_VOCAB):
     """m sequences on the graph: contexts (m, T), targets (m,), Bayes predictive of the target (m, N)."""
-    x, _ = causal.sample(parents, m, n_vocab, ALPHA, generator=cfg.generator(seed))
-    return x[:, :-1], x[:, -1], causal.bayes_predictive(x, parents, n_vocab, ALPHA)[:, -1]
+    task = tasks.CausalGraphTask(parents, n_vocab, ALPHA)
+    x, _ = task.sequences(m, generator=cfg.generator(seed))
+    return (
+        x[:, :-1],
+        x[:, -1],
+        tasks.bayes_predictive(x, parents, n_vocab, ALPHA)[:, -1],
+    )
 
 
 def kl_from_bayes(model, ctx, bayes):
@@ -306,8 +348,14 @@ def kl_from_bayes(model, ctx, bayes):
 
 ctx_tree, y_tree, bayes_tree = final_position_test_set(tree, M_TEST, seed=3)
 BETAS = [1.0, 2.0, 4.0, 8.0, 16.0]
-kl_beta = [kl_from_bayes(set_bigram_weights(Disentangled(N_VOCAB, T_CTX).to(cfg.device), tree, b, ALPHA),
-                         ctx_tree, bayes_tree) for b in BETAS]
+kl_beta = [
+    kl_from_bayes(
+        set_bigram_weights(Disentangled(N_VOCAB, T_CTX).to(cfg.device), tree, b, ALPHA),
+        ctx_tree,
+        bayes_tree,
+    )
+    for b in BETAS
+]
 for b, k in zip(BETAS, kl_beta):
     print(f"beta = {b:5.1f}: KL(Bayes || hand-set model) = {k:.2e} nats")
 notebook.glue("kl_construction", kl_beta[-1])
@@ -317,19 +365,35 @@ ALPHA_WRONG = 0.1
 T_SWEEP = [8, 16, 32, 64, 128, 256]
 gap_plugin = []
 for T_s in T_SWEEP:
-    par = causal.random_tree(T_s + 1, generator=torch.Generator().manual_seed(cfg.seed))
+    par = tasks.random_tree(T_s + 1, generator=torch.Generator().manual_seed(cfg.seed))
     ctx, _, bayes = final_position_test_set(par, M_TEST, seed=4)
-    m = set_bigram_weights(Disentangled(N_VOCAB, T_s).to(cfg.device), par, 16.0, ALPHA_WRONG)
+    m = set_bigram_weights(
+        Disentangled(N_VOCAB, T_s).to(cfg.device), par, 16.0, ALPHA_WRONG
+    )
     gap_plugin.append(kl_from_bayes(m, ctx, bayes))
 notebook.glue("gap_plugin_first", gap_plugin[0])
 notebook.glue("gap_plugin_last", gap_plugin[-1])
 notebook.glue("t_sweep_last", T_SWEEP[-1])
 
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
-ax.loglog(T_SWEEP, gap_plugin, "o-", color=plotting.COLORS[0], label=rf"hand-set, $\alpha' = {ALPHA_WRONG}$")
-ax.axhline(kl_beta[-1] + 1e-12, color=plotting.COLORS[1], ls="--", label=rf"hand-set, $\alpha' = \alpha$ (T = {T_CTX})")
-ax.set(xlabel="context length T", ylabel="excess loss over Bayes (nats)",
-       title="The in-context bigram estimate approaches the Bayes predictor")
+ax.loglog(
+    T_SWEEP,
+    gap_plugin,
+    "o-",
+    color=plotting.COLORS[0],
+    label=rf"hand-set, $\alpha' = {ALPHA_WRONG}$",
+)
+ax.axhline(
+    kl_beta[-1] + 1e-12,
+    color=plotting.COLORS[1],
+    ls="--",
+    label=rf"hand-set, $\alpha' = \alpha$ (T = {T_CTX})",
+)
+ax.set(
+    xlabel="context length T",
+    ylabel="excess loss over Bayes (nats)",
+    title="The in-context bigram estimate approaches the Bayes predictor",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -471,26 +535,32 @@ plt.show()
 
 # %%
 M_GRAD = cfg.pick(quick=6000, full=50000)
-x_grad, _ = causal.sample(tree, M_GRAD, N_VOCAB, ALPHA, generator=cfg.generator(5))
+x_grad, _ = tree_task.sequences(M_GRAD, generator=cfg.generator(5))
 probe = Disentangled(N_VOCAB, T_CTX).to(cfg.device)
 with torch.no_grad():
-    probe.A2.copy_(0.1 * torch.eye(N_VOCAB))                  # epsilon = 0.1, A1 = 0, b = 0
+    probe.A2.copy_(0.1 * torch.eye(N_VOCAB))  # epsilon = 0.1, A1 = 0, b = 0
 nn.functional.cross_entropy(probe(x_grad[:, :-1]), x_grad[:, -1]).backward()
-neg_grad = (-probe.A1.grad).masked_fill(~probe.earlier, float("-inf")).cpu()   # only k < i counts
+neg_grad = (
+    (-probe.A1.grad).masked_fill(~probe.earlier, float("-inf")).cpu()
+)  # only k < i counts
 grad_hits = float((neg_grad[1:].argmax(1) == tree[1:T_CTX]).float().mean())
 notebook.glue("grad_hits", 100 * grad_hits)
-print(f"rows whose largest negative-gradient entry is the true parent: {100 * grad_hits:.0f}%")
+print(
+    f"rows whose largest negative-gradient entry is the true parent: {100 * grad_hits:.0f}%"
+)
 
 
 def gradient_formula(x, eps):
     """-dL/dA1 from prop-ch10-gradient on the sample x (A1 = 0, A2 = eps I, b = 0), to first order in eps."""
     ctx, y = x[:, :-1], x[:, -1]
-    X = nn.functional.one_hot(ctx, N_VOCAB).float()                    # (M, T, N)
-    w0 = 1.0 / T_CTX                                                    # 1 / (e^b + T - 1) with b = 0
-    q0 = w0 * (1.0 / N_VOCAB + X[:, 1:].sum(1))                         # the model at eps = 0, (M, N)
-    r = (ctx == y.unsqueeze(1)).float() / q0.gather(1, y.unsqueeze(1)) - 1   # 1[x_i = y] / q0_y - 1
-    c = (ctx == ctx[:, -1:]).float()                                    # 1[x_k = x_T]
-    G = (r.T @ c / x.shape[0]).masked_fill(~probe.earlier, 0.0)         # G[i, k], k < i
+    X = nn.functional.one_hot(ctx, N_VOCAB).float()  # (M, T, N)
+    w0 = 1.0 / T_CTX  # 1 / (e^b + T - 1) with b = 0
+    q0 = w0 * (1.0 / N_VOCAB + X[:, 1:].sum(1))  # the model at eps = 0, (M, N)
+    r = (ctx == y.unsqueeze(1)).float() / q0.gather(
+        1, y.unsqueeze(1)
+    ) - 1  # 1[x_i = y] / q0_y - 1
+    c = (ctx == ctx[:, -1:]).float()  # 1[x_k = x_T]
+    G = (r.T @ c / x.shape[0]).masked_fill(~probe.earlier, 0.0)  # G[i, k], k < i
     n_before = torch.arange(T_CTX, device=x.device).clamp_min(1).float().unsqueeze(1)
     centred = (G - G.sum(1, keepdim=True) / n_before).masked_fill(~probe.earlier, 0.0)
     return eps * w0 / n_before * centred
@@ -502,9 +572,13 @@ with torch.no_grad():
     probe_small.A2.copy_(EPS_CHECK * torch.eye(N_VOCAB))
 nn.functional.cross_entropy(probe_small(x_grad[:, :-1]), x_grad[:, -1]).backward()
 autograd = -probe_small.A1.grad.masked_fill(~probe_small.earlier, 0.0)
-formula_err = float((gradient_formula(x_grad, EPS_CHECK) - autograd).abs().max() / autograd.abs().max())
+formula_err = float(
+    (gradient_formula(x_grad, EPS_CHECK) - autograd).abs().max() / autograd.abs().max()
+)
 notebook.glue("formula_err", formula_err)
-print(f"formula of prop-ch10-gradient vs autograd (eps = {EPS_CHECK}): relative difference {formula_err:.1e}")
+print(
+    f"formula of prop-ch10-gradient vs autograd (eps = {EPS_CHECK}): relative difference {formula_err:.1e}"
+)
 
 # %% [markdown]
 # In {glue:text}`grad_hits:.0f`% of the rows the first gradient step already favours the parent:
@@ -531,27 +605,46 @@ notebook.glue("steps", STEPS)
 
 def batches_for(parents, n_vocab=N_VOCAB):
     """Fresh sequences each step: contexts (B, T) and final tokens (B,)."""
-    def batches(step, g):
-        x, _ = causal.sample(parents, BATCH, n_vocab, ALPHA, generator=g)
-        return x[:, :-1], x[:, -1]
-    return batches
+    task = tasks.CausalGraphTask(parents, n_vocab, ALPHA)
+    return lambda step, g: task.sample(BATCH, generator=g)
 
 
 def train_on(parents, seed):
     """Train E_SEEDS members on the graph; return the ensemble, its history and the reference losses."""
     ctx, y, bayes = final_position_test_set(parents, M_TEST, seed=seed)
     full = torch.cat([ctx, y.unsqueeze(1)], 1)
-    ref = {"Bayes": causal.cross_entropy(bayes, y).item(),
-           "unigram": causal.cross_entropy(causal.unigram_predictive(full, N_VOCAB, ALPHA)[:, -1], y).item()}
+    unigram = tasks.unigram_predictive(full, N_VOCAB, ALPHA)[:, -1]
+    ref = {
+        "Bayes": tasks.predictive_cross_entropy(bayes, y).item(),
+        "unigram": tasks.predictive_cross_entropy(unigram, y).item(),
+    }
 
     def evaluate(model):
-        logq = model(ctx)                                            # (E, M, N)
-        return {"loss": -logq.gather(-1, y.view(1, -1, 1).expand(logq.shape[0], -1, 1)).mean((1, 2))}
+        logq = model(ctx)  # (E, M, N)
+        return {
+            "loss": -logq.gather(
+                -1, y.view(1, -1, 1).expand(logq.shape[0], -1, 1)
+            ).mean((1, 2))
+        }
 
-    net = ensemble.stack([Disentangled(N_VOCAB, T_CTX, init_std=1.0, seed=100 + s)
-                          for s in range(E_SEEDS)]).to(cfg.device)
-    hist = train.fit(net, batches_for(parents), steps=STEPS, loss="cross_entropy", optimizer="adam", lr=LR,
-                     evaluate=evaluate, eval_every=25, data_seed=seed, desc="causal graph")
+    net = ensemble.stack(
+        [
+            Disentangled(N_VOCAB, T_CTX, init_std=1.0, seed=100 + s)
+            for s in range(E_SEEDS)
+        ]
+    ).to(cfg.device)
+    hist = train.fit(
+        net,
+        batches_for(parents),
+        steps=STEPS,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR,
+        evaluate=evaluate,
+        eval_every=25,
+        data_seed=seed,
+        desc="causal graph",
+    )
     return net, hist, ref
 
 
@@ -560,10 +653,15 @@ net_chain, hist_chain, ref_chain = train_on(chain, seed=cfg.seed + 20)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-for ax, h, ref, name in [(axes[0], hist_tree, ref_tree, "random tree"), (axes[1], hist_chain, ref_chain, "Markov chain")]:
+for ax, h, ref, name in [
+    (axes[0], hist_tree, ref_tree, "random tree"),
+    (axes[1], hist_chain, ref_chain, "Markov chain"),
+]:
     ax.plot(h.step_array, h["loss"], color=plotting.COLORS[0], lw=1)
     ax.plot([], [], color=plotting.COLORS[0], label="trained model (each member)")
-    ax.axhline(ref["unigram"], color=plotting.COLORS[1], ls="--", label="in-context unigram")
+    ax.axhline(
+        ref["unigram"], color=plotting.COLORS[1], ls="--", label="in-context unigram"
+    )
     ax.axhline(ref["Bayes"], color="black", ls=":", label="Bayes optimal")
     ax.set(xlabel="steps", title=f"{name}: the loss drops to the Bayes loss")
     ax.legend(fontsize=8)
@@ -575,15 +673,39 @@ def gap_and_hits(net, hist, ref, parents):
     """Final excess loss over Bayes, the fraction of the unigram-Bayes gap closed, parent accuracy (per member)."""
     gap = hist.final("loss") - ref["Bayes"]
     closed = 1 - gap / (ref["unigram"] - ref["Bayes"])
-    hits = np.array([float((net.member(e).layer1()[1:].argmax(1).cpu() == parents[1:T_CTX]).float().mean())
-                     for e in range(net.members)])
+    hits = np.array(
+        [
+            float(
+                (net.member(e).layer1()[1:].argmax(1).cpu() == parents[1:T_CTX])
+                .float()
+                .mean()
+            )
+            for e in range(net.members)
+        ]
+    )
     return gap, closed, hits
 
 
 gap_tree, closed_tree, hits_tree = gap_and_hits(net_tree, hist_tree, ref_tree, tree)
-gap_chain, closed_chain, hits_chain = gap_and_hits(net_chain, hist_chain, ref_chain, chain)
-print("random tree : excess loss", gap_tree.round(4), "| gap closed", closed_tree.round(3), "| parent hits", hits_tree)
-print("Markov chain: excess loss", gap_chain.round(4), "| gap closed", closed_chain.round(3), "| parent hits", hits_chain)
+gap_chain, closed_chain, hits_chain = gap_and_hits(
+    net_chain, hist_chain, ref_chain, chain
+)
+print(
+    "random tree : excess loss",
+    gap_tree.round(4),
+    "| gap closed",
+    closed_tree.round(3),
+    "| parent hits",
+    hits_tree,
+)
+print(
+    "Markov chain: excess loss",
+    gap_chain.round(4),
+    "| gap closed",
+    closed_chain.round(3),
+    "| parent hits",
+    hits_chain,
+)
 notebook.glue("gap_tree_max", float(gap_tree.max()))
 notebook.glue("closed_tree_min", 100 * float(closed_tree.min()))
 notebook.glue("hits_tree_min", 100 * float(hits_tree.min()))
@@ -602,19 +724,41 @@ notebook.glue("uni_bayes_tree", ref_tree["unigram"] - ref_tree["Bayes"])
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-g_rows = neg_grad[1:].numpy()                                # rows i >= 2, scaled to [0, 1] for display
+g_rows = neg_grad[1:].numpy()  # rows i >= 2, scaled to [0, 1] for display
 finite = np.isfinite(g_rows)
 lo = np.where(finite, g_rows, np.inf).min(1, keepdims=True)
 hi = np.where(finite, g_rows, -np.inf).max(1, keepdims=True)
-g_scaled = np.vstack([np.full((1, T_CTX), np.nan), np.where(finite, (g_rows - lo) / np.maximum(hi - lo, 1e-12), np.nan)])
-panels = [(g_scaled, tree, "random tree: -gradient at step 0 (row-scaled)"),
-          (net_tree.member(0).layer1().detach().cpu().numpy(), tree, "random tree: learned layer-1 attention"),
-          (net_chain.member(0).layer1().detach().cpu().numpy(), chain, "Markov chain: learned layer-1 attention")]
+g_scaled = np.vstack(
+    [
+        np.full((1, T_CTX), np.nan),
+        np.where(finite, (g_rows - lo) / np.maximum(hi - lo, 1e-12), np.nan),
+    ]
+)
+panels = [
+    (g_scaled, tree, "random tree: -gradient at step 0 (row-scaled)"),
+    (
+        net_tree.member(0).layer1().detach().cpu().numpy(),
+        tree,
+        "random tree: learned layer-1 attention",
+    ),
+    (
+        net_chain.member(0).layer1().detach().cpu().numpy(),
+        chain,
+        "Markov chain: learned layer-1 attention",
+    ),
+]
 for ax, (M, par, title) in zip(axes, panels):
     im = ax.imshow(M, cmap="Blues", vmin=0, vmax=1)
     ax.grid(False)
-    ax.scatter(par[1:T_CTX], np.arange(1, T_CTX), s=12, facecolors="none", edgecolors="red", lw=0.8,
-               label="true parent p(i)")
+    ax.scatter(
+        par[1:T_CTX],
+        np.arange(1, T_CTX),
+        s=12,
+        facecolors="none",
+        edgecolors="red",
+        lw=0.8,
+        label="true parent p(i)",
+    )
     ax.set(xlabel="key position k", ylabel="query position i", title=title)
     ax.title.set_fontsize(9)
 axes[0].legend(loc="upper right", fontsize=7)
@@ -698,6 +842,7 @@ plt.show()
 # $\bar p$ the average of $\Pr[\cdot \mid x]$: a value near $1$ means the model has only learned the
 # token frequencies.
 
+
 # %%
 class LinearTransformer(nn.Module):
     """One-layer linear attention: query = last token, keys = positions, values = tokens; f = V^T m_W(x)."""
@@ -706,27 +851,40 @@ class LinearTransformer(nn.Module):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         self.n_vocab = n_vocab
-        self.W = nn.Parameter(init_std * torch.randn(n_vocab, T, generator=g))   # attention scores
-        self.V = nn.Parameter(init_std * torch.randn(n_vocab, n_vocab, generator=g))  # values
+        self.W = nn.Parameter(
+            init_std * torch.randn(n_vocab, T, generator=g)
+        )  # attention scores
+        self.V = nn.Parameter(
+            init_std * torch.randn(n_vocab, n_vocab, generator=g)
+        )  # values
 
     def forward(self, x):
         X = nn.functional.one_hot(x, self.n_vocab).float()
-        m = torch.einsum("bs,bsn->bn", self.W[x[:, -1]], X)      # m_W(x) = sum_s W[x_T, s] e_{x_s}
+        m = torch.einsum(
+            "bs,bsn->bn", self.W[x[:, -1]], X
+        )  # m_W(x) = sum_s W[x_T, s] e_{x_s}
         return m @ self.V
 
 
 def square_loss(out, y):
     """Mean ||f - e_y||^2 per member, for outputs (E, B, N) and tokens (B,)."""
-    return ((out - nn.functional.one_hot(y, out.shape[-1]).float()) ** 2).sum(-1).mean(-1)
+    return (
+        ((out - nn.functional.one_hot(y, out.shape[-1]).float()) ** 2).sum(-1).mean(-1)
+    )
 
 
 N_SCB, T_SCB, Q_SCB = cfg.pick(quick=(8, 32, 2), full=(16, 64, 3))
 STEPS_SCB = cfg.pick(quick=600, full=6000)
 LR_SCB = 0.1
-pre_task = causal.SparseContextualBigram.random(N_SCB, T_SCB, Q_SCB, alpha=0.1, seed=cfg.seed + 1)
-P_down = causal.dirichlet_transitions(1, N_SCB, 0.1, generator=torch.Generator().manual_seed(cfg.seed + 2))[0]
-down_task = causal.SparseContextualBigram(pre_task.q, P_down)
-x_scb = torch.randint(0, N_SCB, (M_TEST, T_SCB), generator=cfg.generator(6), device=cfg.device)
+pre_task = tasks.SparseContextualBigram.random(
+    N_SCB, T_SCB, Q_SCB, alpha=0.1, seed=cfg.seed + 1
+)
+g_down = torch.Generator().manual_seed(cfg.seed + 2)
+P_down = tasks.dirichlet_rows((N_SCB, N_SCB), 0.1, generator=g_down)
+down_task = tasks.SparseContextualBigram(pre_task.q, P_down)
+x_scb = torch.randint(
+    0, N_SCB, (M_TEST, T_SCB), generator=cfg.generator(6), device=cfg.device
+)
 
 
 def relative_error(task):
@@ -741,20 +899,43 @@ def scb_batches(task):
 
 def fit_scb(modules, task, seed, desc):
     net = ensemble.stack(modules).to(cfg.device)
-    h = train.fit(net, scb_batches(task), steps=STEPS_SCB, loss=square_loss, lr=LR_SCB,
-                  evaluate=relative_error(task), eval_every=20, data_seed=seed, desc=desc)
+    h = train.fit(
+        net,
+        scb_batches(task),
+        steps=STEPS_SCB,
+        loss=square_loss,
+        lr=LR_SCB,
+        evaluate=relative_error(task),
+        eval_every=20,
+        data_seed=seed,
+        desc=desc,
+    )
     return net, h
 
 
-net_pre, h_pre = fit_scb([LinearTransformer(N_SCB, T_SCB, seed=s) for s in range(E_SEEDS)], pre_task,
-                         cfg.seed + 30, "pretrain")
+net_pre, h_pre = fit_scb(
+    [LinearTransformer(N_SCB, T_SCB, seed=s) for s in range(E_SEEDS)],
+    pre_task,
+    cfg.seed + 30,
+    "pretrain",
+)
 finetuned = [net_pre.member(e).cpu() for e in range(E_SEEDS)]
-for e, mdl in enumerate(finetuned):                                 # keep W, start V afresh
+for e, mdl in enumerate(finetuned):  # keep W, start V afresh
     with torch.no_grad():
-        mdl.V.copy_(1e-3 * torch.randn(N_SCB, N_SCB, generator=torch.Generator().manual_seed(200 + e)))
+        mdl.V.copy_(
+            1e-3
+            * torch.randn(
+                N_SCB, N_SCB, generator=torch.Generator().manual_seed(200 + e)
+            )
+        )
 net_ft, h_ft = fit_scb(finetuned, down_task, cfg.seed + 40, "fine-tune")
-net_scr, h_scr = fit_scb([LinearTransformer(N_SCB, T_SCB, seed=50 + s) for s in range(E_SEEDS)], down_task,
-                         cfg.seed + 40, "from scratch")
+net_scr, h_scr = fit_scb(
+    [LinearTransformer(N_SCB, T_SCB, seed=50 + s) for s in range(E_SEEDS)],
+    down_task,
+    cfg.seed + 40,
+    "from scratch",
+)
+
 
 # %%
 def first_step_below(h, level):
@@ -771,20 +952,32 @@ for e in range(E_SEEDS):
     top = W.topk(Q_SCB, dim=1).indices.sort(1).values
     true = (pre_task.q > 0).float().topk(Q_SCB, dim=1).indices.sort(1).values
     support_hits.append(float((top == true).all(1).float().mean()))
-print("steps to relative error <", LEVEL, "| fine-tuned:", t_ft, "| from scratch:", t_scr)
-print("pretrained W: fraction of tokens whose top-Q positions are the support of q_v:", support_hits)
+print(
+    "steps to relative error <", LEVEL, "| fine-tuned:", t_ft, "| from scratch:", t_scr
+)
+print(
+    "pretrained W: fraction of tokens whose top-Q positions are the support of q_v:",
+    support_hits,
+)
 notebook.glue("t_ft_max", float(t_ft.max()))
 notebook.glue("t_scr_min", float(t_scr.min()))
 notebook.glue("scb_level", LEVEL)
 
 fig, ax = plt.subplots(figsize=(7, 3.8))
-for h, c, name in [(h_pre, "gray", "pretraining (from scratch)"), (h_scr, plotting.COLORS[1], "downstream, from scratch"),
-                   (h_ft, plotting.COLORS[0], "downstream, fine-tuned from pretraining")]:
+for h, c, name in [
+    (h_pre, "gray", "pretraining (from scratch)"),
+    (h_scr, plotting.COLORS[1], "downstream, from scratch"),
+    (h_ft, plotting.COLORS[0], "downstream, fine-tuned from pretraining"),
+]:
     ax.plot(h.step_array, h["rel_err"], color=c, lw=1)
     ax.plot([], [], color=c, label=name)
 ax.axhline(1.0, color="black", ls=":", lw=1, label="context-free predictor")
-ax.set(xlabel="steps", ylabel="relative error", yscale="log",
-       title="From scratch: two plateaus. Fine-tuned: no plateau")
+ax.set(
+    xlabel="steps",
+    ylabel="relative error",
+    yscale="log",
+    title="From scratch: two plateaus. Fine-tuned: no plateau",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -805,20 +998,31 @@ plt.show()
 # The hand-set construction equals the Bayes predictor; the wrongly smoothed one converges to it.
 assert kl_beta[-1] <= 1e-3, f"construction KL {kl_beta[-1]:.2e}"
 assert all(a >= b for a, b in zip(kl_beta, kl_beta[1:])), "KL should decrease with beta"
-assert gap_plugin[-1] <= 0.02 and gap_plugin[-1] <= gap_plugin[0] / 4, f"plug-in gaps {gap_plugin}"
+assert gap_plugin[-1] <= 0.02 and gap_plugin[-1] <= gap_plugin[0] / 4, (
+    f"plug-in gaps {gap_plugin}"
+)
 # The first gradient step favours the parent in most rows.
 assert grad_hits >= 0.8, f"gradient argmax = parent in {grad_hits:.2f} of the rows"
 assert formula_err <= 1e-2, f"gradient formula vs autograd: {formula_err:.1e}"
 # Training: loss within 0.05 nats of Bayes and within 10% of the unigram-Bayes gap, every member,
 # on both graphs; learned layer-1 attention argmax = parent for >= 80% of positions.
-for name, gap, closed, hits in [("tree", gap_tree, closed_tree, hits_tree), ("chain", gap_chain, closed_chain, hits_chain)]:
+for name, gap, closed, hits in [
+    ("tree", gap_tree, closed_tree, hits_tree),
+    ("chain", gap_chain, closed_chain, hits_chain),
+]:
     assert (gap <= 0.05).all(), f"{name}: excess loss {gap}"
-    assert (closed >= 0.9).all(), f"{name}: fraction of the unigram-Bayes gap closed {closed}"
+    assert (closed >= 0.9).all(), (
+        f"{name}: fraction of the unigram-Bayes gap closed {closed}"
+    )
     assert (hits >= 0.8).all(), f"{name}: parent accuracy {hits}"
 # Sparse contextual bigrams: fine-tuning skips the plateau, both reach a small error, the support is found.
-assert np.isfinite(t_ft).all() and np.isfinite(t_scr).all(), "all runs should reach the error level"
+assert np.isfinite(t_ft).all() and np.isfinite(t_scr).all(), (
+    "all runs should reach the error level"
+)
 assert t_ft.max() <= 0.5 * t_scr.min(), f"fine-tuned {t_ft} vs scratch {t_scr}"
-assert (h_scr["rel_err"][h_scr.step_array == 100] >= 0.8).all(), "from scratch should still be on a plateau at step 100"
+assert (h_scr["rel_err"][h_scr.step_array == 100] >= 0.8).all(), (
+    "from scratch should still be on a plateau at step 100"
+)
 assert min(support_hits) >= 0.9, f"support recovery {support_hits}"
 print("all checks passed")
 
@@ -829,32 +1033,66 @@ print("all checks passed")
 # attention finds the parents. The sliders re-run one model for the given number of steps (in a
 # static build of the book, this shows the default setting).
 
+
 # %%
 def explore_causal(n_vocab=3, T=24, graph="tree", steps=300):
     """Train one disentangled model on a random tree or a Markov chain; plot loss and layer-1 attention."""
-    par = (causal.random_tree(T + 1, generator=torch.Generator().manual_seed(7)) if graph == "tree"
-           else causal.markov_parents(T + 1))
+    par = (
+        tasks.random_tree(T + 1, generator=torch.Generator().manual_seed(7))
+        if graph == "tree"
+        else tasks.markov_parents(T + 1)
+    )
     ctx, y, bayes = final_position_test_set(par, 2000, seed=8, n_vocab=n_vocab)
     model = Disentangled(n_vocab, T, init_std=0.01).to(cfg.device)
-    h = train.fit(model, batches_for(par, n_vocab), steps=steps, loss="cross_entropy", optimizer="adam", lr=LR,
-                  evaluate=lambda m: {"loss": nn.functional.cross_entropy(m(ctx), y)}, eval_every=20,
-                  desc="explore")
-    bayes_loss = causal.cross_entropy(bayes, y).item()
+    h = train.fit(
+        model,
+        batches_for(par, n_vocab),
+        steps=steps,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR,
+        evaluate=lambda m: {"loss": nn.functional.cross_entropy(m(ctx), y)},
+        eval_every=20,
+        desc="explore",
+    )
+    bayes_loss = tasks.predictive_cross_entropy(bayes, y).item()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    axes[0].plot(h.step_array, h["loss"], color=plotting.COLORS[0], label="trained model")
+    axes[0].plot(
+        h.step_array, h["loss"], color=plotting.COLORS[0], label="trained model"
+    )
     axes[0].axhline(bayes_loss, color="black", ls=":", label="Bayes optimal")
-    axes[0].set(xlabel="steps", ylabel="test log-loss (nats)", title=f"N={n_vocab}, T={T}, {graph}: loss")
+    axes[0].set(
+        xlabel="steps",
+        ylabel="test log-loss (nats)",
+        title=f"N={n_vocab}, T={T}, {graph}: loss",
+    )
     axes[0].legend(fontsize=8)
     axes[1].imshow(model.layer1().detach().cpu(), cmap="Blues", vmin=0, vmax=1)
     axes[1].grid(False)
-    axes[1].scatter(par[1:T], np.arange(1, T), s=12, facecolors="none", edgecolors="red", label="true parent")
-    axes[1].set(xlabel="key position k", ylabel="query position i", title="layer-1 attention vs the graph")
+    axes[1].scatter(
+        par[1:T],
+        np.arange(1, T),
+        s=12,
+        facecolors="none",
+        edgecolors="red",
+        label="true parent",
+    )
+    axes[1].set(
+        xlabel="key position k",
+        ylabel="query position i",
+        title="layer-1 attention vs the graph",
+    )
     axes[1].legend(fontsize=8)
     plt.show()
 
 
-notebook.explore(explore_causal, n_vocab=(3, (2, 8, 1)), T=(24, (8, 64, 4)), graph=("tree", ["tree", "markov"]),
-                 steps=(300, (50, 2000, 50)))
+notebook.explore(
+    explore_causal,
+    n_vocab=(3, (2, 8, 1)),
+    T=(24, (8, 64, 4)),
+    graph=("tree", ["tree", "markov"]),
+    steps=(300, (50, 2000, 50)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -914,30 +1152,36 @@ notebook.explore(explore_causal, n_vocab=(3, (2, 8, 1)), T=(24, (8, 64, 4)), gra
 # in-context Markov chain is, within $10^{-3}$, the add-$\tfrac12$ estimate
 # $(n_{as} + \tfrac12)/(n_a + \tfrac N2)$ (the Bayes predictor for the prior $\mathrm{Dir}(\tfrac12
 # \mathbf 1)$). Test it with `check_induction_head(induction_head)` (defined below), which compares
-# your model with `causal.bayes_predictive(..., alpha=0.5)` on random chains and says what is wrong.
+# your model with `tasks.bayes_predictive(..., alpha=0.5)` on random chains and says what is wrong.
 # *Difficulty: ★☆☆, about 10 min.*
 # :::
+
 
 # %%
 def check_induction_head(fn, T=20, trials=500, seed=0):
     """Compare fn(T) with the add-1/2 estimate on random Markov chains; print what is wrong. Returns bool."""
-    par = causal.markov_parents(T + 1)
-    x, _ = causal.sample(par, trials, N_VOCAB, 0.5, generator=torch.Generator().manual_seed(seed))
-    want = causal.bayes_predictive(x, par, N_VOCAB, 0.5)[:, -1]
+    par = tasks.markov_parents(T + 1)
+    task = tasks.CausalGraphTask(par, N_VOCAB, 0.5)
+    x, _ = task.sequences(trials, generator=torch.Generator().manual_seed(seed))
+    want = tasks.bayes_predictive(x, par, N_VOCAB, 0.5)[:, -1]
     model = fn(T).cpu()
     with torch.no_grad():
         got = model(x[:, :-1]).exp()
     err = (got - want).abs().max().item()
     if err <= 1e-3:
-        print(f"correct: the model matches the add-1/2 estimate on {trials} chains (max error {err:.1e})")
+        print(
+            f"correct: the model matches the add-1/2 estimate on {trials} chains (max error {err:.1e})"
+        )
         return True
     a1 = model.layer1().detach()
     if not bool((a1[1:].argmax(1) == par[1:T]).all()):
         print("layer 1 does not attend to the previous position everywhere: check A1")
     else:
         ratio = (got / want).mean().item()
-        print(f"layer 1 is right but the prediction is off by up to {err:.3f} (mean ratio {ratio:.3f}): "
-              "check the scale of A2 and the sink score b")
+        print(
+            f"layer 1 is right but the prediction is off by up to {err:.3f} (mean ratio {ratio:.3f}): "
+            "check the scale of A2 and the sink score b"
+        )
     return False
 
 
@@ -949,10 +1193,13 @@ def check_induction_head(fn, T=20, trials=500, seed=0):
 # By {prf:ref}`prop-ch10-construction`, take the previous-token pattern in layer 1, a large multiple
 # of the identity in layer 2, and the sink score $\beta + \log(N \alpha')$ with $\alpha' = \tfrac12$.
 
+
 # %%
 def induction_head(T):
     """The disentangled model as an induction head with add-1/2 smoothing."""
-    return set_bigram_weights(Disentangled(N_VOCAB, T), causal.markov_parents(T + 1), 20.0, 0.5)
+    return set_bigram_weights(
+        Disentangled(N_VOCAB, T), tasks.markov_parents(T + 1), 20.0, 0.5
+    )
 
 
 assert check_induction_head(induction_head)
@@ -973,7 +1220,7 @@ assert check_induction_head(induction_head)
 # :::{solution} ex-ch10-scb-sweep
 # :class: dropdown
 #
-# Loop over `T`, build `causal.SparseContextualBigram.random(N_SCB, T, Q_SCB, alpha=0.1)`, train as
+# Loop over `T`, build `tasks.SparseContextualBigram.random(N_SCB, T, Q_SCB, alpha=0.1)`, train as
 # in the chapter (raise `STEPS_SCB` for large `T`) and use `first_step_below(h, 0.5)`. (The book's
 # build does not run this sweep; what follows is the prediction of the argument in the proof sketch of
 # {prf:ref}`thm-ch10-ren`, to be compared with your run.) With uniform tokens, a single position

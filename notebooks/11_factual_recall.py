@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -42,10 +42,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -54,11 +73,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmt_core import analysis, notebook, plotting, runtime, train
-from lmt_core.models import Transformer, associative
-from lmt_core.tasks import facts
+from lmt_core import analysis, models, notebook, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -104,16 +121,29 @@ plotting.use_house_style()
 # on the relation only. For a balanced fact base the best one is uniform on $\mathcal A_r$, with
 # cross-entropy $\log D$ (see {ref}`ex-ch11-relation-only`); we call it the *relation-only
 # predictor*. It "hallucinates": it always answers with a plausible answer of the right type,
-# right for one subject in $D$. In code, `facts.Facts(S, R, D)` builds a random balanced fact base
+# right for one subject in $D$. In code, `tasks.Facts(S, R, D)` builds a random balanced fact base
 # and its queries; answers are output classes $0, \dots, RD - 1$, relation by relation.
 
 # %%
-demo = facts.Facts(n_subjects=6, n_relations=2, answers_per_relation=3, seq_len=5, n_noise=4, seed=0)
+demo = tasks.Facts(
+    n_subjects=6, n_relations=2, answers_per_relation=3, seq_len=5, n_noise=4, seed=0
+)
 print(demo)
-print("answer classes a*(s, r), one row per subject:\n", demo.answers.T.tolist(), "(transposed: rows are relations)")
+print(
+    "answer classes a*(s, r), one row per subject:\n",
+    demo.answers.T.tolist(),
+    "(transposed: rows are relations)",
+)
 x_demo, y_demo = demo.sample(4, generator=cfg.generator(1))
-print("queries (subjects 0-5, relations 6-7, noise 8-11):\n", x_demo.tolist(), "\ntargets:", y_demo.tolist())
-print(f"relation-only loss {demo.relation_only_loss():.4f} = log D = {math.log(demo.D):.4f}")
+print(
+    "queries (subjects 0-5, relations 6-7, noise 8-11):\n",
+    x_demo.tolist(),
+    "\ntargets:",
+    y_demo.tolist(),
+)
+print(
+    f"relation-only loss {demo.relation_only_loss():.4f} = log D = {math.log(demo.D):.4f}"
+)
 
 # %% [markdown]
 # ## Results
@@ -249,26 +279,34 @@ print(f"relation-only loss {demo.relation_only_loss():.4f} = log D = {math.log(d
 #
 # ## The outer-product memory in code
 #
-# `associative.outer_product_accuracy(N, d)` draws $N$ input and $N$ output embeddings, builds
+# `analysis.outer_product_accuracy(N, d)` draws $N$ input and $N$ output embeddings, builds
 # $W = \sum_i u_i e_i^\top$ and returns the fraction of the pairs it recalls (estimated on a subset
 # of `queries` inputs when $N$ is large). We sweep $N$ on a log grid for several $d$.
 
 # %%
 D_MEM = cfg.pick(quick=[32, 64, 128, 256], full=[64, 128, 256, 512, 1024])
 TRIALS, QUERIES = cfg.pick(quick=(2, 256), full=(4, 1024))
-TAU = 0.9                                                  # capacity: largest N with accuracy >= TAU
+TAU = 0.9  # capacity: largest N with accuracy >= TAU
 g_mem = cfg.generator(cfg.seed + 11)
 
 curves = {}
 for d in D_MEM:
     grid = np.unique(np.geomspace(d / 4, d * d / 4, 16).astype(int))
-    acc = [associative.outer_product_accuracy(int(N), d, trials=TRIALS, queries=QUERIES, sphere=True,
-                                              generator=g_mem) for N in grid]
+    acc = [
+        analysis.outer_product_accuracy(
+            int(N), d, trials=TRIALS, queries=QUERIES, sphere=True, generator=g_mem
+        )
+        for N in grid
+    ]
     curves[d] = (grid, np.array(acc))
-capacity = np.array([associative.capacity_from_curve(*curves[d], threshold=TAU) for d in D_MEM])
+capacity = np.array(
+    [analysis.capacity_from_curve(*curves[d], threshold=TAU) for d in D_MEM]
+)
 for d, c in zip(D_MEM, capacity):
-    print(f"d = {d:4d}: capacity N* = {c:7.1f},  N*/d^2 = {c / d**2:.3f},  N* log(N*/(1-tau)) / d^2 = "
-          f"{c * math.log(c / (1 - TAU)) / d**2:.3f}")
+    print(
+        f"d = {d:4d}: capacity N* = {c:7.1f},  N*/d^2 = {c / d**2:.3f},  N* log(N*/(1-tau)) / d^2 = "
+        f"{c * math.log(c / (1 - TAU)) / d**2:.3f}"
+    )
 
 # %% [markdown]
 # Neither normalisation is exactly flat: $N^\star/d^2$ drifts *down* as $d$ grows, the logarithm at
@@ -276,9 +314,17 @@ for d, c in zip(D_MEM, capacity):
 # terms of the proof ($u_k^\top u_j$ and $e_k^\top e_j$, which the asymptotic rule drops) still
 # cost capacity. We therefore compare the fitted exponent with two predictions that err on opposite
 # sides: the local slope of the asymptotic $d^2/\log$ rule, and the capacity of the Gaussian model
-# of the scores (`associative.gaussian_model_accuracy`: the terms of the proof's decomposition
-# treated as independent Gaussians, which exaggerates the $1/d$ terms). The figure shows the recall
-# curves (left, Gaussian model dashed) and the capacities on log–log axes (right).
+# of the scores (`analysis.gaussian_model_accuracy`: the terms of the proof's decomposition
+# treated as independent Gaussians, which exaggerates the $1/d$ terms). Here is that model in full,
+# the variances of the proof's terms and one Gauss–Hermite integral:
+
+# %%
+notebook.show_source(analysis.gaussian_model_accuracy)
+
+# %% [markdown]
+# The figure shows the recall curves (left, Gaussian model dashed) and the capacities on log–log
+# axes (right).
+
 
 # %%
 def rule_capacity(d, tau=TAU):
@@ -292,39 +338,82 @@ def rule_capacity(d, tau=TAU):
 fit_mem = analysis.loglog_fit(D_MEM, capacity)
 rule = np.array([rule_capacity(d) for d in D_MEM])
 slope_rule = analysis.loglog_fit(D_MEM, rule).slope
-cap_gauss = np.array([associative.capacity_from_curve(
-    curves[d][0], [associative.gaussian_model_accuracy(int(N), d, sphere=True) for N in curves[d][0]], TAU)
-    for d in D_MEM])
+cap_gauss = np.array(
+    [
+        analysis.capacity_from_curve(
+            curves[d][0],
+            [
+                analysis.gaussian_model_accuracy(int(N), d, sphere=True)
+                for N in curves[d][0]
+            ],
+            TAU,
+        )
+        for d in D_MEM
+    ]
+)
 slope_gauss = analysis.loglog_fit(D_MEM, cap_gauss).slope
 band = (min(slope_rule, slope_gauss) - 0.1, max(slope_rule, slope_gauss) + 0.1)
-print(f"fitted slope {fit_mem.slope:.2f} ± {fit_mem.slope_stderr:.2f}; d^2/log rule {slope_rule:.2f}; "
-      f"Gaussian model {slope_gauss:.2f}; band [{band[0]:.2f}, {band[1]:.2f}]")
+print(
+    f"fitted slope {fit_mem.slope:.2f} ± {fit_mem.slope_stderr:.2f}; d^2/log rule {slope_rule:.2f}; "
+    f"Gaussian model {slope_gauss:.2f}; band [{band[0]:.2f}, {band[1]:.2f}]"
+)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 for c, d in zip(plotting.COLORS, D_MEM):
     grid, acc = curves[d]
     ax1.plot(grid, acc, "o-", ms=3, color=c, label=f"d = {d}")
-    ax1.plot(grid, [associative.gaussian_model_accuracy(int(N), d, sphere=True) for N in grid], "--",
-             color=c, lw=1)
+    ax1.plot(
+        grid,
+        [analysis.gaussian_model_accuracy(int(N), d, sphere=True) for N in grid],
+        "--",
+        color=c,
+        lw=1,
+    )
 ax1.axhline(TAU, color="gray", lw=0.8)
-ax1.set(xscale="log", xlabel="stored pairs N", ylabel="recall accuracy",
-        title="Recall collapses at a threshold that grows like d²\n(dashed: Gaussian model)")
+ax1.set(
+    xscale="log",
+    xlabel="stored pairs N",
+    ylabel="recall accuracy",
+    title="Recall collapses at a threshold that grows like d²\n(dashed: Gaussian model)",
+)
 ax1.legend(fontsize=8)
-plotting.plot_loglog_fit(ax2, D_MEM, capacity, fit_mem, label=f"capacity N* (accuracy ≥ {TAU})")
-ax2.plot(D_MEM, rule, ":", color="k", label=f"d²/(2 log(N*/(1-τ))) rule, slope {slope_rule:.2f}")
-ax2.plot(D_MEM, cap_gauss, "-.", color=plotting.COLORS[3], label=f"Gaussian model, slope {slope_gauss:.2f}")
-ax2.plot(D_MEM, capacity[0] * (np.array(D_MEM) / D_MEM[0]) ** 2, color="gray", lw=0.8,
-         label="slope 2 (reference)")
-ax2.set(xlabel="embedding dimension d", ylabel="capacity N*",
-        title="Capacity of the outer-product memory:\nslope just below 2, as d²/log predicts")
+plotting.plot_loglog_fit(
+    ax2, D_MEM, capacity, fit_mem, label=f"capacity N* (accuracy ≥ {TAU})"
+)
+ax2.plot(
+    D_MEM,
+    rule,
+    ":",
+    color="k",
+    label=f"d²/(2 log(N*/(1-τ))) rule, slope {slope_rule:.2f}",
+)
+ax2.plot(
+    D_MEM,
+    cap_gauss,
+    "-.",
+    color=plotting.COLORS[3],
+    label=f"Gaussian model, slope {slope_gauss:.2f}",
+)
+ax2.plot(
+    D_MEM,
+    capacity[0] * (np.array(D_MEM) / D_MEM[0]) ** 2,
+    color="gray",
+    lw=0.8,
+    label="slope 2 (reference)",
+)
+ax2.set(
+    xlabel="embedding dimension d",
+    ylabel="capacity N*",
+    title="Capacity of the outer-product memory:\nslope just below 2, as d²/log predicts",
+)
 ax2.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
-notebook.glue("mem_slope", float(fit_mem.slope));
-notebook.glue("mem_slope_rule", float(slope_rule));
-notebook.glue("mem_slope_gauss", float(slope_gauss));
-notebook.glue("mem_ratio_lo", float(capacity[-1] / D_MEM[-1] ** 2));
-notebook.glue("mem_ratio_hi", float(capacity[0] / D_MEM[0] ** 2));
+notebook.glue("mem_slope", float(fit_mem.slope))
+notebook.glue("mem_slope_rule", float(slope_rule))
+notebook.glue("mem_slope_gauss", float(slope_gauss))
+notebook.glue("mem_ratio_lo", float(capacity[-1] / D_MEM[-1] ** 2))
+notebook.glue("mem_ratio_hi", float(capacity[0] / D_MEM[0] ** 2))
 
 # %% [markdown]
 # The fitted exponent is {glue:text}`mem_slope:.2f`, between the local slope
@@ -349,6 +438,7 @@ notebook.glue("mem_ratio_hi", float(capacity[0] / D_MEM[0] ** 2));
 # head per relation: the construction in which the value matrices are the memory. The model reads
 # out the answer at the last position.
 
+
 # %%
 class LastToken(nn.Module):
     """Wrap a sequence model: return only the logits at the last position, (B, T, V) -> (B, V)."""
@@ -366,13 +456,27 @@ def fact_transformer(task, d, *, seed=0, mlp=False, d_mlp=None):
 
     Attention-only by default, with one head per relation; `mlp=True` adds an MLP of width d_mlp.
     """
-    model = Transformer(task.vocab_size, d_model=d, n_layers=1, n_heads=1 if mlp else task.R, mlp=mlp,
-                        d_mlp=d_mlp, positional="none", layer_norm=False, n_out=task.n_answers,
-                        max_len=task.T, seed=seed)
+    model = models.Transformer(
+        task.vocab_size,
+        d_model=d,
+        n_layers=1,
+        n_heads=1 if mlp else task.R,
+        mlp=mlp,
+        d_mlp=d_mlp,
+        positional="none",
+        layer_norm=False,
+        n_out=task.n_answers,
+        max_len=task.T,
+        seed=seed,
+    )
     g = torch.Generator().manual_seed(seed + 1000)
     with torch.no_grad():
-        model.embed.weight.copy_(associative.gaussian_embeddings(task.vocab_size, d, g, sphere=True))
-        model.unembed.weight.copy_(associative.gaussian_embeddings(task.n_answers, d, g, sphere=True))
+        model.embed.weight.copy_(
+            analysis.gaussian_embeddings(task.vocab_size, d, g, sphere=True)
+        )
+        model.unembed.weight.copy_(
+            analysis.gaussian_embeddings(task.n_answers, d, g, sphere=True)
+        )
     model.embed.weight.requires_grad_(False)
     model.unembed.weight.requires_grad_(False)
     return LastToken(model).to(cfg.device)
@@ -380,26 +484,32 @@ def fact_transformer(task, d, *, seed=0, mlp=False, d_mlp=None):
 
 def n_trainable(model):
     """Number of trained parameters (the frozen embeddings do not count)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return models.count_params(model)
 
 
 def fact_batches(task, batch):
     """Online batches of random queries: batches(step, generator) -> (tokens (B, T), answers (B,))."""
-    return lambda step, g: task.sample(batch, g)
+    return lambda step, g: task.sample(batch, generator=g)
 
 
 def fact_metrics(task, seed=5):
     """Accuracy, cross-entropy and the probability mass on the right answer *set* A_r, on every fact."""
-    x, y = task.all_facts(cfg.generator(seed))
+    x, y = task.all_facts(generator=cfg.generator(seed))
     rel = y // task.D
 
     def evaluate(model):
         logits = model(x)
-        p_set = logits.softmax(-1).view(-1, task.R, task.D).sum(-1)       # (F, R): mass on each A_r
-        return {"acc": (logits.argmax(-1) == y).float().mean(),
-                "test_loss": nn.functional.cross_entropy(logits, y),
-                "rel_mass": p_set[torch.arange(len(y)), rel].mean()}
+        p_set = (
+            logits.softmax(-1).view(-1, task.R, task.D).sum(-1)
+        )  # (F, R): mass on each A_r
+        return {
+            "acc": (logits.argmax(-1) == y).float().mean(),
+            "test_loss": nn.functional.cross_entropy(logits, y),
+            "rel_mass": p_set[torch.arange(len(y)), rel].mean(),
+        }
+
     return evaluate
+
 
 # %% [markdown]
 # The fact base has more facts than any of the models can hold, so each model stores what it can.
@@ -411,35 +521,56 @@ def fact_metrics(task, seed=5):
 S_BIG, R_BIG, D_BIG = cfg.pick(quick=(512, 4, 16), full=(4096, 4, 16))
 D_MODELS = cfg.pick(quick=[16, 24, 32, 48], full=[16, 24, 32, 48, 64, 96, 128])
 STEPS_STORE = cfg.pick(quick=1200, full=8000)
-task_big = facts.Facts(S_BIG, R_BIG, D_BIG, seq_len=4, n_noise=8, seed=cfg.seed)
+task_big = tasks.Facts(S_BIG, R_BIG, D_BIG, seq_len=4, n_noise=8, seed=cfg.seed)
 print(task_big)
 
 params, stored, acc_big = [], [], []
 for d in D_MODELS:
     model = fact_transformer(task_big, d, seed=cfg.seed)
-    hist = train.fit(model, fact_batches(task_big, 256), steps=STEPS_STORE, loss="cross_entropy",
-                     optimizer="adam", lr=5e-2, evaluate=fact_metrics(task_big), eval_every=STEPS_STORE // 4,
-                     data_seed=cfg.seed, desc=f"d={d}")
+    hist = train.fit(
+        model,
+        fact_batches(task_big, 256),
+        steps=STEPS_STORE,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=5e-2,
+        evaluate=fact_metrics(task_big),
+        eval_every=STEPS_STORE // 4,
+        data_seed=cfg.seed,
+        desc=f"d={d}",
+    )
     acc = hist.final("acc")
     params.append(n_trainable(model))
     acc_big.append(acc)
     stored.append(acc * task_big.n_facts - task_big.n_facts / task_big.D)
-    print(f"d = {d:3d}: {params[-1]:6d} parameters, accuracy {acc:.3f}, facts stored beyond chance {stored[-1]:.0f}")
+    print(
+        f"d = {d:3d}: {params[-1]:6d} parameters, accuracy {acc:.3f}, facts stored beyond chance {stored[-1]:.0f}"
+    )
 params, stored = np.array(params), np.array(stored)
 
 # %%
 fit_store = analysis.loglog_fit(params, stored)
 fig, ax = plt.subplots(figsize=(6.4, 4))
-plotting.plot_loglog_fit(ax, params, stored, fit_store, label="facts stored beyond chance")
-ax.plot(params, stored[0] * params / params[0], color="gray", lw=0.8, label="slope 1 (reference)")
-ax.set(xlabel="trained parameters (attention)", ylabel="facts stored",
-       title=f"A one-layer attention-only transformer stores\nfacts in proportion to its parameters ({task_big.n_facts} facts)")
+plotting.plot_loglog_fit(
+    ax, params, stored, fit_store, label="facts stored beyond chance"
+)
+ax.plot(
+    params,
+    stored[0] * params / params[0],
+    color="gray",
+    lw=0.8,
+    label="slope 1 (reference)",
+)
+ax.set(
+    xlabel="trained parameters (attention)",
+    ylabel="facts stored",
+    title=f"A one-layer attention-only transformer stores\nfacts in proportion to its parameters ({task_big.n_facts} facts)",
+)
 ax.legend(fontsize=8)
 plt.show()
-notebook.glue("store_slope", float(fit_store.slope));
-notebook.glue("store_per_param", float(np.median(stored / params)));
-notebook.glue("store_steps", int(STEPS_STORE));
-
+notebook.glue("store_slope", float(fit_store.slope))
+notebook.glue("store_per_param", float(np.median(stored / params)))
+notebook.glue("store_steps", int(STEPS_STORE))
 # %% [markdown]
 # The number of stored facts grows with exponent {glue:text}`store_slope:.2f` in the number of
 # trained parameters, close to the linear law the theory predicts; the models store about
@@ -462,42 +593,76 @@ notebook.glue("store_steps", int(STEPS_STORE));
 S_PL, D_PL = cfg.pick(quick=(128, 8), full=(512, 8))
 D_PLATEAU = cfg.pick(quick=32, full=64)
 STEPS_PL = cfg.pick(quick=1500, full=4000)
-task_pl = facts.Facts(S_PL, 4, D_PL, seq_len=4, n_noise=8, seed=cfg.seed)
+task_pl = tasks.Facts(S_PL, 4, D_PL, seq_len=4, n_noise=8, seed=cfg.seed)
 model_pl = fact_transformer(task_pl, D_PLATEAU, seed=cfg.seed)
-hist_pl = train.fit(model_pl, fact_batches(task_pl, 128), steps=STEPS_PL, loss="cross_entropy", optimizer="sgd",
-                    lr=0.5, momentum=0.9, evaluate=fact_metrics(task_pl), eval_every=25, data_seed=cfg.seed,
-                    desc="plateau")
+hist_pl = train.fit(
+    model_pl,
+    fact_batches(task_pl, 128),
+    steps=STEPS_PL,
+    loss="cross_entropy",
+    optimizer="sgd",
+    lr=0.5,
+    momentum=0.9,
+    evaluate=fact_metrics(task_pl),
+    eval_every=25,
+    data_seed=cfg.seed,
+    desc="plateau",
+)
 steps_pl = hist_pl.step_array
 loss_rel = task_pl.relation_only_loss()
-i_rel = int(np.argmax(hist_pl["rel_mass"] >= 0.95))       # first evaluation where the type is known
+i_rel = int(
+    np.argmax(hist_pl["rel_mass"] >= 0.95)
+)  # first evaluation where the type is known
 loss_plateau, acc_plateau = hist_pl["test_loss"][i_rel], hist_pl["acc"][i_rel]
 loss_final, acc_final = hist_pl["test_loss"][-1], hist_pl["acc"][-1]
 print(task_pl)
-print(f"relation-only loss log D = {loss_rel:.4f}; at step {steps_pl[i_rel]} (mass on A_r >= 0.95): "
-      f"loss {loss_plateau:.4f}, accuracy {acc_plateau:.3f}; final loss {loss_final:.4f}, accuracy {acc_final:.3f}")
+print(
+    f"relation-only loss log D = {loss_rel:.4f}; at step {steps_pl[i_rel]} (mass on A_r >= 0.95): "
+    f"loss {loss_plateau:.4f}, accuracy {acc_plateau:.3f}; final loss {loss_final:.4f}, accuracy {acc_final:.3f}"
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 4))
-ax.plot(steps_pl, hist_pl["test_loss"], color=plotting.COLORS[0], label="cross-entropy (all facts)")
-ax.axhline(loss_rel, color=plotting.COLORS[1], ls="--", label="relation-only predictor: log D")
-ax.axhline(math.log(task_pl.n_answers), color="gray", ls=":", label="uniform over all answers: log RD")
+ax.plot(
+    steps_pl,
+    hist_pl["test_loss"],
+    color=plotting.COLORS[0],
+    label="cross-entropy (all facts)",
+)
+ax.axhline(
+    loss_rel, color=plotting.COLORS[1], ls="--", label="relation-only predictor: log D"
+)
+ax.axhline(
+    math.log(task_pl.n_answers),
+    color="gray",
+    ls=":",
+    label="uniform over all answers: log RD",
+)
 ax.axvline(steps_pl[i_rel], color="gray", lw=0.8)
 ax2 = ax.twinx()
-ax2.plot(steps_pl, hist_pl["rel_mass"], color=plotting.COLORS[2], lw=1, label="mass on the right answer set")
+ax2.plot(
+    steps_pl,
+    hist_pl["rel_mass"],
+    color=plotting.COLORS[2],
+    lw=1,
+    label="mass on the right answer set",
+)
 ax2.plot(steps_pl, hist_pl["acc"], color=plotting.COLORS[3], lw=1, label="accuracy")
 ax2.set(ylabel="probability / accuracy", ylim=(0, 1.02))
-ax.set(xlabel="steps", ylabel="cross-entropy",
-       title="First the type of the answer, then the answer:\nthe loss pauses at the relation-only loss log D")
+ax.set(
+    xlabel="steps",
+    ylabel="cross-entropy",
+    title="First the type of the answer, then the answer:\nthe loss pauses at the relation-only loss log D",
+)
 h1, l1 = ax.get_legend_handles_labels()
 h2, l2 = ax2.get_legend_handles_labels()
 ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="center right")
 plt.show()
-notebook.glue("plateau_loss", float(loss_plateau));
-notebook.glue("plateau_logD", float(loss_rel));
-notebook.glue("plateau_acc", float(acc_plateau));
-notebook.glue("plateau_step", int(steps_pl[i_rel]));
-notebook.glue("final_loss", float(loss_final));
-
+notebook.glue("plateau_loss", float(loss_plateau))
+notebook.glue("plateau_logD", float(loss_rel))
+notebook.glue("plateau_acc", float(acc_plateau))
+notebook.glue("plateau_step", int(steps_pl[i_rel]))
+notebook.glue("final_loss", float(loss_final))
 # %% [markdown]
 # Early in training the model puts almost all its probability on the right answer set,
 # and at that moment (step {glue:text}`plateau_step`, vertical line) its loss is
@@ -512,18 +677,32 @@ notebook.glue("final_loss", float(loss_final));
 
 # %%
 # Memory: capacity exponent in the band of the two predictions, far above linear (slope 1) ...
-assert band[0] <= fit_mem.slope <= band[1], f"capacity slope {fit_mem.slope:.2f} outside {band}"
-assert fit_mem.slope >= 1.5, f"capacity slope {fit_mem.slope:.2f} should be d^2-like, not d-like"
+assert band[0] <= fit_mem.slope <= band[1], (
+    f"capacity slope {fit_mem.slope:.2f} outside {band}"
+)
+assert fit_mem.slope >= 1.5, (
+    f"capacity slope {fit_mem.slope:.2f} should be d^2-like, not d-like"
+)
 # ... and N*/d^2 smaller at the largest d than at the smallest (the log factor).
-assert capacity[-1] / D_MEM[-1] ** 2 < capacity[0] / D_MEM[0] ** 2, "N*/d^2 should drift down"
+assert capacity[-1] / D_MEM[-1] ** 2 < capacity[0] / D_MEM[0] ** 2, (
+    "N*/d^2 should drift down"
+)
 # Transformer storage: facts stored grow linearly in the trained parameters (within a band).
-assert 0.75 <= fit_store.slope <= 1.35, f"storage slope {fit_store.slope:.2f} outside [0.75, 1.35]"
+assert 0.75 <= fit_store.slope <= 1.35, (
+    f"storage slope {fit_store.slope:.2f} outside [0.75, 1.35]"
+)
 assert np.all(np.diff(stored) > 0), f"stored facts should grow with size: {stored}"
 # Plateau: once the answer type is known the loss is within 10% of log D, accuracy still low ...
-assert abs(loss_plateau - loss_rel) <= 0.1 * loss_rel, f"plateau loss {loss_plateau:.3f} vs log D {loss_rel:.3f}"
-assert acc_plateau <= 0.35, f"accuracy on the plateau {acc_plateau:.3f} should be near 1/D"
+assert abs(loss_plateau - loss_rel) <= 0.1 * loss_rel, (
+    f"plateau loss {loss_plateau:.3f} vs log D {loss_rel:.3f}"
+)
+assert acc_plateau <= 0.35, (
+    f"accuracy on the plateau {acc_plateau:.3f} should be near 1/D"
+)
 # ... and then the loss falls to near 0 and every fact is recalled.
-assert loss_final <= 0.05 * loss_rel and acc_final >= 0.99, f"final loss {loss_final:.4f}, accuracy {acc_final:.3f}"
+assert loss_final <= 0.05 * loss_rel and acc_final >= 0.99, (
+    f"final loss {loss_final:.4f}, accuracy {acc_final:.3f}"
+)
 print("all checks passed")
 
 # %% [markdown]
@@ -540,24 +719,46 @@ print("all checks passed")
 # plateau experiment for at most 1500 steps (in a static build of the book, this shows the default
 # setting).
 
+
 # %%
 def explore_plateau(subjects=64, d=32, lr=0.5):
     """Train the attention-only transformer on S subjects x 4 relations (D = 8) and plot the loss."""
     subjects = max(8, 8 * (subjects // 8))
-    task = facts.Facts(subjects, 4, 8, seq_len=4, n_noise=8, seed=1)
+    task = tasks.Facts(subjects, 4, 8, seq_len=4, n_noise=8, seed=1)
     d = 4 * max(1, d // 4)
-    h = train.fit(fact_transformer(task, d, seed=1), fact_batches(task, 128), steps=1500 if cfg.quick else 3000,
-                  loss="cross_entropy", optimizer="sgd", lr=lr, momentum=0.9, evaluate=fact_metrics(task),
-                  eval_every=50, data_seed=1, desc="explore")
+    h = train.fit(
+        fact_transformer(task, d, seed=1),
+        fact_batches(task, 128),
+        steps=1500 if cfg.quick else 3000,
+        loss="cross_entropy",
+        optimizer="sgd",
+        lr=lr,
+        momentum=0.9,
+        evaluate=fact_metrics(task),
+        eval_every=50,
+        data_seed=1,
+        desc="explore",
+    )
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(h.step_array, h["test_loss"], label="cross-entropy")
-    ax.axhline(task.relation_only_loss(), color=plotting.COLORS[1], ls="--", label="log D")
-    ax.set(xlabel="steps", ylabel="cross-entropy", title=f"S = {subjects}, d = {d}, lr = {lr}: the plateau at log D")
+    ax.axhline(
+        task.relation_only_loss(), color=plotting.COLORS[1], ls="--", label="log D"
+    )
+    ax.set(
+        xlabel="steps",
+        ylabel="cross-entropy",
+        title=f"S = {subjects}, d = {d}, lr = {lr}: the plateau at log D",
+    )
     ax.legend()
     plt.show()
 
 
-notebook.explore(explore_plateau, subjects=(64, (16, 512, 16)), d=(32, (8, 64, 4)), lr=(0.5, (0.1, 1.0, 0.1)))
+notebook.explore(
+    explore_plateau,
+    subjects=(64, (16, 512, 16)),
+    d=(32, (8, 64, 4)),
+    lr=(0.5, (0.1, 1.0, 0.1)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -619,7 +820,7 @@ notebook.explore(explore_plateau, subjects=(64, (16, 512, 16)), d=(32, (8, 64, 4
 # :label: ex-ch11-lookup
 #
 # Write `lookup_mlp(E, U, f)` that, given unit-norm input embeddings `E` ($N \times d$), output
-# embeddings `U` ($M \times d$) and targets `f` ($N$ integers), returns an `associative.MLPMemory`
+# embeddings `U` ($M \times d$) and targets `f` ($N$ integers), returns an `models.MLPMemory`
 # with $m = N$ hidden ReLU units that stores $f$ exactly. Hint: give unit $i$ the input weights
 # $e_i$ and the bias $-\beta$ with $\max_{j \neq i} e_i^\top e_j < \beta < 1$, so that it fires for
 # input $i$ only; `MLPMemory` has no biases, but you can fold $\beta$ in by appending a constant
@@ -628,26 +829,33 @@ notebook.explore(explore_plateau, subjects=(64, (16, 512, 16)), d=(32, (8, 64, 4
 # *Difficulty: ★★☆, about 25 min.*
 # :::
 
+
 # %%
 def check_memory(fn, n_in=200, n_out=20, d=16, seed=0):
     """Build fn(E, U, f) for random unit embeddings and targets; report the recall accuracy."""
     g = torch.Generator().manual_seed(seed)
-    E = associative.gaussian_embeddings(n_in, d, g, sphere=True)
-    U = associative.gaussian_embeddings(n_out, d, g, sphere=True)
+    E = analysis.gaussian_embeddings(n_in, d, g, sphere=True)
+    U = analysis.gaussian_embeddings(n_out, d, g, sphere=True)
     f = torch.randint(0, n_out, (n_in,), generator=g)
     mem = fn(E, U, f)
-    if not isinstance(mem, associative.MLPMemory):
-        print(f"expected an associative.MLPMemory, got {type(mem).__name__}")
+    if not isinstance(mem, models.MLPMemory):
+        print(f"expected an models.MLPMemory, got {type(mem).__name__}")
         return False
     if mem.E.shape[0] != n_in or mem.U.shape[0] != n_out:
-        print(f"the memory has {mem.E.shape[0]} inputs and {mem.U.shape[0]} outputs, expected {n_in} and {n_out}")
+        print(
+            f"the memory has {mem.E.shape[0]} inputs and {mem.U.shape[0]} outputs, expected {n_in} and {n_out}"
+        )
         return False
     with torch.no_grad():
         pred = mem(torch.arange(n_in)).argmax(-1)
     acc = float((pred == f).float().mean())
-    print(f"recall accuracy {acc:.3f} on {n_in} pairs with {mem.W.shape[0]} hidden units")
+    print(
+        f"recall accuracy {acc:.3f} on {n_in} pairs with {mem.W.shape[0]} hidden units"
+    )
     if acc < 1:
-        print("some pairs are recalled wrongly: do the hidden units fire for their own input only?")
+        print(
+            "some pairs are recalled wrongly: do the hidden units fire for their own input only?"
+        )
     return acc == 1.0
 
 
@@ -664,19 +872,22 @@ def check_memory(fn, n_in=200, n_out=20, d=16, seed=0):
 # $(1-\beta) u_k^\top u_{f(j)}$, largest at $k = f(j)$ because the $u$'s are distinct unit
 # vectors.
 
+
 # %%
 def lookup_mlp(E, U, f):
     """An MLP memory with one ReLU unit per stored input (a lookup table)."""
     N, d = E.shape
     gram = E @ E.T
-    beta = (gram - 2 * torch.eye(N)).max().item()               # largest off-diagonal inner product
-    beta = (beta + 1) / 2                                        # strictly between it and 1
-    mem = associative.MLPMemory(N, U.shape[0], d + 1, N)
+    beta = (gram - 2 * torch.eye(N)).max().item()  # largest off-diagonal inner product
+    beta = (beta + 1) / 2  # strictly between it and 1
+    mem = models.MLPMemory(N, U.shape[0], d + 1, N)
     with torch.no_grad():
         mem.E.copy_(torch.cat([E, torch.ones(N, 1)], 1))
         mem.U.copy_(torch.cat([U, torch.zeros(U.shape[0], 1)], 1))
-        mem.W.copy_(torch.cat([E, -beta * torch.ones(N, 1)], 1))  # unit i: ReLU(e_i . e - beta)
-        mem.V.copy_(mem.U[f].T)                                  # unit i writes u_{f(i)}
+        mem.W.copy_(
+            torch.cat([E, -beta * torch.ones(N, 1)], 1)
+        )  # unit i: ReLU(e_i . e - beta)
+        mem.V.copy_(mem.U[f].T)  # unit i writes u_{f(i)}
     return mem
 
 
@@ -693,10 +904,10 @@ assert check_memory(lookup_mlp)
 # :::{exercise} Does training beat the outer product?
 # :label: ex-ch11-trained
 #
-# Train an `associative.LinearMemory(N, N, d)` with `train.fit(..., loss="cross_entropy")` on the
+# Train an `models.LinearMemory(N, N, d)` with `train.fit(..., loss="cross_entropy")` on the
 # $N$ pairs $x \mapsto x$ (inputs `torch.arange(N)`, targets the same) for $d = 32$ and
 # $N = 50, 100, 200, 400$, and compare its recall with the outer-product memory built on the same
-# embeddings (`associative.outer_product_memory(mem.E, mem.U)`). Then repeat with $M = 8$ outputs
+# embeddings (`analysis.outer_product_memory(mem.E, mem.U)`). Then repeat with $M = 8$ outputs
 # shared by all inputs. Explain the second result with {ref}`ex-ch11-many-to-one`.
 # *Difficulty: ★★★, about 40 min.*
 # :::
@@ -706,12 +917,12 @@ assert check_memory(lookup_mlp)
 #
 # ```python
 # for N in (50, 100, 200, 400):
-#     mem = associative.LinearMemory(N, N, 32, seed=0)
+#     mem = models.LinearMemory(N, N, 32, seed=0)
 #     x = torch.arange(N)
 #     h = train.fit(mem, lambda t, g: (x, x), steps=1500, loss="cross_entropy", optimizer="adam", lr=0.05,
 #                   evaluate=lambda m: {"acc": (m(x).argmax(-1) == x).float().mean()}, eval_every=500)
-#     W0 = associative.outer_product_memory(mem.E, mem.U)
-#     print(N, h.final("acc"), associative.recall_accuracy(W0, mem.E, mem.U, x))
+#     W0 = analysis.outer_product_memory(mem.E, mem.U)
+#     print(N, h.final("acc"), analysis.recall_accuracy(W0, mem.E, mem.U, x))
 # ```
 #
 # (The book's build does not run this; what follows is from our runs while writing the chapter,

@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -43,10 +43,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -55,12 +74,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmt_core import ensemble, notebook, plotting, runtime, train
-from lmt_core.models import Transformer
-from lmt_core.optim import schedules
-from lmt_core.tasks.dyck import Dyck
+from lmt_core import ensemble, models, notebook, optim, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -94,21 +110,26 @@ plotting.use_house_style()
 # at most $L$.
 # :::
 #
-# In code, `lmt_core.tasks.dyck.Dyck(k, D)` runs the stack machine on batches (`scan`), returns the
+# In code, `tasks.Dyck(k, D)` runs the stack machine on batches (`scan`), returns the
 # sets $A$ as boolean masks (`allowed_next`; the column of the `BOS` token plays the end symbol $\dashv$, printed `$` below,
 # and `BOS` itself is printed `^`),
 # samples random valid prefixes and enumerates all of them. Tokens $0, \dots, k-1$ open, $k, \dots,
 # 2k-1$ close, and $2k$ is the start token `BOS` that every input begins with.
 
 # %%
-lang = Dyck(k=2, D=3)
+lang = tasks.Dyck(k=2, D=3)
 demo = lang.with_bos(torch.tensor([[0, 1, 3, 0, 2, 2]]))
 state = lang.scan(demo)
 allowed = lang.allowed_next(demo)[0]
 for i in range(demo.shape[1]):
-    nxt = [lang.to_string([v]) if v != lang.bos else "$" for v in torch.nonzero(allowed[i]).flatten().tolist()]
-    print(f"prefix {lang.to_string(demo[0, :i + 1]):8s} depth {int(state['depth'][0, i])}  "
-          f"top {int(state['top'][0, i]):2d}  allowed next: {' '.join(nxt)}")
+    nxt = [
+        lang.to_string([v]) if v != lang.bos else "$"
+        for v in torch.nonzero(allowed[i]).flatten().tolist()
+    ]
+    print(
+        f"prefix {lang.to_string(demo[0, : i + 1]):8s} depth {int(state['depth'][0, i])}  "
+        f"top {int(state['top'][0, i]):2d}  allowed next: {' '.join(nxt)}"
+    )
 
 # %% [markdown]
 # Solving the next-token task is the same as recognising the language: a string is in
@@ -196,35 +217,50 @@ for i in range(demo.shape[1]):
 # Here is the construction. The arguments are the language, the longest input $L + 1$ (with BOS)
 # and the key scores $s$; we take $\mu = 20$.
 
+
 # %%
 def dyck_transformer(lang, max_len, scores=None, mu=20.0):
     """The transformer of the proposition: next-token sets of Dyck_{k,D} as the positive logits.
 
     scores: key score s(v) of every token v in layer 1 (default 0: uniform causal attention)."""
     k, D, V = lang.k, lang.D, lang.vocab_size
-    s = torch.zeros(V, dtype=torch.float64) if scores is None else torch.as_tensor(scores, dtype=torch.float64)
-    ONE, TOK, POS, U, W = 0, 1, 1 + V, 2 + V, 3 + V          # named residual coordinates
-    DEP = 4 + V                                               # depth indicators e_0 .. e_D
-    TOP = DEP + D + 1                                         # top-of-stack indicators
+    s = (
+        torch.zeros(V, dtype=torch.float64)
+        if scores is None
+        else torch.as_tensor(scores, dtype=torch.float64)
+    )
+    ONE, TOK, POS, U, W = 0, 1, 1 + V, 2 + V, 3 + V  # named residual coordinates
+    DEP = 4 + V  # depth indicators e_0 .. e_D
+    TOP = DEP + D + 1  # top-of-stack indicators
     d = TOP + k
     lam = mu * (max_len + 2)
     z_max = float(s[lang.bos].exp() + max_len * s[: 2 * k].exp().max())
-    net = Transformer(V, d_model=d, n_layers=2, n_heads=1, d_mlp=2 * D, max_len=max_len,
-                      positional="learned", layer_norm=False, activation="relu", init_std=0.0)
-    r = math.sqrt(d)                                          # undoes the 1/sqrt(d_head) of the scores
+    net = models.Transformer(
+        V,
+        d_model=d,
+        n_layers=2,
+        n_heads=1,
+        d_mlp=2 * D,
+        max_len=max_len,
+        positional="learned",
+        layer_norm=False,
+        activation="relu",
+        init_std=0.0,
+    )
+    r = math.sqrt(d)  # undoes the 1/sqrt(d_head) of the scores
     b1, b2 = net.blocks
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
         net.embed.weight[:, ONE] = 1.0
-        net.embed.weight[:, TOK:TOK + V] = torch.eye(V)
+        net.embed.weight[:, TOK : TOK + V] = torch.eye(V)
         net.pos.weight[:, POS] = torch.arange(max_len, dtype=torch.float32)
         # layer 1: constant query, key s(x_j); value ±e^{-s} on u (brackets), e^{-s} on w (BOS)
         b1.attn.q.weight[0, ONE] = r
-        b1.attn.k.weight[0, TOK:TOK + V] = s.float()
+        b1.attn.k.weight[0, TOK : TOK + V] = s.float()
         back = (-s).exp().float()
-        b1.attn.v.weight[0, TOK:TOK + k] = back[:k]
-        b1.attn.v.weight[0, TOK + k:TOK + 2 * k] = -back[k:2 * k]
+        b1.attn.v.weight[0, TOK : TOK + k] = back[:k]
+        b1.attn.v.weight[0, TOK + k : TOK + 2 * k] = -back[k : 2 * k]
         b1.attn.v.weight[1, TOK + lang.bos] = back[lang.bos]
         b1.attn.o.weight[U, 0] = b1.attn.o.weight[W, 1] = 1.0
         # MLP 1: g_m = ReLU(l_m) - ReLU(l_m - 1) = 1[depth >= m], l_m = z_max (u - (m-1) w)
@@ -233,24 +269,28 @@ def dyck_transformer(lang, max_len, scores=None, mu=20.0):
             b1.mlp.fc.weight[units, U] = z_max
             b1.mlp.fc.weight[units, W] = -z_max * (m - 1)
             b1.mlp.fc.bias[2 * m - 1] = -1.0
-            b1.mlp.proj.weight[DEP + m, units] = torch.tensor([1.0, -1.0])       # + g_m to e_m
-            b1.mlp.proj.weight[DEP + m - 1, units] = torch.tensor([-1.0, 1.0])   # - g_m from e_{m-1}
-        b1.mlp.proj.bias[DEP] = 1.0                                              # e_0 = 1 - g_1
+            b1.mlp.proj.weight[DEP + m, units] = torch.tensor(
+                [1.0, -1.0]
+            )  # + g_m to e_m
+            b1.mlp.proj.weight[DEP + m - 1, units] = torch.tensor(
+                [-1.0, 1.0]
+            )  # - g_m from e_{m-1}
+        b1.mlp.proj.bias[DEP] = 1.0  # e_0 = 1 - g_1
         # layer 2: score lam [d_i = d_j] + lam [x_j opens] + mu j; value: the type of x_j
-        b2.attn.q.weight[:D + 1, DEP:DEP + D + 1] = lam * r * torch.eye(D + 1)
+        b2.attn.q.weight[: D + 1, DEP : DEP + D + 1] = lam * r * torch.eye(D + 1)
         b2.attn.q.weight[D + 1, ONE] = lam * r
         b2.attn.q.weight[D + 2, ONE] = mu * r
-        b2.attn.k.weight[:D + 1, DEP:DEP + D + 1] = torch.eye(D + 1)
-        b2.attn.k.weight[D + 1, TOK:TOK + k] = 1.0
+        b2.attn.k.weight[: D + 1, DEP : DEP + D + 1] = torch.eye(D + 1)
+        b2.attn.k.weight[D + 1, TOK : TOK + k] = 1.0
         b2.attn.k.weight[D + 2, POS] = 1.0
-        b2.attn.v.weight[:k, TOK:TOK + k] = torch.eye(k)
-        b2.attn.o.weight[TOP:TOP + k, :k] = torch.eye(k)
+        b2.attn.v.weight[:k, TOK : TOK + k] = torch.eye(k)
+        b2.attn.o.weight[TOP : TOP + k, :k] = torch.eye(k)
         # read-out: open iff depth < D; close t iff top = t and depth > 0; end ($ = BOS column) iff depth 0
         net.unembed.weight[:k, ONE] = 0.5
         net.unembed.weight[:k, DEP + D] = -1.0
-        net.unembed.weight[k:2 * k, TOP:TOP + k] = torch.eye(k)
-        net.unembed.weight[k:2 * k, DEP] = -1.0
-        net.unembed.weight[k:2 * k, ONE] = -0.5
+        net.unembed.weight[k : 2 * k, TOP : TOP + k] = torch.eye(k)
+        net.unembed.weight[k : 2 * k, DEP] = -1.0
+        net.unembed.weight[k : 2 * k, ONE] = -0.5
         net.unembed.weight[lang.bos, DEP] = 1.0
         net.unembed.weight[lang.bos, ONE] = -0.5
     return net
@@ -270,7 +310,8 @@ L_ACCEPT = cfg.pick(quick=6, full=8)
 heads = {
     "uniform": torch.zeros(lang.vocab_size),
     "sink on BOS": torch.tensor([0.0] * (2 * lang.k) + [6.0]),
-    "random scores": 2.0 * torch.randn(lang.vocab_size, generator=torch.Generator().manual_seed(cfg.seed)),
+    "random scores": 2.0
+    * torch.randn(lang.vocab_size, generator=torch.Generator().manual_seed(cfg.seed)),
 }
 prefixes = lang.with_bos(lang.all_prefixes(L_CHECK))
 truth = lang.allowed_next(prefixes)
@@ -294,9 +335,11 @@ for name, s in heads.items():
     strings = lang.all_strings(L_ACCEPT)
     acc_ok = bool(torch.equal(accepts(net, strings), lang.is_member(strings)))
     built[name], attn1[name] = net, maps[0][:, 0]
-    print(f"{name:14s}: wrong next-token sets at {n_wrong} of {truth.shape[0] * truth.shape[1]} positions "
-          f"(all valid prefixes of length {L_CHECK}); acceptance = membership on all "
-          f"{len(strings)} strings of length {L_ACCEPT}: {acc_ok}; smallest |logit| {logits.abs().min():.3f}")
+    print(
+        f"{name:14s}: wrong next-token sets at {n_wrong} of {truth.shape[0] * truth.shape[1]} positions "
+        f"(all valid prefixes of length {L_CHECK}); acceptance = membership on all "
+        f"{len(strings)} strings of length {L_ACCEPT}: {acc_ok}; smallest |logit| {logits.abs().min():.3f}"
+    )
     assert n_wrong == 0 and acc_ok, name
 notebook.glue("n_prefixes", len(prefixes))
 notebook.glue("L_check", L_CHECK)
@@ -305,6 +348,7 @@ notebook.glue("L_check", L_CHECK)
 # All three networks are correct on all {glue:text}`n_prefixes` valid prefixes of length
 # {glue:text}`L_check`. Now look at what a "myopic" reader would see: the first layer's attention
 # maps on one input.
+
 
 # %%
 def tv_rows(a, b):
@@ -327,8 +371,10 @@ plt.show()
 bos_mass = float(attn1["sink on BOS"][..., 0].mean())
 tv_sink = tv_rows(attn1["uniform"], attn1["sink on BOS"])
 tv_rand = tv_rows(attn1["uniform"], attn1["random scores"])
-print(f"mean attention on BOS in the sink head: {bos_mass:.3f}; mean TV distance to the uniform head: "
-      f"sink {tv_sink:.3f}, random {tv_rand:.3f}")
+print(
+    f"mean attention on BOS in the sink head: {bos_mass:.3f}; mean TV distance to the uniform head: "
+    f"sink {tv_sink:.3f}, random {tv_rand:.3f}"
+)
 notebook.glue("bos_mass", bos_mass)
 notebook.glue("tv_sink", tv_sink)
 notebook.glue("tv_rand", tv_rand)
@@ -389,8 +435,8 @@ notebook.glue("tv_rand", tv_rand)
 # brackets (every allowed bracket has probability at least $\tfrac14$ under the walk).
 
 # %%
-lang_tr = Dyck(k=2, D=4)
 T_TR = cfg.pick(quick=16, full=32)
+lang_tr = tasks.Dyck(k=2, D=4, length=T_TR)
 E_TR = cfg.pick(quick=4, full=8)
 STEPS_TR = cfg.pick(quick=600, full=3000)
 D_TR = cfg.pick(quick=16, full=64)
@@ -400,30 +446,47 @@ LR_TR = cfg.pick(quick=1e-2, full=3e-3)
 
 def dyck_batches(step, g):
     """Inputs BOS x_1..x_{T-1}, targets x_1..x_T: next-token prediction on random valid prefixes."""
-    x = lang_tr.sample_prefixes(BATCH_TR, T_TR, generator=g)
-    return lang_tr.with_bos(x[:, :-1]), x
+    return lang_tr.sample(BATCH_TR, generator=g)
 
 
 def make_dyck_model(seed):
-    return Transformer(lang_tr.vocab_size, d_model=D_TR, n_layers=2, n_heads=1, d_mlp=2 * D_TR,
-                       max_len=T_TR, seed=seed)
+    return models.Transformer(
+        lang_tr.vocab_size,
+        d_model=D_TR,
+        n_layers=2,
+        n_heads=1,
+        d_mlp=2 * D_TR,
+        max_len=T_TR,
+        seed=seed,
+    )
 
 
-x_test = lang_tr.sample_prefixes(512, T_TR, generator=cfg.generator(10_000 + cfg.seed))
-inp_test = lang_tr.with_bos(x_test[:, :-1])
-allowed_test = lang_tr.allowed_next(inp_test)[..., :2 * lang_tr.k]
+inp_test, _ = lang_tr.sample(512, generator=cfg.generator(10_000 + cfg.seed))
+allowed_test = lang_tr.allowed_next(inp_test)[..., : 2 * lang_tr.k]
 
 
 def set_accuracy(model):
     """Fraction of positions whose predicted set {p > 0.1} equals the allowed set (per member)."""
-    p = model(inp_test).softmax(-1)[..., :2 * lang_tr.k]
+    p = model(inp_test).softmax(-1)[..., : 2 * lang_tr.k]
     return {"acc": ((p > 0.1) == allowed_test).all(-1).float().mean((-2, -1))}
 
 
-ens_dyck = ensemble.stack([make_dyck_model(100 * cfg.seed + i) for i in range(E_TR)]).to(cfg.device)
-hist_dyck = train.fit(ens_dyck, dyck_batches, steps=STEPS_TR, loss="cross_entropy", optimizer="adam",
-                      lr=LR_TR, lr_schedule=schedules.cosine(STEPS_TR, warmup=50), evaluate=set_accuracy,
-                      eval_every=50, data_seed=cfg.seed, desc="Dyck seeds")
+ens_dyck = ensemble.stack(
+    [make_dyck_model(100 * cfg.seed + i) for i in range(E_TR)]
+).to(cfg.device)
+hist_dyck = train.fit(
+    ens_dyck,
+    dyck_batches,
+    steps=STEPS_TR,
+    loss="cross_entropy",
+    optimizer="adam",
+    lr=LR_TR,
+    lr_schedule=optim.cosine(STEPS_TR, warmup=50),
+    evaluate=set_accuracy,
+    eval_every=50,
+    data_seed=cfg.seed,
+    desc="Dyck seeds",
+)
 acc_dyck = hist_dyck.final("acc")
 print("final next-token-set accuracy per seed:", np.round(acc_dyck, 4))
 
@@ -434,6 +497,7 @@ print("final next-token-set accuracy per seed:", np.round(acc_dyck, 4))
 # the rows of two members' maps, and, for the second layer, the share of attention that goes to the
 # top of the stack, the position a "bracket-matching head" would attend to.
 
+
 # %%
 def top_of_stack_positions(tokens):
     """For every position i of `tokens` (B, T), the position of the top of the stack (-1 if empty)."""
@@ -441,30 +505,51 @@ def top_of_stack_positions(tokens):
     depth, opens = st["depth"], tokens < lang_tr.k
     B, T = tokens.shape
     pos = torch.full((B, T), -1, dtype=torch.long)
-    last_open_at = torch.full((B, lang_tr.D + 1), -1, dtype=torch.long)   # latest opening bracket per depth
+    last_open_at = torch.full(
+        (B, lang_tr.D + 1), -1, dtype=torch.long
+    )  # latest opening bracket per depth
     for i in range(T):
         rows = torch.nonzero(opens[:, i]).flatten()
         last_open_at[rows, depth[rows, i]] = i
-        pos[:, i] = torch.where(depth[:, i] > 0, last_open_at[torch.arange(B), depth[:, i]], -1)
+        pos[:, i] = torch.where(
+            depth[:, i] > 0, last_open_at[torch.arange(B), depth[:, i]], -1
+        )
     return pos
 
 
-x_probe = inp_test[:128].cpu()                     # the stand-alone members live on the CPU
+x_probe = inp_test[:128].cpu()  # the stand-alone members live on the CPU
 members = [ens_dyck.member(i) for i in range(E_TR)]
 with torch.no_grad():
     maps_tr = [m(x_probe, return_attention=True)[1] for m in members]
 tos = top_of_stack_positions(x_probe)
 has_top = tos >= 0
-match_mass = [float(mp[1][:, 0].gather(2, tos.clamp(min=0).unsqueeze(-1)).squeeze(-1)[has_top].mean())
-              for mp in maps_tr]
-pair_tv = {layer: [tv_rows(maps_tr[a][layer], maps_tr[b][layer]) for a in range(E_TR) for b in range(a + 1, E_TR)]
-           for layer in (0, 1)}
+match_mass = [
+    float(
+        mp[1][:, 0]
+        .gather(2, tos.clamp(min=0).unsqueeze(-1))
+        .squeeze(-1)[has_top]
+        .mean()
+    )
+    for mp in maps_tr
+]
+pair_tv = {
+    layer: [
+        tv_rows(maps_tr[a][layer], maps_tr[b][layer])
+        for a in range(E_TR)
+        for b in range(a + 1, E_TR)
+    ]
+    for layer in (0, 1)
+}
 T_in = x_probe.shape[1]
-uniform_map = torch.tril(torch.ones(T_in, T_in)) / torch.arange(1, T_in + 1).unsqueeze(1)
+uniform_map = torch.tril(torch.ones(T_in, T_in)) / torch.arange(1, T_in + 1).unsqueeze(
+    1
+)
 tv_uniform_l1 = [tv_rows(mp[0][:, 0], uniform_map) for mp in maps_tr]
 for layer in (0, 1):
-    print(f"layer {layer + 1}: pairwise TV between seeds: mean {np.mean(pair_tv[layer]):.3f}, "
-          f"min {np.min(pair_tv[layer]):.3f}, max {np.max(pair_tv[layer]):.3f}")
+    print(
+        f"layer {layer + 1}: pairwise TV between seeds: mean {np.mean(pair_tv[layer]):.3f}, "
+        f"min {np.min(pair_tv[layer]):.3f}, max {np.max(pair_tv[layer]):.3f}"
+    )
 print("layer 1: TV to uniform attention per seed:", np.round(tv_uniform_l1, 3))
 print("layer 2: attention on the top of the stack per seed:", np.round(match_mass, 3))
 notebook.glue("acc_dyck_min", float(acc_dyck.min()))
@@ -483,12 +568,16 @@ for i in range(n_show):
         ax.imshow(maps_tr[i][layer][0, 0].numpy(), cmap="Blues", vmin=0, vmax=1)
         ax.set_xticks(range(T_in), chars, fontsize=6)
         ax.set_yticks(range(T_in), chars, fontsize=6)
-        ax.set_title(f"seed {i}, layer {layer + 1}\n(acc {acc_dyck[i]:.3f})", fontsize=9)
+        ax.set_title(
+            f"seed {i}, layer {layer + 1}\n(acc {acc_dyck[i]:.3f})", fontsize=9
+        )
         if i == 0:
             ax.set_ylabel("query position")
         if layer == 1:
             ax.set_xlabel("key position")
-fig.suptitle("Equally accurate networks: similar first layers, very different second layers")
+fig.suptitle(
+    "Equally accurate networks: similar first layers, very different second layers"
+)
 plt.tight_layout()
 plt.show()
 
@@ -564,7 +653,7 @@ plt.show()
 # %%
 N_WORDS, N_IN = 16, 8
 YES, NO, SEP, TASK0 = N_WORDS, N_WORDS + 1, N_WORDS + 2, N_WORDS + 3
-SKILLS = {0: (0, 1), 1: (2, 3)}                            # skill t: exactly one of two words occurs
+SKILLS = {0: (0, 1), 1: (2, 3)}  # skill t: exactly one of two words occurs
 STEPS_PRE = cfg.pick(quick=1000, full=4000)
 D_PRE = cfg.pick(quick=32, full=64)
 
@@ -578,19 +667,41 @@ def skill_batch(B, g, task=None):
     """Pretraining sequences [task word] x SEP answer; returns inputs, targets (answer only), labels."""
     dev = g.device
     x = torch.randint(0, N_WORDS, (B, N_IN), generator=g, device=dev)
-    t = torch.randint(0, 2, (B,), generator=g, device=dev) if task is None else torch.full((B,), task, device=dev)
+    t = (
+        torch.randint(0, 2, (B,), generator=g, device=dev)
+        if task is None
+        else torch.full((B,), task, device=dev)
+    )
     y = torch.where(t == 0, skill_label(x, 0), skill_label(x, 1))
-    inp = torch.cat([(TASK0 + t).unsqueeze(1), x, torch.full((B, 1), SEP, device=dev)], 1)
-    tgt = torch.full(inp.shape, train.IGNORE_INDEX)
+    inp = torch.cat(
+        [(TASK0 + t).unsqueeze(1), x, torch.full((B, 1), SEP, device=dev)], 1
+    )
+    tgt = torch.full(inp.shape, tasks.IGNORE_INDEX, device=dev)
     tgt[:, -1] = torch.where(y, YES, NO)
     return inp, tgt, y
 
 
-base = Transformer(TASK0 + 2, d_model=D_PRE, n_layers=2, n_heads=2, d_mlp=2 * D_PRE, max_len=N_IN + 2,
-                   seed=cfg.seed).to(cfg.device)
-hist_pre = train.fit(base, lambda step, g: skill_batch(64, g)[:2], steps=STEPS_PRE, loss="cross_entropy",
-                     optimizer="adam", lr=3e-3, lr_schedule=schedules.cosine(STEPS_PRE, warmup=50),
-                     data_seed=cfg.seed, eval_every=100, desc="pretraining")
+base = models.Transformer(
+    TASK0 + 2,
+    d_model=D_PRE,
+    n_layers=2,
+    n_heads=2,
+    d_mlp=2 * D_PRE,
+    max_len=N_IN + 2,
+    seed=cfg.seed,
+).to(cfg.device)
+hist_pre = train.fit(
+    base,
+    lambda step, g: skill_batch(64, g)[:2],
+    steps=STEPS_PRE,
+    loss="cross_entropy",
+    optimizer="adam",
+    lr=3e-3,
+    lr_schedule=optim.cosine(STEPS_PRE, warmup=50),
+    data_seed=cfg.seed,
+    eval_every=100,
+    desc="pretraining",
+)
 test_sets = {t: skill_batch(2000, cfg.generator(100 + t), t) for t in (0, 1)}
 
 
@@ -601,7 +712,10 @@ def answer_accuracy(logits, y):
 
 with torch.no_grad():
     acc_pre = {t: answer_accuracy(base(inp), y) for t, (inp, _, y) in test_sets.items()}
-print("pretrained model, with the task word:", {f"skill {t}": round(a, 3) for t, a in acc_pre.items()})
+print(
+    "pretrained model, with the task word:",
+    {f"skill {t}": round(a, 3) for t, a in acc_pre.items()},
+)
 
 # %% [markdown]
 # ### Prompt tuning
@@ -612,6 +726,7 @@ print("pretrained model, with the task word:", {f"skill {t}": round(a, 3) for t,
 # the midpoint of the two task words, each plus noise) and keep the prompt that does best on a
 # validation sample.
 
+
 # %%
 class PromptTuned(nn.Module):
     """A frozen model with a trainable soft prompt (P vectors) in front of every input."""
@@ -620,27 +735,40 @@ class PromptTuned(nn.Module):
         super().__init__()
         self.model = model
         g = torch.Generator().manual_seed(seed)
-        self.prompt = nn.Parameter(init.detach().clone() + noise * torch.randn(init.shape, generator=g).to(init.device))
+        self.prompt = nn.Parameter(
+            init.detach().clone()
+            + noise * torch.randn(init.shape, generator=g).to(init.device)
+        )
 
     def forward(self, tokens):
-        return self.model(tokens, prefix=self.prompt)[:, self.prompt.shape[0]:]
+        return self.model(tokens, prefix=self.prompt)[:, self.prompt.shape[0] :]
 
 
 for p in base.parameters():
     p.requires_grad_(False)
 STEPS_PT = cfg.pick(quick=300, full=1000)
 emb = base.embed.weight
-PROMPT_INITS = {"SEP": emb[SEP:SEP + 1], "zero": torch.zeros(1, D_PRE, device=cfg.device),                # neutral starting
-                "between task words": emb[TASK0:TASK0 + 2].mean(0, keepdim=True)}      # points
+PROMPT_INITS = {
+    "SEP": emb[SEP : SEP + 1],
+    "zero": torch.zeros(1, D_PRE, device=cfg.device),  # neutral starting
+    "between task words": emb[TASK0 : TASK0 + 2].mean(0, keepdim=True),
+}  # points
 tuned, acc_pt = {}, {}
 for t in (0, 1):
     inp_val, _, y_val = skill_batch(1000, cfg.generator(300 + t), t)
     best = None
     for r, init in enumerate(PROMPT_INITS.values()):
         pt = PromptTuned(base, init, seed=cfg.seed + 10 * t + r, noise=0.3)
-        train.fit(pt, lambda step, g, t=t: tuple(z[:, 1:] for z in skill_batch(64, g, t)[:2]), steps=STEPS_PT,
-                  loss="cross_entropy", optimizer="adam", lr=3e-2, data_seed=cfg.seed + 7 + t,
-                  desc=f"prompt tuning, skill {t}, start {r}")
+        train.fit(
+            pt,
+            lambda step, g, t=t: tuple(z[:, 1:] for z in skill_batch(64, g, t)[:2]),
+            steps=STEPS_PT,
+            loss="cross_entropy",
+            optimizer="adam",
+            lr=3e-2,
+            data_seed=cfg.seed + 7 + t,
+            desc=f"prompt tuning, skill {t}, start {r}",
+        )
         with torch.no_grad():
             val = answer_accuracy(pt(inp_val[:, 1:]), y_val)
         if best is None or val > best[0]:
@@ -649,7 +777,10 @@ for t in (0, 1):
     inp, _, y = test_sets[t]
     with torch.no_grad():
         acc_pt[t] = answer_accuracy(tuned[t](inp[:, 1:]), y)
-print("prompt-tuned accuracy (no task word):", {f"skill {t}": round(a, 3) for t, a in acc_pt.items()})
+print(
+    "prompt-tuned accuracy (no task word):",
+    {f"skill {t}": round(a, 3) for t, a in acc_pt.items()},
+)
 
 
 # %% [markdown]
@@ -668,7 +799,10 @@ notebook.glue("d_mlp_pre", 2 * D_PRE)
 def mlp_activations(model, tokens):
     """Activations (B, T, L * d_mlp) of every MLP unit of `model.model`, through forward hooks."""
     acts = []
-    hooks = [b.mlp.act.register_forward_hook(lambda mod, inp, out: acts.append(out)) for b in model.model.blocks]
+    hooks = [
+        b.mlp.act.register_forward_hook(lambda mod, inp, out: acts.append(out))
+        for b in model.model.blocks
+    ]
     with torch.no_grad():
         model(tokens)
     for h in hooks:
@@ -683,10 +817,12 @@ def ablated_accuracy(model, tokens, y, units, means):
     for l, block in enumerate(model.model.blocks):
         local = [u - l * d_mlp for u in units if l * d_mlp <= u < (l + 1) * d_mlp]
         if local:
+
             def hook(mod, inp, out, local=local, l=l):
                 out = out.clone()
                 out[:, :, local] = means[:, [l * d_mlp + u for u in local]]
                 return out
+
             hooks.append(block.mlp.act.register_forward_hook(hook))
     with torch.no_grad():
         acc = answer_accuracy(model(tokens), y)
@@ -699,42 +835,76 @@ K_ABLATE = cfg.pick(quick=8, full=16)
 N_RANDOM = 20
 skill = {}
 for t in (0, 1):
-    inp, _, y = skill_batch(2000, cfg.generator(200 + t), t)            # sample for predictivity
+    inp, _, y = skill_batch(2000, cfg.generator(200 + t), t)  # sample for predictivity
     acts = mlp_activations(tuned[t], inp[:, 1:])
     means = acts.mean(0)
     hit = (acts[:, -1] > means[-1]) == y.unsqueeze(1)
     pred = torch.maximum(hit.float().mean(0), 1 - hit.float().mean(0))
-    skill[t] = {"pred": pred, "means": means, "top": torch.argsort(pred, descending=True)[:K_ABLATE].tolist()}
+    skill[t] = {
+        "pred": pred,
+        "means": means,
+        "top": torch.argsort(pred, descending=True)[:K_ABLATE].tolist(),
+    }
 rng = torch.Generator().manual_seed(cfg.seed)
 for t in (0, 1):
     inp, _, y = test_sets[t]
     tokens, r = inp[:, 1:], skill[t]
     r["acc"] = acc_pt[t]
     r["acc_top"] = ablated_accuracy(tuned[t], tokens, y, r["top"], r["means"])
-    r["acc_other"] = ablated_accuracy(tuned[t], tokens, y, skill[1 - t]["top"], r["means"])
-    r["acc_random"] = float(np.mean([ablated_accuracy(tuned[t], tokens, y,
-                                                      torch.randperm(len(r["pred"]), generator=rng)[:K_ABLATE].tolist(),
-                                                      r["means"]) for _ in range(N_RANDOM)]))
-    r["acc_all"] = ablated_accuracy(tuned[t], tokens, y, list(range(len(r["pred"]))), r["means"])
-    print(f"skill {t}: accuracy {r['acc']:.3f}; best predictivity {r['pred'].max():.3f}; mean-ablating the "
-          f"top {K_ABLATE}: {r['acc_top']:.3f}, the other skill's top {K_ABLATE}: {r['acc_other']:.3f}, "
-          f"{K_ABLATE} random (mean of {N_RANDOM}): {r['acc_random']:.3f}, all units: {r['acc_all']:.3f}")
+    r["acc_other"] = ablated_accuracy(
+        tuned[t], tokens, y, skill[1 - t]["top"], r["means"]
+    )
+    r["acc_random"] = float(
+        np.mean(
+            [
+                ablated_accuracy(
+                    tuned[t],
+                    tokens,
+                    y,
+                    torch.randperm(len(r["pred"]), generator=rng)[:K_ABLATE].tolist(),
+                    r["means"],
+                )
+                for _ in range(N_RANDOM)
+            ]
+        )
+    )
+    r["acc_all"] = ablated_accuracy(
+        tuned[t], tokens, y, list(range(len(r["pred"]))), r["means"]
+    )
+    print(
+        f"skill {t}: accuracy {r['acc']:.3f}; best predictivity {r['pred'].max():.3f}; mean-ablating the "
+        f"top {K_ABLATE}: {r['acc_top']:.3f}, the other skill's top {K_ABLATE}: {r['acc_other']:.3f}, "
+        f"{K_ABLATE} random (mean of {N_RANDOM}): {r['acc_random']:.3f}, all units: {r['acc_all']:.3f}"
+    )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 for t in (0, 1):
-    ax1.plot(np.sort(skill[t]["pred"].cpu().numpy())[::-1], label=f"skill {t} (accuracy {acc_pt[t]:.2f})")
+    ax1.plot(
+        np.sort(skill[t]["pred"].cpu().numpy())[::-1],
+        label=f"skill {t} (accuracy {acc_pt[t]:.2f})",
+    )
 ax1.axhline(0.5, color="gray", lw=0.8, ls=":")
 ax1.set(xlabel="unit rank", ylabel="predictivity", title="Many units predict the label")
 ax1.legend()
-bars = ["none", f"top {K_ABLATE}", f"other skill's top {K_ABLATE}", f"random {K_ABLATE}", "all units"]
+bars = [
+    "none",
+    f"top {K_ABLATE}",
+    f"other skill's top {K_ABLATE}",
+    f"random {K_ABLATE}",
+    "all units",
+]
 width = 0.38
 for t in (0, 1):
     r = skill[t]
     vals = [r["acc"], r["acc_top"], r["acc_other"], r["acc_random"], r["acc_all"]]
     ax2.bar(np.arange(len(bars)) + (t - 0.5) * width, vals, width, label=f"skill {t}")
 ax2.set_xticks(range(len(bars)), bars, rotation=15)
-ax2.set(ylabel="task accuracy", ylim=(0.4, 1.02), title="...but mean-ablating the top ones costs little")
+ax2.set(
+    ylabel="task accuracy",
+    ylim=(0.4, 1.02),
+    title="...but mean-ablating the top ones costs little",
+)
 ax2.legend()
 plt.tight_layout()
 plt.show()
@@ -774,17 +944,27 @@ notebook.glue("k_ablate", K_ABLATE)
 # Constructions: exact on every valid prefix (checked above), and the sink / random heads really are far
 # from uniform.
 assert bos_mass >= 0.9, f"sink head puts only {bos_mass:.3f} on BOS"
-assert tv_sink >= 0.5 and tv_rand >= 0.15, f"TV to uniform: sink {tv_sink:.3f}, random {tv_rand:.3f}"
+assert tv_sink >= 0.5 and tv_rand >= 0.15, (
+    f"TV to uniform: sink {tv_sink:.3f}, random {tv_rand:.3f}"
+)
 # Trained networks: all seeds accurate; second-layer attention differs across seeds.
 assert acc_dyck.min() >= 0.95, f"next-token-set accuracy {acc_dyck}"
-assert np.mean(pair_tv[1]) >= 0.2, f"second-layer maps too similar across seeds: {pair_tv[1]}"
-assert np.max(match_mass) <= 0.5 and np.max(match_mass) >= 2 * np.min(match_mass), f"top-of-stack attention {match_mass}"
+assert np.mean(pair_tv[1]) >= 0.2, (
+    f"second-layer maps too similar across seeds: {pair_tv[1]}"
+)
+assert np.max(match_mass) <= 0.5 and np.max(match_mass) >= 2 * np.min(match_mass), (
+    f"top-of-stack attention {match_mass}"
+)
 # Skill neurons: the tasks are learned, single units are highly predictive ...
 for t in (0, 1):
     assert acc_pt[t] >= 0.65, f"prompt tuning failed on skill {t}: {acc_pt[t]:.3f}"
-    assert skill[t]["pred"].max() >= acc_pt[t] - 0.05, f"skill {t}: no unit is nearly as predictive as the model"
-# ... but ablating the most predictive units barely hurts (the negative finding of the section).
-    assert drop_top[t] <= 0.05, f"skill {t}: ablating the top units costs {drop_top[t]:.3f}"
+    assert skill[t]["pred"].max() >= acc_pt[t] - 0.05, (
+        f"skill {t}: no unit is nearly as predictive as the model"
+    )
+    # ... but ablating the most predictive units barely hurts (the negative finding of the section).
+    assert drop_top[t] <= 0.05, (
+        f"skill {t}: ablating the top units costs {drop_top[t]:.3f}"
+    )
 print("all checks passed")
 
 # %% [markdown]
@@ -794,11 +974,14 @@ print("all checks passed")
 # spread of random scores for the brackets. The network stays exact (the check is printed) while
 # the attention map changes. In a static build this shows the default setting.
 
+
 # %%
 def explore_scores(bos_score=3.0, spread=2.0, seed=0, length=10):
     """Build the Dyck network with the chosen first-layer key scores; check it and draw its attention."""
     g = torch.Generator().manual_seed(seed)
-    s = torch.cat([spread * torch.randn(2 * lang.k, generator=g), torch.tensor([bos_score])])
+    s = torch.cat(
+        [spread * torch.randn(2 * lang.k, generator=g), torch.tensor([bos_score])]
+    )
     net = dyck_transformer(lang, length + 1, s)
     x = lang.with_bos(lang.all_prefixes(length))
     with torch.no_grad():
@@ -810,13 +993,21 @@ def explore_scores(bos_score=3.0, spread=2.0, seed=0, length=10):
     ax.imshow(maps[0][i, 0].numpy(), cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(chars)), chars)
     ax.set_yticks(range(len(chars)), chars)
-    ax.set(xlabel="key position j", ylabel="query position i",
-           title=f"layer-1 attention; wrong next-token sets: {wrong} of {x.numel()}")
+    ax.set(
+        xlabel="key position j",
+        ylabel="query position i",
+        title=f"layer-1 attention; wrong next-token sets: {wrong} of {x.numel()}",
+    )
     plt.show()
 
 
-notebook.explore(explore_scores, bos_score=(3.0, (-4.0, 8.0, 0.5)), spread=(2.0, (0.0, 4.0, 0.25)),
-                 seed=(0, (0, 20, 1)), length=(10, (4, 12, 1)))
+notebook.explore(
+    explore_scores,
+    bos_score=(3.0, (-4.0, 8.0, 0.5)),
+    spread=(2.0, (0.0, 4.0, 0.25)),
+    seed=(0, (0, 20, 1)),
+    length=(10, (4, 12, 1)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -857,6 +1048,7 @@ notebook.explore(explore_scores, bos_score=(3.0, (-4.0, 8.0, 0.5)), spread=(2.0,
 # *Difficulty: ★☆☆, about 10 min.*
 # :::
 
+
 # %%
 def check_dyck_network(net, length=8, language=lang):
     """Compare the positive logits of `net` with the true next-token sets on all valid prefixes."""
@@ -866,11 +1058,15 @@ def check_dyck_network(net, length=8, language=lang):
     truth = language.allowed_next(x)
     wrong = (pred != truth).any(-1)
     if not wrong.any():
-        print(f"correct on all {x.numel()} prefix positions of the {len(x)} valid prefixes of length {length}")
+        print(
+            f"correct on all {x.numel()} prefix positions of the {len(x)} valid prefixes of length {length}"
+        )
         return True
     b, i = (int(v) for v in torch.nonzero(wrong)[0])
-    print(f"wrong on {int(wrong.sum())} positions; e.g. after '{language.to_string(x[b, :i + 1])}' the model "
-          f"allows {torch.nonzero(pred[b, i]).flatten().tolist()}, the language {torch.nonzero(truth[b, i]).flatten().tolist()}")
+    print(
+        f"wrong on {int(wrong.sum())} positions; e.g. after '{language.to_string(x[b, : i + 1])}' the model "
+        f"allows {torch.nonzero(pred[b, i]).flatten().tolist()}, the language {torch.nonzero(truth[b, i]).flatten().tolist()}"
+    )
     return False
 
 
@@ -890,7 +1086,7 @@ x_cl = lang.with_bos(lang.all_prefixes(8))
 with torch.no_grad():
     a_cl = net_closing(x_cl, return_attention=True)[1][0][:, 0]
 closes = (x_cl >= lang.k) & (x_cl < 2 * lang.k)
-seen = closes.cumsum(1) > 0                                   # rows whose prefix contains a closing bracket
+seen = closes.cumsum(1) > 0  # rows whose prefix contains a closing bracket
 mass = (a_cl * closes.unsqueeze(1)).sum(-1)[seen].mean()
 print(f"mean attention on closing brackets: {mass:.3f}")
 

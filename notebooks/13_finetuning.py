@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -46,29 +46,42 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import copy
 import math
-
-from tqdm.auto import tqdm
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
 
-from lmt_core import models, notebook, plotting, runtime, train
-from lmt_core.analysis import memory
-from lmt_core.optim import mezo
-from lmt_core.tasks import transfer
+from lmt_core import analysis, models, notebook, optim, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
-print(cfg)
 
 # %% [markdown]
 # ## The setting
@@ -283,7 +296,7 @@ print(cfg)
 # float32. Three roundings (and the rounding of $\varepsilon z$ itself) allow a few units.
 
 # %%
-EPS = 1e-3                                                    # MeZO perturbation scale
+EPS = 1e-3  # MeZO perturbation scale
 
 
 def round_trip_report(params, eps, seed):
@@ -292,8 +305,8 @@ def round_trip_report(params, eps, seed):
     params = list(params)
     before = [p.detach().clone() for p in params]
     z = [torch.zeros_like(p) for p in params]
-    mezo.perturb(z, 1.0, seed)                                # the same z MeZO regenerates from `seed`
-    err = mezo.restore_error(params, eps, seed)
+    optim.perturb(z, 1.0, seed)  # the same z MeZO regenerates from `seed`
+    err = optim.restore_error(params, eps, seed)
     u = torch.finfo(params[0].dtype).eps / 2
     ratio, same, total = 0.0, 0, 0
     for p, b, zi in zip(params, before, z):
@@ -302,14 +315,16 @@ def round_trip_report(params, eps, seed):
         same += int((d == 0).sum())
         total += d.numel()
         with torch.no_grad():
-            p.copy_(b)                                        # leave the network exactly as it was
+            p.copy_(b)  # leave the network exactly as it was
     return err, ratio, same / total
 
 
 demo_net = models.MLP(32, 64, depth=3, n_out=4, seed=cfg.seed)
 rt_err, rt_units, rt_same = round_trip_report(demo_net.parameters(), EPS, seed=7)
-print(f"max |Δθ| = {rt_err:.2e}; worst entry = {rt_units:.2f} units of u(|θ|+2ε|z|); "
-      f"{100 * rt_same:.1f}% of entries bit-identical")
+print(
+    f"max |Δθ| = {rt_err:.2e}; worst entry = {rt_units:.2f} units of u(|θ|+2ε|z|); "
+    f"{100 * rt_same:.1f}% of entries bit-identical"
+)
 notebook.glue("rt_err", rt_err)
 notebook.glue("rt_units", rt_units)
 notebook.glue("rt_same", 100 * rt_same)
@@ -327,8 +342,9 @@ notebook.glue("rt_same", 100 * rt_same)
 # On a random quadratic in $p$ dimensions we average $\hat g z$ over many directions and compare
 # with $g$. By {prf:ref}`prop-ch13-moments` the per-coordinate variance is
 # $\|g\|^2 + g_i^2$, so the Monte Carlo mean should be within a few standard errors of $g$ in every
-# coordinate. We also check, with `mezo.perturb` on an actual parameter tensor, that MeZO's two
+# coordinate. We also check, with `optim.perturb` on an actual parameter tensor, that MeZO's two
 # forward passes give $\hat g = z^\top g$ up to rounding.
+
 
 # %%
 def random_quadratic(p, spectrum, seed):
@@ -344,13 +360,20 @@ p_mc, n_dirs = 50, cfg.pick(quick=20_000, full=200_000)
 H_mc, b_mc = random_quadratic(p_mc, torch.linspace(0.1, 2.0, p_mc), seed=cfg.seed)
 theta0 = torch.zeros(p_mc, dtype=torch.float64)
 grad0 = H_mc @ theta0 - b_mc
-Z = torch.randn(n_dirs, p_mc, generator=torch.Generator().manual_seed(cfg.seed + 1), dtype=torch.float64)
-est = (Z @ grad0)[:, None] * Z                                # one SPSA estimate per row
+Z = torch.randn(
+    n_dirs,
+    p_mc,
+    generator=torch.Generator().manual_seed(cfg.seed + 1),
+    dtype=torch.float64,
+)
+est = (Z @ grad0)[:, None] * Z  # one SPSA estimate per row
 mc_mean, mc_se = est.mean(0), est.std(0) / math.sqrt(n_dirs)
 z_scores = (mc_mean - grad0) / mc_se
-print(f"max |z-score| over {p_mc} coordinates: {z_scores.abs().max():.2f}; "
-      f"relative error ‖mean − g‖/‖g‖ = {(mc_mean - grad0).norm() / grad0.norm():.3f} "
-      f"(expected about sqrt((p+1)/N) = {math.sqrt((p_mc + 1) / n_dirs):.3f})")
+print(
+    f"max |z-score| over {p_mc} coordinates: {z_scores.abs().max():.2f}; "
+    f"relative error ‖mean − g‖/‖g‖ = {(mc_mean - grad0).norm() / grad0.norm():.3f} "
+    f"(expected about sqrt((p+1)/N) = {math.sqrt((p_mc + 1) / n_dirs):.3f})"
+)
 
 
 def quad_loss(theta):
@@ -358,11 +381,13 @@ def quad_loss(theta):
 
 
 theta_t = theta0.clone()
-opt_check = mezo.MeZO([theta_t.requires_grad_()], lr=1e-12, eps=EPS, seed=3)
+opt_check = optim.MeZO([theta_t.requires_grad_()], lr=1e-12, eps=EPS, seed=3)
 g_hat_mezo, _ = opt_check.step(lambda: quad_loss(theta_t))
 z_check = torch.zeros(p_mc, dtype=torch.float64)
-mezo.perturb([z_check], 1.0, 3)                               # the direction of that step
-print(f"MeZO's two-forward-pass ĝ = {g_hat_mezo:.6f}; zᵀg = {float(z_check @ grad0):.6f}")
+optim.perturb([z_check], 1.0, 3)  # the direction of that step
+print(
+    f"MeZO's two-forward-pass ĝ = {g_hat_mezo:.6f}; zᵀg = {float(z_check @ grad0):.6f}"
+)
 notebook.glue("zmax", float(z_scores.abs().max()))
 
 # %% [markdown]
@@ -384,21 +409,30 @@ notebook.glue("zmax", float(z_scores.abs().max()))
 p_big = cfg.pick(quick=2000, full=10000)
 n_top = 10
 spec = torch.full((p_big,), 1e-3, dtype=torch.float64)
-spec[:n_top] = 1.0                                            # 10 large eigenvalues, a long tiny tail
-delta = torch.randn(p_big, generator=torch.Generator().manual_seed(cfg.seed + 2), dtype=torch.float64)
-g_big = spec * delta                                          # gradient H(θ − θ*) at θ = θ* + δ
+spec[:n_top] = 1.0  # 10 large eigenvalues, a long tiny tail
+delta = torch.randn(
+    p_big, generator=torch.Generator().manual_seed(cfg.seed + 2), dtype=torch.float64
+)
+g_big = spec * delta  # gradient H(θ − θ*) at θ = θ* + δ
 r_eff = float(spec.sum() / spec.max())
 
 
 def predicted_change(eta, g, spec):
     """E[L(θ − η ĝ z)] − L(θ) from the theorem, for diagonal H = diag(spec)."""
     gHg = float((spec * g**2).sum())
-    return -eta * float(g @ g) + 0.5 * eta**2 * (2 * gHg + float(spec.sum()) * float(g @ g))
+    return -eta * float(g @ g) + 0.5 * eta**2 * (
+        2 * gHg + float(spec.sum()) * float(g @ g)
+    )
 
 
 def mc_change(eta, g, spec, draws, seed):
     """Monte Carlo mean and standard error of L(θ − η ĝ z) − L(θ), ĝ = zᵀg (exact on a quadratic)."""
-    z = torch.randn(draws, len(g), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    z = torch.randn(
+        draws,
+        len(g),
+        generator=torch.Generator().manual_seed(seed),
+        dtype=torch.float64,
+    )
     delta = -eta * (z @ g)[:, None] * z
     change = delta @ g + 0.5 * (delta**2 * spec).sum(1)
     return float(change.mean()), float(change.std() / math.sqrt(draws))
@@ -409,12 +443,16 @@ eta_star = gg / (2 * gHg + float(spec.sum()) * gg)
 etas = eta_star * np.array([0.25, 0.5, 1.0, 1.5, 2.0])
 draws = cfg.pick(quick=2000, full=4000)
 pred = np.array([predicted_change(e, g_big, spec) for e in etas])
-mc = np.array([mc_change(e, g_big, spec, draws, seed=10 + i) for i, e in enumerate(etas)])
+mc = np.array(
+    [mc_change(e, g_big, spec, draws, seed=10 + i) for i, e in enumerate(etas)]
+)
 zo_gain = -predicted_change(eta_star, g_big, spec)
-gd_gain = gg**2 / (2 * gHg)                                   # exact GD decrease at its best step ‖g‖²/gᵀHg
+gd_gain = gg**2 / (2 * gHg)  # exact GD decrease at its best step ‖g‖²/gᵀHg
 print(f"p = {p_big}, effective rank r = {r_eff:.1f}")
-print(f"best ZO decrease {zo_gain:.3f} vs best GD decrease {gd_gain:.3f}: ratio {gd_gain / zo_gain:.1f} "
-      f"(guarantee ratio r + 2 = {r_eff + 2:.1f}; the dimension is {p_big})")
+print(
+    f"best ZO decrease {zo_gain:.3f} vs best GD decrease {gd_gain:.3f}: ratio {gd_gain / zo_gain:.1f} "
+    f"(guarantee ratio r + 2 = {r_eff + 2:.1f}; the dimension is {p_big})"
+)
 mc_err = np.abs(mc[:, 0] - pred) / mc[:, 1]
 notebook.glue("p_big", p_big)
 notebook.glue("r_eff", r_eff)
@@ -425,17 +463,31 @@ notebook.glue("mc_err_max", float(mc_err.max()))
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ax = axes[0]
 eta_grid = eta_star * np.linspace(0.1, 2.1, 101)
-ax.plot(eta_grid / eta_star, [predicted_change(e, g_big, spec) for e in eta_grid], "-",
-        color=plotting.COLORS[0], label="theorem")
-ax.errorbar(etas / eta_star, mc[:, 0], yerr=1.96 * mc[:, 1], fmt="o", color=plotting.COLORS[1],
-            label=f"Monte Carlo ({draws} draws, 95% CI)")
+ax.plot(
+    eta_grid / eta_star,
+    [predicted_change(e, g_big, spec) for e in eta_grid],
+    "-",
+    color=plotting.COLORS[0],
+    label="theorem",
+)
+ax.errorbar(
+    etas / eta_star,
+    mc[:, 0],
+    yerr=1.96 * mc[:, 1],
+    fmt="o",
+    color=plotting.COLORS[1],
+    label=f"Monte Carlo ({draws} draws, 95% CI)",
+)
 ax.axhline(0, color="grey", lw=0.8)
-ax.set(xlabel=r"step size $\eta / \eta^\star$", ylabel=r"$\mathbb{E}[L(\theta^+)] - L(\theta)$",
-       title="One ZO-SGD step: the formula matches Monte Carlo")
+ax.set(
+    xlabel=r"step size $\eta / \eta^\star$",
+    ylabel=r"$\mathbb{E}[L(\theta^+)] - L(\theta)$",
+    title="One ZO-SGD step: the formula matches Monte Carlo",
+)
 ax.legend()
 ax = axes[1]
 ranks, ratio_true = [], []
-for k_top in (1, 3, 10, 30, 100, 300, 1000):                  # k_top unit eigenvalues, a 1e-4 tail
+for k_top in (1, 3, 10, 30, 100, 300, 1000):  # k_top unit eigenvalues, a 1e-4 tail
     s = torch.full((p_big,), 1e-4, dtype=torch.float64)
     s[:k_top] = 1.0
     g_k = s * delta
@@ -443,11 +495,26 @@ for k_top in (1, 3, 10, 30, 100, 300, 1000):                  # k_top unit eigen
     zo = gg_k**2 / (2 * (2 * gHg_k + float(s.sum()) * gg_k))
     ratio_true.append((gg_k**2 / (2 * gHg_k)) / zo)
     ranks.append(float(s.sum() / s.max()))
-ax.loglog(ranks, ratio_true, "o-", color=plotting.COLORS[1], label="best GD decrease / best ZO decrease")
-ax.loglog(ranks, np.array(ranks) + 2, "--", color=plotting.COLORS[0], label=r"$r + 2$ (guarantee ratio)")
+ax.loglog(
+    ranks,
+    ratio_true,
+    "o-",
+    color=plotting.COLORS[1],
+    label="best GD decrease / best ZO decrease",
+)
+ax.loglog(
+    ranks,
+    np.array(ranks) + 2,
+    "--",
+    color=plotting.COLORS[0],
+    label=r"$r + 2$ (guarantee ratio)",
+)
 ax.axhline(p_big, color="grey", ls=":", label=f"dimension p = {p_big}")
-ax.set(xlabel="effective rank r of H", ylabel="slowdown of one ZO step",
-       title="The slowdown follows r, not p")
+ax.set(
+    xlabel="effective rank r of H",
+    ylabel="slowdown of one ZO step",
+    title="The slowdown follows r, not p",
+)
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -469,7 +536,7 @@ plt.show()
 #
 # ### Source and target
 #
-# `transfer.FeatureTransfer` draws a random teacher with features $\phi(x) = \mathrm{ReLU}(Ax + c)$ of
+# `tasks.FeatureTransfer` draws a random teacher with features $\phi(x) = \mathrm{ReLU}(Ax + c)$ of
 # a Gaussian input $x \in \mathbb R^n$. The *source* task labels $x$ by $\arg\max V_s \phi(x)$ over 10
 # classes and has plenty of data; the *target* task labels it by $\arg\max V_t \phi(x)$ over 4
 # classes with an independent read-out $V_t$, and we see only $m$ target samples. A network that
@@ -480,16 +547,16 @@ plt.show()
 
 # %%
 N_IN, WIDTH, DEPTH = 32, cfg.pick(quick=64, full=256), 3
-task = transfer.FeatureTransfer(n=N_IN, features=16, source_classes=10, target_classes=4, seed=cfg.seed)
+task = tasks.FeatureTransfer(
+    n=N_IN, features=16, source_classes=10, target_classes=4, seed=cfg.seed
+)
 dev = cfg.device
-x_src, y_src = (t.to(dev) for t in task.sample(cfg.pick(quick=4000, full=20000), "source",
-                                               generator=torch.Generator().manual_seed(cfg.seed + 100)))
-x_src_test, y_src_test = (t.to(dev) for t in task.sample(2000, "source",
-                                                         generator=torch.Generator().manual_seed(cfg.seed + 101)))
-x_tgt_test, y_tgt_test = (t.to(dev) for t in task.sample(4000, "target",
-                                                         generator=torch.Generator().manual_seed(cfg.seed + 102)))
-x_tgt_val, y_tgt_val = (t.to(dev) for t in task.sample(1000, "target",
-                                                       generator=torch.Generator().manual_seed(cfg.seed + 103)))
+source, target = task.source, task.target  # the two views of one teacher
+M_SRC = cfg.pick(quick=4000, full=20000)
+x_src, y_src = source.sample(M_SRC, generator=cfg.generator(cfg.seed + 100))
+x_src_test, y_src_test = source.sample(2000, generator=cfg.generator(cfg.seed + 101))
+x_tgt_test, y_tgt_test = target.sample(4000, generator=cfg.generator(cfg.seed + 102))
+x_tgt_val, y_tgt_val = target.sample(1000, generator=cfg.generator(cfg.seed + 103))
 
 
 def accuracy(model, x, y):
@@ -500,18 +567,30 @@ def accuracy(model, x, y):
 
 def minibatches(x, y, batch):
     """batches(step, generator) for train.fit: a random minibatch, or the whole set if batch is None."""
+
     def batches(step, gen):
         if batch is None:
             return x, y
         idx = torch.randint(0, len(x), (batch,), generator=gen, device=gen.device)
         return x[idx], y[idx]
+
     return batches
 
 
-pretrained = models.MLP(N_IN, WIDTH, depth=DEPTH, n_out=task.source_classes, seed=cfg.seed).to(dev)
-train.fit(pretrained, minibatches(x_src, y_src, 128), steps=cfg.pick(quick=1500, full=4000),
-          loss="cross_entropy", optimizer="adam", lr=3e-3, data_seed=cfg.seed, eval_every=500,
-          desc="pretraining")
+pretrained = models.MLP(
+    N_IN, WIDTH, depth=DEPTH, n_out=task.source_classes, seed=cfg.seed
+).to(dev)
+train.fit(
+    pretrained,
+    minibatches(x_src, y_src, 128),
+    steps=cfg.pick(quick=1500, full=4000),
+    loss="cross_entropy",
+    optimizer="adam",
+    lr=3e-3,
+    data_seed=cfg.seed,
+    eval_every=500,
+    desc="pretraining",
+)
 src_acc = accuracy(pretrained, x_src_test, y_src_test)
 print(f"source test accuracy after pretraining: {src_acc:.3f}")
 notebook.glue("src_acc", src_acc)
@@ -525,7 +604,7 @@ notebook.glue("src_acc", src_acc)
 # `requires_grad=True`. Layers are numbered $0, 1, 2$ (hidden) and the head is always trained.
 
 # %%
-M_FEW = 64                                                    # scarce target data
+M_FEW = 64  # scarce target data
 FT_STEPS, FT_LR = 300, 3e-3
 SEEDS = list(range(cfg.seed, cfg.seed + cfg.pick(quick=3, full=8)))
 
@@ -550,17 +629,32 @@ def subtune(layers, x, y, seed, steps=FT_STEPS, lr=FT_LR):
     for i, layer in enumerate(net.layers[:-1]):
         for q in layer.parameters():
             q.requires_grad_(layers is None or i in layers)
-    train.fit(net, minibatches(x, y, None), steps=steps, loss="cross_entropy", optimizer="adam",
-              lr=lr, data_seed=seed, eval_every=steps, progress=False)
+    train.fit(
+        net,
+        minibatches(x, y, None),
+        steps=steps,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=lr,
+        data_seed=seed,
+        eval_every=steps,
+        progress=False,
+    )
     return net
 
 
 def target_sample(m, seed):
     """m target training samples, drawn with their own seed."""
-    return tuple(t.to(dev) for t in task.sample(m, "target", generator=torch.Generator().manual_seed(1000 + seed)))
+    return target.sample(m, generator=cfg.generator(1000 + seed))
 
 
-configs = {"linear probe": [], "layer 0": [0], "layer 1": [1], "layer 2": [2], "full": None}
+configs = {
+    "linear probe": [],
+    "layer 0": [0],
+    "layer 1": [1],
+    "layer 2": [2],
+    "full": None,
+}
 val_acc = {name: [] for name in configs}
 test_acc = {name: [] for name in configs}
 for seed in SEEDS:
@@ -570,7 +664,9 @@ for seed in SEEDS:
         val_acc[name].append(accuracy(net, x_tgt_val, y_tgt_val))
         test_acc[name].append(accuracy(net, x_tgt_test, y_tgt_test))
 for name in configs:
-    print(f"{name:>13}: target test accuracy {np.mean(test_acc[name]):.3f} ± {np.std(test_acc[name]):.3f}")
+    print(
+        f"{name:>13}: target test accuracy {np.mean(test_acc[name]):.3f} ± {np.std(test_acc[name]):.3f}"
+    )
 
 # %% [markdown]
 # ### Greedy layer selection
@@ -587,20 +683,35 @@ best_val = singles[chosen[0]]
 pair_val = {}
 for extra in (i for i in range(DEPTH) if i not in chosen):
     pair = sorted(chosen + [extra])
-    pair_val[tuple(pair)] = np.mean([accuracy(subtune(pair, *target_sample(M_FEW, s), s), x_tgt_val, y_tgt_val)
-                                     for s in SEEDS])
+    pair_val[tuple(pair)] = np.mean(
+        [
+            accuracy(subtune(pair, *target_sample(M_FEW, s), s), x_tgt_val, y_tgt_val)
+            for s in SEEDS
+        ]
+    )
 best_pair = max(pair_val, key=pair_val.get)
 if pair_val[best_pair] > best_val + 0.005:
     chosen = list(best_pair)
-sub_name = "layer " + str(chosen[0]) if len(chosen) == 1 else "layers " + "+".join(map(str, chosen))
+sub_name = (
+    "layer " + str(chosen[0])
+    if len(chosen) == 1
+    else "layers " + "+".join(map(str, chosen))
+)
 if len(chosen) == 1:
     sub_test = test_acc[f"layer {chosen[0]}"]
 else:
-    sub_test = [accuracy(subtune(chosen, *target_sample(M_FEW, s), s), x_tgt_test, y_tgt_test) for s in SEEDS]
-print(f"greedy choice: {sub_name}; validation accuracy of pairs: "
-      + ", ".join(f"{k}: {v:.3f}" for k, v in pair_val.items()))
-print(f"SubTuning ({sub_name}) test accuracy {np.mean(sub_test):.3f} vs full fine-tuning "
-      f"{np.mean(test_acc['full']):.3f} vs linear probing {np.mean(test_acc['linear probe']):.3f}")
+    sub_test = [
+        accuracy(subtune(chosen, *target_sample(M_FEW, s), s), x_tgt_test, y_tgt_test)
+        for s in SEEDS
+    ]
+print(
+    f"greedy choice: {sub_name}; validation accuracy of pairs: "
+    + ", ".join(f"{k}: {v:.3f}" for k, v in pair_val.items())
+)
+print(
+    f"SubTuning ({sub_name}) test accuracy {np.mean(sub_test):.3f} vs full fine-tuning "
+    f"{np.mean(test_acc['full']):.3f} vs linear probing {np.mean(test_acc['linear probe']):.3f}"
+)
 
 # %% [markdown]
 # ### MeZO
@@ -613,27 +724,26 @@ print(f"SubTuning ({sub_name}) test accuracy {np.mean(sub_test):.3f} vs full fin
 MEZO_STEPS, MEZO_LR = cfg.pick(quick=2000, full=10000), cfg.pick(quick=1e-3, full=3e-4)
 
 
-def notebook_range(steps):
-    """range(steps) with a tqdm.auto progress bar in a live notebook."""
-    return tqdm(range(steps), desc="MeZO", leave=False, disable=not runtime.is_interactive())
-
-
 def run_mezo(x, y, seed, steps=MEZO_STEPS, lr=MEZO_LR):
     """MeZO on all parameters of the pretrained body with a fresh head; returns (net, losses)."""
     net = with_new_head(pretrained, task.target_classes, seed)
-    opt = mezo.MeZO(net.parameters(), lr=lr, eps=EPS, seed=seed)
-    closure = lambda: nn.functional.cross_entropy(net(x), y)   # noqa: E731  (no_grad inside step)
-    losses = [opt.step(closure)[1] for _ in notebook_range(steps)]
+    opt = optim.MeZO(net.parameters(), lr=lr, eps=EPS, seed=seed)
+    closure = lambda: nn.functional.cross_entropy(net(x), y)  # noqa: E731  (no_grad inside step)
+    losses = [opt.step(closure)[1] for _ in runtime.progress(range(steps), "MeZO")]
     return net, np.array(losses)
 
 
-mezo_runs = [run_mezo(*target_sample(M_FEW, s), s) for s in SEEDS[:cfg.pick(quick=1, full=3)]]
-mezo_losses = np.stack([l for _, l in mezo_runs], 1)            # (steps, runs)
+mezo_runs = [
+    run_mezo(*target_sample(M_FEW, s), s) for s in SEEDS[: cfg.pick(quick=1, full=3)]
+]
+mezo_losses = np.stack([l for _, l in mezo_runs], 1)  # (steps, runs)
 mezo_test = [accuracy(net, x_tgt_test, y_tgt_test) for net, _ in mezo_runs]
 w = 50
 loss_start, loss_end = float(mezo_losses[:w].mean()), float(mezo_losses[-w:].mean())
-print(f"MeZO training loss: first {w} steps {loss_start:.3f} → last {w} steps {loss_end:.3f}; "
-      f"target test accuracy {np.mean(mezo_test):.3f}")
+print(
+    f"MeZO training loss: first {w} steps {loss_start:.3f} → last {w} steps {loss_end:.3f}; "
+    f"target test accuracy {np.mean(mezo_test):.3f}"
+)
 notebook.glue("mezo_loss_start", loss_start)
 notebook.glue("mezo_loss_end", loss_end)
 notebook.glue("mezo_acc", float(np.mean(mezo_test)))
@@ -643,7 +753,7 @@ notebook.glue("mezo_acc", float(np.mean(mezo_test)))
 #
 # On a GPU we read the allocator's peak (`torch.cuda.max_memory_allocated`) during one forward
 # pass (inference), one MeZO step and one Adam step of full fine-tuning. On a CPU PyTorch has no
-# such counter, so `memory.memory_budget` counts the bytes a step must hold at once: parameters,
+# such counter, so `analysis.memory_budget` counts the bytes a step must hold at once: parameters,
 # gradients, Adam's two moment buffers, the activations autograd saves for the backward pass
 # (measured with `torch.autograd.graph.saved_tensors_hooks`), and for forward-only methods the
 # largest input–output pair of a layer plus, for MeZO, the buffer of $z$ for the largest tensor.
@@ -657,6 +767,7 @@ x_mem, y_mem = target_sample(cfg.pick(quick=M_FEW, full=512), 0)
 ce = nn.functional.cross_entropy
 net_mem = with_new_head(pretrained, task.target_classes, 0)
 if dev.type == "cuda":
+
     def adam_step():
         opt = torch.optim.Adam(net_mem.parameters(), lr=1e-4)
         ce(net_mem(x_mem), y_mem).backward()
@@ -668,22 +779,43 @@ if dev.type == "cuda":
         with torch.no_grad():
             net_mem(x_mem)
 
-    copy.deepcopy(net_mem)(x_mem).sum().backward()           # warm-up: library workspaces, not counted
-    mem_opt = mezo.MeZO(net_mem.parameters(), lr=1e-6, eps=EPS, seed=0)
-    base = memory.tensor_bytes(net_mem.parameters())          # the model itself, then each step's extra peak
-    mem = {"inference": base + memory.cuda_peak_bytes(forward_only, dev),
-           "mezo": base + memory.cuda_peak_bytes(lambda: mem_opt.step(lambda: ce(net_mem(x_mem), y_mem)), dev),
-           "adam": base + memory.cuda_peak_bytes(adam_step, dev)}
+    copy.deepcopy(net_mem)(
+        x_mem
+    ).sum().backward()  # warm-up: library workspaces, not counted
+    mem_opt = optim.MeZO(net_mem.parameters(), lr=1e-6, eps=EPS, seed=0)
+    base = analysis.tensor_bytes(
+        net_mem.parameters()
+    )  # the model itself, then each step's extra peak
+    mem = {
+        "inference": base + analysis.cuda_peak_bytes(forward_only, dev),
+        "mezo": base
+        + analysis.cuda_peak_bytes(
+            lambda: mem_opt.step(lambda: ce(net_mem(x_mem), y_mem)), dev
+        ),
+        "adam": base + analysis.cuda_peak_bytes(adam_step, dev),
+    }
     mem_how = "measured CUDA peak"
 else:
-    mem = {m: memory.memory_budget(net_mem, x_mem, y_mem, ce, m)["total"] for m in ("inference", "mezo", "adam")}
+    mem = {
+        m: analysis.memory_budget(net_mem, x_mem, y_mem, ce, m)["total"]
+        for m in ("inference", "mezo", "adam")
+    }
     mem_how = "CPU accounting"
-parts = {m: memory.memory_budget(net_mem, x_mem, y_mem, ce, m) for m in ("inference", "mezo", "adam")}
+parts = {
+    m: analysis.memory_budget(net_mem, x_mem, y_mem, ce, m)
+    for m in ("inference", "mezo", "adam")
+}
 for m in mem:
-    print(f"{m:>9}: {mem[m] / 1024:8.1f} KiB ({mem_how}); parts: "
-          + ", ".join(f"{k} {v / 1024:.1f}" for k, v in parts[m].items() if k != "total" and v))
+    print(
+        f"{m:>9}: {mem[m] / 1024:8.1f} KiB ({mem_how}); parts: "
+        + ", ".join(
+            f"{k} {v / 1024:.1f}" for k, v in parts[m].items() if k != "total" and v
+        )
+    )
 mezo_vs_adam, mezo_vs_inf = mem["mezo"] / mem["adam"], mem["mezo"] / mem["inference"]
-print(f"MeZO / backprop-Adam = {mezo_vs_adam:.2f}; MeZO / inference = {mezo_vs_inf:.2f}")
+print(
+    f"MeZO / backprop-Adam = {mezo_vs_adam:.2f}; MeZO / inference = {mezo_vs_inf:.2f}"
+)
 notebook.glue("mezo_vs_adam", mezo_vs_adam)
 notebook.glue("mezo_vs_inf", mezo_vs_inf)
 notebook.glue("mem_how", mem_how)
@@ -694,27 +826,51 @@ ax = axes[0]
 names = list(configs)
 means = [np.mean(test_acc[k]) for k in names] + [np.mean(sub_test), np.mean(mezo_test)]
 errs = [np.std(test_acc[k]) for k in names] + [np.std(sub_test), np.std(mezo_test)]
-colors = ([plotting.COLORS[2]] + [plotting.COLORS[1]] * DEPTH
-          + [plotting.COLORS[0], plotting.COLORS[4], plotting.COLORS[3]])
+colors = (
+    [plotting.COLORS[2]]
+    + [plotting.COLORS[1]] * DEPTH
+    + [plotting.COLORS[0], plotting.COLORS[4], plotting.COLORS[3]]
+)
 ax.bar(range(len(means)), means, yerr=errs, color=colors, capsize=3)
-ax.set_xticks(range(len(means)), names + [f"SubTuning\n({sub_name})", "MeZO (all)"], rotation=40, ha="right")
-ax.set(ylim=(max(0.0, min(means) - 0.15), min(1.0, max(means) + 0.1)), ylabel="target test accuracy",
-       title=f"Target accuracy with m = {M_FEW} samples (mean ± sd)")
+ax.set_xticks(
+    range(len(means)),
+    names + [f"SubTuning\n({sub_name})", "MeZO (all)"],
+    rotation=40,
+    ha="right",
+)
+ax.set(
+    ylim=(max(0.0, min(means) - 0.15), min(1.0, max(means) + 0.1)),
+    ylabel="target test accuracy",
+    title=f"Target accuracy with m = {M_FEW} samples (mean ± sd)",
+)
 ax = axes[1]
 steps_axis = np.arange(1, len(mezo_losses) + 1)
 kernel = np.ones(w) / w
 for j in range(mezo_losses.shape[1]):
     ax.plot(steps_axis, mezo_losses[:, j], color=plotting.COLORS[0], alpha=0.25, lw=0.5)
-    ax.plot(steps_axis[w - 1:], np.convolve(mezo_losses[:, j], kernel, mode="valid"), color=plotting.COLORS[0],
-            label="MeZO loss (moving average)" if j == 0 else None)
-ax.set(xlabel="MeZO step (two forward passes each)", ylabel="training loss (cross-entropy)",
-       title="MeZO's loss goes down with forward passes only")
+    ax.plot(
+        steps_axis[w - 1 :],
+        np.convolve(mezo_losses[:, j], kernel, mode="valid"),
+        color=plotting.COLORS[0],
+        label="MeZO loss (moving average)" if j == 0 else None,
+    )
+ax.set(
+    xlabel="MeZO step (two forward passes each)",
+    ylabel="training loss (cross-entropy)",
+    title="MeZO's loss goes down with forward passes only",
+)
 ax.legend()
 ax = axes[2]
 labels = ["inference", "MeZO", "backprop + Adam"]
-ax.bar(labels, [mem[m] / 1024 for m in ("inference", "mezo", "adam")],
-       color=[plotting.COLORS[2], plotting.COLORS[0], plotting.COLORS[1]])
-ax.set(ylabel=f"peak memory (KiB, {mem_how})", title="MeZO needs about the memory of inference")
+ax.bar(
+    labels,
+    [mem[m] / 1024 for m in ("inference", "mezo", "adam")],
+    color=[plotting.COLORS[2], plotting.COLORS[0], plotting.COLORS[1]],
+)
+ax.set(
+    ylabel=f"peak memory (KiB, {mem_how})",
+    title="MeZO needs about the memory of inference",
+)
 plt.tight_layout()
 plt.show()
 
@@ -732,7 +888,9 @@ plt.show()
 
 # %% tags=["remove-input"]
 notebook.glue("sub_name", sub_name)
-notebook.glue("best_single", float(max(np.mean(test_acc[f"layer {i}"]) for i in range(DEPTH))))
+notebook.glue(
+    "best_single", float(max(np.mean(test_acc[f"layer {i}"]) for i in range(DEPTH)))
+)
 notebook.glue("sub_acc", float(np.mean(sub_test)))
 notebook.glue("full_acc", float(np.mean(test_acc["full"])))
 notebook.glue("lp_acc", float(np.mean(test_acc["linear probe"])))
@@ -748,16 +906,32 @@ notebook.glue("lp_acc", float(np.mean(test_acc["linear probe"])))
 # this scale).
 
 # %%
-assert rt_units <= 8, f"round-trip error {rt_units:.1f} units of rounding: more than rounding"
-assert float(z_scores.abs().max()) < 4.5, "SPSA mean is off the gradient by more than 4.5 standard errors"
-assert abs(g_hat_mezo - float(z_check @ grad0)) < 1e-6 * (1 + abs(g_hat_mezo)), "MeZO's ĝ is not zᵀ∇L"
-assert mc_err.max() < 4.5, f"one-step formula off Monte Carlo by {mc_err.max():.1f} standard errors"
-assert r_eff + 2 - 1e-9 <= gd_gain / zo_gain <= 1.1 * (r_eff + 2), "one-step slowdown is not about r + 2"
+assert rt_units <= 8, (
+    f"round-trip error {rt_units:.1f} units of rounding: more than rounding"
+)
+assert float(z_scores.abs().max()) < 4.5, (
+    "SPSA mean is off the gradient by more than 4.5 standard errors"
+)
+assert abs(g_hat_mezo - float(z_check @ grad0)) < 1e-6 * (1 + abs(g_hat_mezo)), (
+    "MeZO's ĝ is not zᵀ∇L"
+)
+assert mc_err.max() < 4.5, (
+    f"one-step formula off Monte Carlo by {mc_err.max():.1f} standard errors"
+)
+assert r_eff + 2 - 1e-9 <= gd_gain / zo_gain <= 1.1 * (r_eff + 2), (
+    "one-step slowdown is not about r + 2"
+)
 assert gd_gain / zo_gain < p_big / 20, "one-step slowdown grows like the dimension"
-assert loss_end <= 0.6 * loss_start, f"MeZO loss did not decrease enough: {loss_start:.3f} → {loss_end:.3f}"
-assert mezo_vs_adam <= 0.6, f"MeZO memory {mezo_vs_adam:.2f} of backprop: not well below"
+assert loss_end <= 0.6 * loss_start, (
+    f"MeZO loss did not decrease enough: {loss_start:.3f} → {loss_end:.3f}"
+)
+assert mezo_vs_adam <= 0.6, (
+    f"MeZO memory {mezo_vs_adam:.2f} of backprop: not well below"
+)
 assert mezo_vs_inf <= 1.5, f"MeZO memory {mezo_vs_inf:.2f} times inference: not close"
-assert np.mean(sub_test) >= np.mean(test_acc["full"]) - 0.02, "SubTuning clearly below full fine-tuning"
+assert np.mean(sub_test) >= np.mean(test_acc["full"]) - 0.02, (
+    "SubTuning clearly below full fine-tuning"
+)
 print("all checks passed")
 
 # %% [markdown]
@@ -767,17 +941,24 @@ print("all checks passed")
 # number of Adam steps; the cell re-runs the profile for one seed (in a static build of the book it
 # shows the default setting).
 
+
 # %%
 def explore_profile(m=64, steps=300):
     """Target test accuracy of linear probing, each single layer, and full fine-tuning for one seed."""
     x, y = target_sample(m, cfg.seed)
-    accs = [accuracy(subtune(layers, x, y, cfg.seed, steps=steps), x_tgt_test, y_tgt_test)
-            for layers in configs.values()]
+    accs = [
+        accuracy(subtune(layers, x, y, cfg.seed, steps=steps), x_tgt_test, y_tgt_test)
+        for layers in configs.values()
+    ]
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.bar(range(len(accs)), accs, color=colors[:len(accs)])
-    ax.axhline(accs[-1], color="grey", ls=":", lw=1)          # the level of full fine-tuning
+    ax.bar(range(len(accs)), accs, color=colors[: len(accs)])
+    ax.axhline(accs[-1], color="grey", ls=":", lw=1)  # the level of full fine-tuning
     ax.set_xticks(range(len(accs)), list(configs), rotation=20)
-    ax.set(ylim=(0, 1), ylabel="target test accuracy", title=f"Finetuning profile with m = {m} target samples")
+    ax.set(
+        ylim=(0, 1),
+        ylabel="target test accuracy",
+        title=f"Finetuning profile with m = {m} target samples",
+    )
     plt.show()
 
 
@@ -835,18 +1016,21 @@ notebook.explore(explore_profile, m=(64, (16, 1024, 16)), steps=(300, (50, 1000,
 #
 # Write `spsa_gradient(loss_fn, params, eps, seeds)` that returns, as a list of tensors shaped like
 # `params`, the average over `seeds` of MeZO's estimate $\hat g z$, using only `loss_fn()` (a
-# forward pass) and `mezo.perturb`, and that leaves `params` as it found them up to rounding. Test
+# forward pass) and `optim.perturb`, and that leaves `params` as it found them up to rounding. Test
 # it with `check_spsa_gradient(spsa_gradient)` (defined below), which compares it with the true
 # gradient of a small network's loss. *Difficulty: ★★☆, about 25 min.*
 # :::
+
 
 # %%
 def check_spsa_gradient(fn, n_seeds=3000, seed=0):
     """Compare fn(loss_fn, params, eps, seeds) with autograd's gradient on a tiny MLP; print a verdict."""
     net = models.MLP(6, 5, depth=1, n_out=3, seed=seed).double()
-    x = torch.randn(20, 6, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    x = torch.randn(
+        20, 6, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
     y = torch.arange(20) % 3
-    loss_fn = lambda: nn.functional.cross_entropy(net(x), y)    # noqa: E731
+    loss_fn = lambda: nn.functional.cross_entropy(net(x), y)  # noqa: E731
     params = list(net.parameters())
     true = torch.autograd.grad(loss_fn(), params)
     before = [p.detach().clone() for p in params]
@@ -857,17 +1041,23 @@ def check_spsa_gradient(fn, n_seeds=3000, seed=0):
         print("wrong shapes: return one tensor per parameter, shaped like it")
         return False
     if drift > 1e-10:
-        print(f"the parameters moved by {drift:.1e}: restore them after each pair of evaluations")
+        print(
+            f"the parameters moved by {drift:.1e}: restore them after each pair of evaluations"
+        )
         return False
     e, t = torch.cat([a.flatten() for a in est]), torch.cat([b.flatten() for b in true])
     cos = float(e @ t / (e.norm() * t.norm()))
     rel = float((e - t).norm() / t.norm())
     expected = math.sqrt((t.numel() + 1) / n_seeds)
     if rel > 3 * expected:
-        print(f"relative error {rel:.2f} (cosine {cos:.2f}) is more than 3× the expected {expected:.2f}: "
-              "check the sign, the factor 1/(2ε) and that you average ĝz over the seeds")
+        print(
+            f"relative error {rel:.2f} (cosine {cos:.2f}) is more than 3× the expected {expected:.2f}: "
+            "check the sign, the factor 1/(2ε) and that you average ĝz over the seeds"
+        )
         return False
-    print(f"correct: relative error {rel:.2f} (expected about {expected:.2f}), cosine with the gradient {cos:.2f}")
+    print(
+        f"correct: relative error {rel:.2f} (expected about {expected:.2f}), cosine with the gradient {cos:.2f}"
+    )
     return True
 
 
@@ -879,17 +1069,20 @@ def check_spsa_gradient(fn, n_seeds=3000, seed=0):
 # For each seed, perturb by $+\varepsilon z$, evaluate, move by $-2\varepsilon z$, evaluate, move back;
 # then add $\hat g z$ to the running sum by perturbing zero tensors with the same seed.
 
+
 # %%
 def spsa_gradient(loss_fn, params, eps, seeds):
     """Average of MeZO's SPSA estimate ĝ z over the given seeds (forward passes only)."""
     total = [torch.zeros_like(p) for p in params]
     for s in seeds:
-        mezo.perturb(params, eps, s)
+        optim.perturb(params, eps, s)
         plus = float(loss_fn())
-        mezo.perturb(params, -2 * eps, s)
+        optim.perturb(params, -2 * eps, s)
         minus = float(loss_fn())
-        mezo.perturb(params, eps, s)
-        mezo.perturb(total, (plus - minus) / (2 * eps) / len(seeds), s)   # total += ĝ z / |seeds|
+        optim.perturb(params, eps, s)
+        optim.perturb(
+            total, (plus - minus) / (2 * eps) / len(seeds), s
+        )  # total += ĝ z / |seeds|
     return total
 
 

@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -47,10 +47,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -58,13 +77,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
-from tqdm.auto import tqdm
 
-from lmt_core import models, notebook, plotting, runtime
-from lmt_core.analysis import hessian
-from lmt_core.optim import sam
+from lmt_core import analysis, models, notebook, optim, plotting, runtime
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -98,14 +114,18 @@ eigs = torch.tensor([6.0, 3.0, 2.0, 1.0, 0.5, 0.25, 0.0, -0.5], dtype=torch.floa
 Q, _ = torch.linalg.qr(torch.randn(8, 8, generator=g, dtype=torch.float64))
 A = Q @ torch.diag(eigs) @ Q.T
 theta = torch.randn(8, generator=g, dtype=torch.float64, requires_grad=True)
-quad = lambda: 0.5 * theta @ A @ theta                    # noqa: E731  Hessian = A everywhere
+quad = lambda: 0.5 * theta @ A @ theta  # noqa: E731  Hessian = A everywhere
 v = torch.randn(8, generator=g, dtype=torch.float64)
-top = hessian.top_eigenvalue(quad, [theta], iters=300, tol=1e-12, generator=g)
-tr = hessian.hutchinson_trace(quad, [theta], probes=200, generator=g)
-print(f"|Hv - Av| = {(hessian.hvp(quad, [theta], v) - A @ v).norm():.1e}")
-print(f"power iteration: {top.values:.6f} (true 6) after {top.iters} products;"
-      f" Lanczos top 3: {hessian.lanczos(quad, [theta], k=3, steps=8, generator=g).values.tolist()}")
-print(f"Hutchinson, 200 probes: {tr.mean:.3f} ± {tr.stderr:.3f} (true trace {eigs.sum():.2f})")
+top = analysis.top_eigenvalue(quad, [theta], iters=300, tol=1e-12, generator=g)
+tr = analysis.hutchinson_trace(quad, [theta], probes=200, generator=g)
+print(f"|Hv - Av| = {(analysis.hvp(quad, [theta], v) - A @ v).norm():.1e}")
+print(
+    f"power iteration: {top.values:.6f} (true 6) after {top.iters} products;"
+    f" Lanczos top 3: {analysis.lanczos(quad, [theta], k=3, steps=8, generator=g).values.tolist()}"
+)
+print(
+    f"Hutchinson, 200 probes: {tr.mean:.3f} ± {tr.stderr:.3f} (true trace {eigs.sum():.2f})"
+)
 
 # %% [markdown]
 # ## Why $2/\eta$: gradient descent on a quadratic
@@ -139,16 +159,18 @@ print(f"Hutchinson, 200 probes: {tr.mean:.3f} ± {tr.stderr:.3f} (true trace {ei
 # per step. What the quadratic cannot tell us is what happens next.
 
 # %%
-lam, eta_q = 6.0, 0.4                                    # 2 / eta = 5 < lambda = 6
+lam, eta_q = 6.0, 0.4  # 2 / eta = 5 < lambda = 6
 with torch.no_grad():
-    d = Q[:, 0] * 1e-3 + Q[:, 3] * 1.0                     # a small component along the top eigenvector
+    d = Q[:, 0] * 1e-3 + Q[:, 3] * 1.0  # a small component along the top eigenvector
     along = []
     for t in range(30):
         along.append(float(Q[:, 0] @ d))
         d = d - eta_q * A @ d
 ratios = np.array(along[1:]) / np.array(along[:-1])
-print(f"per-step factor along u: {ratios.mean():.4f} (predicted 1 - eta*lambda = {1 - eta_q * lam:.4f});"
-      f" |x_29| / |x_0| = {abs(along[-1] / along[0]):.3g}")
+print(
+    f"per-step factor along u: {ratios.mean():.4f} (predicted 1 - eta*lambda = {1 - eta_q * lam:.4f});"
+    f" |x_29| / |x_0| = {abs(along[-1] / along[0]):.3g}"
+)
 
 # %% [markdown]
 # ## Self-stabilization: a cubic Taylor argument
@@ -300,58 +322,111 @@ def project(z, w):
     return (z - excess / 2, w - excess / 2) if excess > 0 else (z, w)
 
 
-theta_gd = np.array([X0, 0.0, 0.0])                         # start X0 off the valley floor
+theta_gd = np.array([X0, 0.0, 0.0])  # start X0 off the valley floor
 zw_pgd = np.array([0.0, 0.0])
 rows = []
 for t in range(T_TOY):
     x, z, w = theta_gd
-    rows.append((x, S0 + z + w - LIMIT, z, w, *zw_pgd, toy_loss(x, z, w), toy_loss(0.0, *zw_pgd),
-                 C_TOY - MU_TOY * w))
+    rows.append(
+        (
+            x,
+            S0 + z + w - LIMIT,
+            z,
+            w,
+            *zw_pgd,
+            toy_loss(x, z, w),
+            toy_loss(0.0, *zw_pgd),
+            C_TOY - MU_TOY * w,
+        )
+    )
     theta_gd = theta_gd - ETA_TOY * toy_grad(x, z, w)
     zw_pgd = np.array(project(*(zw_pgd - ETA_TOY * floor_grad(*zw_pgd))))
 x_toy, y_toy, z_gd, w_gd, z_pgd, w_pgd, loss_gd, loss_pgd, alpha_toy = np.array(rows).T
 dev = np.hypot(z_gd - z_pgd, w_gd - w_pgd)
-print(f"constrained trajectory ends at (z, w) = ({z_pgd[-1]:.3f}, {w_pgd[-1]:.3f}), s = {S0 + z_pgd[-1] + w_pgd[-1]:.4f}")
+print(
+    f"constrained trajectory ends at (z, w) = ({z_pgd[-1]:.3f}, {w_pgd[-1]:.3f}), s = {S0 + z_pgd[-1] + w_pgd[-1]:.4f}"
+)
 
 # %% [markdown]
 # The sharpness of the toy loss is the top eigenvalue of its $3 \times 3$ Hessian; we check with the
 # Hessian module that it equals $s(z, w)$ up to $O(|x|)$ at a few points of the gradient-descent path.
 
+
 # %%
 def toy_sharpness(point):
     p = torch.tensor(point, dtype=torch.float64, requires_grad=True)
-    loss_fn = lambda: 0.5 * (S0 + p[1] + p[2]) * p[0] ** 2 - C_TOY * p[1] + 0.5 * MU_TOY * p[2] ** 2  # noqa: E731
-    return float(torch.linalg.eigvalsh(hessian.hessian(loss_fn, [p]))[-1])
+    loss_fn = lambda: (
+        0.5 * (S0 + p[1] + p[2]) * p[0] ** 2 - C_TOY * p[1] + 0.5 * MU_TOY * p[2] ** 2
+    )  # noqa: E731
+    return float(torch.linalg.eigvalsh(analysis.dense_hessian(loss_fn, [p]))[-1])
 
 
 for t in (0, 200, 1000):
-    print(f"step {t:4d}: top Hessian eigenvalue {toy_sharpness([x_toy[t], z_gd[t], w_gd[t]]):.4f},"
-          f" s(z, w) = {S0 + z_gd[t] + w_gd[t]:.4f}, |x| = {abs(x_toy[t]):.3f}")
+    print(
+        f"step {t:4d}: top Hessian eigenvalue {toy_sharpness([x_toy[t], z_gd[t], w_gd[t]]):.4f},"
+        f" s(z, w) = {S0 + z_gd[t] + w_gd[t]:.4f}, |x| = {abs(x_toy[t]):.3f}"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
 t_show = slice(0, 400)
 ax = axes[0]
-ax.plot(np.arange(T_TOY)[t_show], x_toy[t_show], color=plotting.COLORS[0], lw=0.8,
-        label=r"$x_t$ (displacement along $u$)")
-ax.plot(np.arange(T_TOY)[t_show], y_toy[t_show], color=plotting.COLORS[1], lw=1.5,
-        label=r"$y_t = S(\theta_t) - 2/\eta$")
+ax.plot(
+    np.arange(T_TOY)[t_show],
+    x_toy[t_show],
+    color=plotting.COLORS[0],
+    lw=0.8,
+    label=r"$x_t$ (displacement along $u$)",
+)
+ax.plot(
+    np.arange(T_TOY)[t_show],
+    y_toy[t_show],
+    color=plotting.COLORS[1],
+    lw=1.5,
+    label=r"$y_t = S(\theta_t) - 2/\eta$",
+)
 ax.axhline(0, color="gray", lw=0.5)
-ax.set(xlabel="steps", ylabel="value", title="Sharpening, blow-up, self-stabilization, return")
+ax.set(
+    xlabel="steps",
+    ylabel="value",
+    title="Sharpening, blow-up, self-stabilization, return",
+)
 ax.legend(fontsize=8)
 ax = axes[1]
 ax.plot(z_gd, w_gd, color=plotting.COLORS[0], lw=0.8, label="gradient descent")
-ax.plot(z_pgd, w_pgd, color=plotting.COLORS[1], lw=2, ls="--", label="projected GD on $S \\leq 2/\\eta$")
+ax.plot(
+    z_pgd,
+    w_pgd,
+    color=plotting.COLORS[1],
+    lw=2,
+    ls="--",
+    label="projected GD on $S \\leq 2/\\eta$",
+)
 zz = np.linspace(min(z_gd.min(), 0), z_gd.max() + 0.05, 10)
 ax.plot(zz, LIMIT - S0 - zz, color="gray", lw=1, ls=":", label="boundary $S = 2/\\eta$")
-ax.set(xlabel="$z$", ylabel="$w$", title="The slow motion follows the constrained trajectory")
+ax.set(
+    xlabel="$z$",
+    ylabel="$w$",
+    title="The slow motion follows the constrained trajectory",
+)
 ax.legend(fontsize=8)
 ax = axes[2]
 ax.plot(loss_gd, color=plotting.COLORS[0], lw=0.8, label="gradient descent")
-ax.plot(loss_pgd, color=plotting.COLORS[1], lw=2, ls="--", label="constrained trajectory")
-ax.plot(loss_pgd + x_toy**2 / ETA_TOY, color=plotting.COLORS[2], lw=1, ls=":",
-        label=r"constrained $+\ x_t^2/\eta$ (theorem)")
-ax.set(xlabel="steps", ylabel="loss $L$", title="Loss: non-monotone, constrained loss plus oscillation")
+ax.plot(
+    loss_pgd, color=plotting.COLORS[1], lw=2, ls="--", label="constrained trajectory"
+)
+ax.plot(
+    loss_pgd + x_toy**2 / ETA_TOY,
+    color=plotting.COLORS[2],
+    lw=1,
+    ls=":",
+    label=r"constrained $+\ x_t^2/\eta$ (theorem)",
+)
+ax.set(
+    xlabel="steps",
+    ylabel="loss $L$",
+    title="Loss: non-monotone, constrained loss plus oscillation",
+)
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -369,11 +444,17 @@ plt.show()
 late = slice(T_TOY // 2, T_TOY)
 toy_dev_all = dev.max()
 toy_dev_late = dev[late].max()
-balance = np.mean(x_toy[late] ** 2) / np.mean(alpha_toy[late])   # predicted: 2 / beta = 1
+balance = np.mean(x_toy[late] ** 2) / np.mean(
+    alpha_toy[late]
+)  # predicted: 2 / beta = 1
 toy_sharp_late = np.mean(y_toy[late] + LIMIT) / LIMIT
-print(f"max distance of (z, w) from the constrained trajectory: {toy_dev_all:.3f} over all steps,"
-      f" {toy_dev_late:.2e} over the second half")
-print(f"oscillation balance: mean x^2 / mean alpha = {balance:.4f} (predicted 2 / beta = 1)")
+print(
+    f"max distance of (z, w) from the constrained trajectory: {toy_dev_all:.3f} over all steps,"
+    f" {toy_dev_late:.2e} over the second half"
+)
+print(
+    f"oscillation balance: mean x^2 / mean alpha = {balance:.4f} (predicted 2 / beta = 1)"
+)
 print(f"mean sharpness over the second half / (2/eta) = {toy_sharp_late:.5f}")
 notebook.glue("toy_dev_all", float(toy_dev_all))
 notebook.glue("toy_dev_late", float(toy_dev_late))
@@ -422,7 +503,9 @@ X_dig, Y_dig = digits_data(M_DIGITS, cfg.seed)
 
 
 def make_net(seed=cfg.seed, width=WIDTH):
-    return models.MLP(64, width, depth=2, n_out=10, activation="tanh", seed=seed).to(cfg.device)
+    return models.MLP(64, width, depth=2, n_out=10, activation="tanh", seed=seed).to(
+        cfg.device
+    )
 
 
 def mse_closure(net, X=X_dig, Y=Y_dig):
@@ -435,10 +518,16 @@ def train_gd(lr, steps, net=None, desc="GD", X=X_dig, Y=Y_dig):
     params = list(net.parameters())
     loss_fn = mse_closure(net, X, Y)
     vec, losses, sharp_steps, sharp = None, [], [], []
-    for t in tqdm(range(steps), desc=desc, leave=False):
+    for t in runtime.progress(range(steps), desc):
         if t % MEASURE_EVERY == 0:
-            est = hessian.top_eigenvalue(loss_fn, params, iters=POWER_ITERS if vec is not None else 20,
-                                         tol=0.0, v0=vec, generator=cfg.generator(t))
+            est = analysis.top_eigenvalue(
+                loss_fn,
+                params,
+                iters=POWER_ITERS if vec is not None else 20,
+                tol=0.0,
+                v0=vec,
+                generator=cfg.generator(t),
+            )
             vec = est.vectors
             sharp_steps.append(t)
             sharp.append(est.values)
@@ -461,11 +550,18 @@ for i, (lr, (_, losses, st, sh)) in enumerate(runs.items()):
     ax1.axhline(2 / lr, color=col, ls="--", lw=1)
     ax2.plot(losses, color=col, lw=0.8, label=f"$\\eta$ = {lr}")
 ax1.plot([], [], color="gray", ls="--", label="$2/\\eta$")
-ax1.set(xlabel="steps", ylabel="sharpness $S(\\theta_t)$",
-        title="Sharpness rises, then hovers at 2/η")
+ax1.set(
+    xlabel="steps",
+    ylabel="sharpness $S(\\theta_t)$",
+    title="Sharpness rises, then hovers at 2/η",
+)
 ax1.legend(fontsize=8)
-ax2.set(xlabel="steps", ylabel="training loss", yscale="log",
-        title="The loss keeps falling, non-monotonically")
+ax2.set(
+    xlabel="steps",
+    ylabel="training loss",
+    yscale="log",
+    title="The loss keeps falling, non-monotonically",
+)
 ax2.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -474,12 +570,18 @@ plt.show()
 eos = {}
 for lr, (_, losses, st, sh) in runs.items():
     late_sh = sh[st >= 0.7 * STEPS]
-    late_loss = losses[int(0.7 * STEPS):]
-    eos[lr] = dict(ratio0=sh[0] * lr / 2, ratio_med=float(np.median(late_sh)) * lr / 2,
-                   up_frac=float(np.mean(np.diff(late_loss) > 0)), loss_drop=losses[-1] / losses[0])
-    print(f"eta = {lr}: S_0 = {sh[0]:.2f} = {eos[lr]['ratio0']:.2f} x 2/eta; median S over the last 30%"
-          f" = {eos[lr]['ratio_med']:.3f} x 2/eta; loss {losses[0]:.3f} -> {losses[-1]:.4f},"
-          f" rising at {100 * eos[lr]['up_frac']:.0f}% of the late steps")
+    late_loss = losses[int(0.7 * STEPS) :]
+    eos[lr] = dict(
+        ratio0=sh[0] * lr / 2,
+        ratio_med=float(np.median(late_sh)) * lr / 2,
+        up_frac=float(np.mean(np.diff(late_loss) > 0)),
+        loss_drop=losses[-1] / losses[0],
+    )
+    print(
+        f"eta = {lr}: S_0 = {sh[0]:.2f} = {eos[lr]['ratio0']:.2f} x 2/eta; median S over the last 30%"
+        f" = {eos[lr]['ratio_med']:.3f} x 2/eta; loss {losses[0]:.3f} -> {losses[-1]:.4f},"
+        f" rising at {100 * eos[lr]['up_frac']:.0f}% of the late steps"
+    )
 ratios_med = [e["ratio_med"] for e in eos.values()]
 notebook.glue("eos_ratio_min", min(ratios_med))
 notebook.glue("eos_ratio_max", max(ratios_med))
@@ -580,18 +682,30 @@ def train_to_target(rho):
     """Full-batch SAM (rho > 0) or GD (rho = 0) until the training loss is <= LOSS_TARGET."""
     net = make_net()
     params, loss_fn = list(net.parameters()), mse_closure(net)
-    for t in tqdm(range(MAX_STEPS), desc=f"rho={rho}", leave=False):
-        if sam.sam_step(loss_fn, params, SAM_LR, rho) <= LOSS_TARGET:
+    for t in runtime.progress(range(MAX_STEPS), f"rho={rho}"):
+        if optim.sam_step(loss_fn, params, SAM_LR, rho) <= LOSS_TARGET:
             break
-    top_ = hessian.top_eigenvalue(loss_fn, params, iters=100, tol=1e-4, generator=cfg.generator(1))
-    tr_ = hessian.hutchinson_trace(loss_fn, params, probes=TRACE_PROBES, generator=torch.Generator().manual_seed(1))
-    return dict(steps=t + 1, loss=loss_fn().item(), top=top_.values, trace=tr_.mean, trace_se=tr_.stderr)
+    top_ = analysis.top_eigenvalue(
+        loss_fn, params, iters=100, tol=1e-4, generator=cfg.generator(1)
+    )
+    tr_ = analysis.hutchinson_trace(
+        loss_fn, params, probes=TRACE_PROBES, generator=torch.Generator().manual_seed(1)
+    )
+    return dict(
+        steps=t + 1,
+        loss=loss_fn().item(),
+        top=top_.values,
+        trace=tr_.mean,
+        trace_se=tr_.stderr,
+    )
 
 
 compare = {"GD": train_to_target(0.0), "SAM": train_to_target(SAM_RHO)}
 for name, r in compare.items():
-    print(f"{name:4s}: {r['steps']:5d} steps, loss {r['loss']:.4f}, top eigenvalue {r['top']:.2f},"
-          f" trace {r['trace']:.1f} ± {r['trace_se']:.1f}")
+    print(
+        f"{name:4s}: {r['steps']:5d} steps, loss {r['loss']:.4f}, top eigenvalue {r['top']:.2f},"
+        f" trace {r['trace']:.1f} ± {r['trace_se']:.1f}"
+    )
 trace_ratio = compare["SAM"]["trace"] / compare["GD"]["trace"]
 top_ratio = compare["SAM"]["top"] / compare["GD"]["top"]
 notebook.glue("sam_trace_ratio", trace_ratio)
@@ -601,13 +715,27 @@ notebook.glue("sam_top_ratio", top_ratio)
 fig, ax = plt.subplots(figsize=(7, 3.8))
 names = list(compare)
 xpos = np.arange(2)
-ax.bar(xpos - 0.2, [compare[k]["top"] for k in names], 0.4, color=plotting.COLORS[0], label="top eigenvalue")
+ax.bar(
+    xpos - 0.2,
+    [compare[k]["top"] for k in names],
+    0.4,
+    color=plotting.COLORS[0],
+    label="top eigenvalue",
+)
 ax2 = ax.twinx()
-ax2.bar(xpos + 0.2, [compare[k]["trace"] for k in names], 0.4, yerr=[compare[k]["trace_se"] for k in names],
-        color=plotting.COLORS[1], label="trace (right axis)")
+ax2.bar(
+    xpos + 0.2,
+    [compare[k]["trace"] for k in names],
+    0.4,
+    yerr=[compare[k]["trace_se"] for k in names],
+    color=plotting.COLORS[1],
+    label="trace (right axis)",
+)
 ax.set_xticks(xpos, [f"{k}\n(loss {compare[k]['loss']:.3f})" for k in names])
-ax.set(ylabel="top eigenvalue of the Hessian",
-       title=f"At equal training loss, SAM (ρ={SAM_RHO}) sits in a flatter region")
+ax.set(
+    ylabel="top eigenvalue of the Hessian",
+    title=f"At equal training loss, SAM (ρ={SAM_RHO}) sits in a flatter region",
+)
 ax2.set_ylabel("trace of the Hessian")
 fig.legend(loc="upper right", bbox_to_anchor=(0.88, 0.85), fontsize=8)
 plt.show()
@@ -675,10 +803,13 @@ plt.show()
 # %%
 N_MEM, M_MEM = 8, 24
 g_mem = torch.Generator().manual_seed(cfg.seed)
-cube = torch.tensor([[1 - 2 * ((i >> b) & 1) for b in range(N_MEM)] for i in range(2**N_MEM)], dtype=torch.float64)
+cube = torch.tensor(
+    [[1 - 2 * ((i >> b) & 1) for b in range(N_MEM)] for i in range(2**N_MEM)],
+    dtype=torch.float64,
+)
 train_idx = torch.randperm(2**N_MEM, generator=g_mem)[:M_MEM]
 x_mem = cube[train_idx]
-y_mem = x_mem[:, 0] * x_mem[:, 1]                                   # the parity x_1 x_2
+y_mem = x_mem[:, 0] * x_mem[:, 1]  # the parity x_1 x_2
 
 
 def relu_net(W, b, a):
@@ -692,32 +823,46 @@ def interp_loss(W, b, a):
 
 c_mem = (N_MEM + 1) ** 0.25
 W_m = (c_mem * x_mem).requires_grad_(True)
-b_m = torch.full((M_MEM,), -c_mem * (N_MEM - 1), dtype=torch.float64, requires_grad=True)
+b_m = torch.full(
+    (M_MEM,), -c_mem * (N_MEM - 1), dtype=torch.float64, requires_grad=True
+)
 a_m = (y_mem / c_mem).requires_grad_(True)
-trace_mem = hessian.exact_trace(interp_loss(W_m, b_m, a_m), [W_m, b_m, a_m])
+trace_mem = analysis.exact_trace(interp_loss(W_m, b_m, a_m), [W_m, b_m, a_m])
 with torch.no_grad():
     f_cube = relu_net(W_m, b_m, a_m)(cube)
     test_mask = torch.ones(2**N_MEM, dtype=torch.bool)
     test_mask[train_idx] = False
     mem_train_err = float((f_cube[train_idx] - y_mem).abs().max())
-    mem_test_mse = float(((f_cube[test_mask] - cube[test_mask, 0] * cube[test_mask, 1]) ** 2).mean())
+    mem_test_mse = float(
+        ((f_cube[test_mask] - cube[test_mask, 0] * cube[test_mask, 1]) ** 2).mean()
+    )
 
 # an interpolator found by gradient descent, from a small random initialization, width 2m
 gen = torch.Generator().manual_seed(cfg.seed + 1)
-W_g = (torch.randn(2 * M_MEM, N_MEM, generator=gen, dtype=torch.float64) / N_MEM**0.5).requires_grad_(True)
-b_g = (0.1 * torch.randn(2 * M_MEM, generator=gen, dtype=torch.float64)).requires_grad_(True)
-a_g = (torch.randn(2 * M_MEM, generator=gen, dtype=torch.float64) / (2 * M_MEM) ** 0.5).requires_grad_(True)
+W_g = (
+    torch.randn(2 * M_MEM, N_MEM, generator=gen, dtype=torch.float64) / N_MEM**0.5
+).requires_grad_(True)
+b_g = (0.1 * torch.randn(2 * M_MEM, generator=gen, dtype=torch.float64)).requires_grad_(
+    True
+)
+a_g = (
+    torch.randn(2 * M_MEM, generator=gen, dtype=torch.float64) / (2 * M_MEM) ** 0.5
+).requires_grad_(True)
 loss_g = interp_loss(W_g, b_g, a_g)
 for _ in range(3000):
     grads = torch.autograd.grad(loss_g(), [W_g, b_g, a_g])
     with torch.no_grad():
         for p, g_ in zip([W_g, b_g, a_g], grads):
             p.sub_(0.05 * g_)
-trace_gd_net = hessian.exact_trace(loss_g, [W_g, b_g, a_g])
+trace_gd_net = analysis.exact_trace(loss_g, [W_g, b_g, a_g])
 bound_mem = 4 * math.sqrt(N_MEM + 1)
-print(f"memorizer: max training error {mem_train_err:.1e}, trace {trace_mem:.4f}, bound 4 sqrt(n+1) = {bound_mem:.4f},"
-      f" test MSE {mem_test_mse:.2f}")
-print(f"GD interpolator: training loss {loss_g().item():.1e}, trace {trace_gd_net:.2f} (>= bound)")
+print(
+    f"memorizer: max training error {mem_train_err:.1e}, trace {trace_mem:.4f}, bound 4 sqrt(n+1) = {bound_mem:.4f},"
+    f" test MSE {mem_test_mse:.2f}"
+)
+print(
+    f"GD interpolator: training loss {loss_g().item():.1e}, trace {trace_gd_net:.2f} (>= bound)"
+)
 notebook.glue("trace_mem", trace_mem)
 notebook.glue("bound_mem", bound_mem)
 notebook.glue("trace_gdnet", trace_gd_net)
@@ -737,21 +882,38 @@ notebook.glue("trace_gdnet", trace_gd_net)
 # Construction: GD tracks the constrained trajectory, the oscillation balances sharpening.
 assert toy_dev_all <= 0.25, f"toy: GD strays {toy_dev_all:.3f} from projected GD"
 assert toy_dev_late <= 0.01, f"toy: late distance {toy_dev_late:.2e} from projected GD"
-assert abs(balance - 1) <= 0.1, f"toy: mean x^2 / mean alpha = {balance:.3f}, predicted 1"
-assert abs(toy_sharp_late - 1) <= 0.01, f"toy: late sharpness {toy_sharp_late:.4f} x 2/eta"
+assert abs(balance - 1) <= 0.1, (
+    f"toy: mean x^2 / mean alpha = {balance:.3f}, predicted 1"
+)
+assert abs(toy_sharp_late - 1) <= 0.01, (
+    f"toy: late sharpness {toy_sharp_late:.4f} x 2/eta"
+)
 # Edge of stability on digits: below the threshold at the start, at it at the end, loss non-monotone.
 for lr, e in eos.items():
-    assert e["ratio0"] <= 0.9, f"eta={lr}: initial sharpness already {e['ratio0']:.2f} x 2/eta"
-    assert 0.9 <= e["ratio_med"] <= 1.1, f"eta={lr}: late median sharpness {e['ratio_med']:.3f} x 2/eta"
-    assert e["up_frac"] >= 0.1, f"eta={lr}: the loss rose at only {e['up_frac']:.2f} of the late steps"
-    assert e["loss_drop"] <= 0.2, f"eta={lr}: the loss fell only by a factor {e['loss_drop']:.2f}"
+    assert e["ratio0"] <= 0.9, (
+        f"eta={lr}: initial sharpness already {e['ratio0']:.2f} x 2/eta"
+    )
+    assert 0.9 <= e["ratio_med"] <= 1.1, (
+        f"eta={lr}: late median sharpness {e['ratio_med']:.3f} x 2/eta"
+    )
+    assert e["up_frac"] >= 0.1, (
+        f"eta={lr}: the loss rose at only {e['up_frac']:.2f} of the late steps"
+    )
+    assert e["loss_drop"] <= 0.2, (
+        f"eta={lr}: the loss fell only by a factor {e['loss_drop']:.2f}"
+    )
 # SAM vs GD at equal training loss: smaller trace, much smaller top eigenvalue.
 assert trace_ratio <= 0.9, f"SAM/GD trace ratio {trace_ratio:.2f}"
 assert top_ratio <= 0.6, f"SAM/GD top-eigenvalue ratio {top_ratio:.2f}"
 gap_se = math.hypot(compare["GD"]["trace_se"], compare["SAM"]["trace_se"])
-assert compare["GD"]["trace"] - compare["SAM"]["trace"] >= 3 * gap_se, "trace gap within 3 standard errors"
+assert compare["GD"]["trace"] - compare["SAM"]["trace"] >= 3 * gap_se, (
+    "trace gap within 3 standard errors"
+)
 # Flattest interpolators: the memorizer attains the bound and fails off the training set.
-assert mem_train_err <= 1e-12 and abs(trace_mem - bound_mem) <= 1e-8, (trace_mem, bound_mem)
+assert mem_train_err <= 1e-12 and abs(trace_mem - bound_mem) <= 1e-8, (
+    trace_mem,
+    bound_mem,
+)
 assert trace_gd_net >= bound_mem - 1e-6 and mem_test_mse >= 0.99
 print("all checks passed")
 
@@ -761,11 +923,14 @@ print("all checks passed")
 # Change the learning rate, the width and the number of training images, and watch where the
 # sharpness settles (in a static build of the book this shows the default setting).
 
+
 # %%
 def explore_eos(lr=0.45, width=32, m=300, steps=800):
     """Full-batch GD on m digits; plot the sharpness against 2/lr and the loss."""
     X, Y = digits_data(m, cfg.seed)
-    _, losses, st, sh = train_gd(lr, steps, net=make_net(width=width), desc="explore", X=X, Y=Y)
+    _, losses, st, sh = train_gd(
+        lr, steps, net=make_net(width=width), desc="explore", X=X, Y=Y
+    )
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.5))
     a1.plot(st, sh, color=plotting.COLORS[0], label="sharpness")
     a1.axhline(2 / lr, color="gray", ls="--", label="$2/\\eta$")
@@ -777,8 +942,13 @@ def explore_eos(lr=0.45, width=32, m=300, steps=800):
     plt.show()
 
 
-notebook.explore(explore_eos, lr=(0.45, (0.05, 1.0, 0.05)), width=(32, (8, 128, 8)),
-                 m=(300, (100, 1797, 100)), steps=(800, (200, 3000, 200)))
+notebook.explore(
+    explore_eos,
+    lr=(0.45, (0.05, 1.0, 0.05)),
+    width=(32, (8, 128, 8)),
+    m=(300, (100, 1797, 100)),
+    steps=(800, (200, 3000, 200)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -821,6 +991,7 @@ notebook.explore(explore_eos, lr=(0.45, (0.05, 1.0, 0.05)), width=(32, (8, 128, 
 # `check_sam_closed_form` below. *Difficulty: ★★☆, about 20 min.*
 # :::
 
+
 # %%
 def check_sam_closed_form(fn, trials=5, seed=0):
     """Compare fn(A, theta, lr, rho) with lmt_core's SAM step on random quadratics; print the verdict."""
@@ -832,11 +1003,15 @@ def check_sam_closed_form(fn, trials=5, seed=0):
         th = torch.randn(P, generator=g_, dtype=torch.float64)
         lr, rho = 0.1 * (k + 1), 0.05 * (k + 1)
         p = th.clone().requires_grad_(True)
-        sam.sam_step(lambda: 0.5 * p @ A_ @ p, [p], lr, rho)
+        optim.sam_step(lambda: 0.5 * p @ A_ @ p, [p], lr, rho)
         got = fn(A_, th.clone(), lr, rho)
-        if not torch.allclose(torch.as_tensor(got, dtype=torch.float64), p.detach(), atol=1e-10):
-            print(f"trial {k}: your step differs from SAM by {(torch.as_tensor(got) - p.detach()).norm():.2e};"
-                  " is the gradient taken at theta + rho * g / |g| and applied at theta?")
+        if not torch.allclose(
+            torch.as_tensor(got, dtype=torch.float64), p.detach(), atol=1e-10
+        ):
+            print(
+                f"trial {k}: your step differs from SAM by {(torch.as_tensor(got) - p.detach()).norm():.2e};"
+                " is the gradient taken at theta + rho * g / |g| and applied at theta?"
+            )
             return False
     print(f"correct on {trials} random quadratics")
     return True
@@ -857,6 +1032,7 @@ def check_sam_closed_form(fn, trials=5, seed=0):
 # cycle attracts: two steps map $r > 0$ (small) to $(1-\eta\lambda)^2 r + \eta^2\rho\lambda^2$, an affine
 # map with slope $(1 - \eta\lambda)^2 < 1$ whose fixed point is $\eta\rho\lambda/(2 - \eta\lambda)$.
 
+
 # %%
 def sam_closed_form(A, theta, lr, rho):
     """One SAM step on L = theta^T A theta / 2."""
@@ -874,7 +1050,7 @@ assert check_sam_closed_form(sam_closed_form)
 # :label: ex-ch14-one-sam
 #
 # Train the digits network of the SAM experiment with *stochastic* SAM of batch size one
-# (`sam.stochastic_sam_step(batch_loss, params, lr, rho, m=M_DIGITS, batch_size=1, generator=...)`
+# (`optim.stochastic_sam_step(batch_loss, params, lr, rho, m=M_DIGITS, batch_size=1, generator=...)`
 # with `batch_loss(idx)` the loss on the examples `idx`) and with plain SGD of batch size one, from the
 # same initialization and to the same full-batch training loss. Compare the trace and the top
 # eigenvalue with the full-batch runs. Which of the two quantities does 1-SAM reduce more, relative to
@@ -891,7 +1067,7 @@ assert check_sam_closed_form(sam_closed_form)
 # batch_loss = lambda idx: 0.5 * ((net(X_dig[idx]) - Y_dig[idx]) ** 2).sum(1).mean()
 # gen = torch.Generator().manual_seed(0)
 # for t in range(200_000):
-#     sam.stochastic_sam_step(batch_loss, params, 0.02, 0.05, m=M_DIGITS, batch_size=1, generator=gen)
+#     optim.stochastic_sam_step(batch_loss, params, 0.02, 0.05, m=M_DIGITS, batch_size=1, generator=gen)
 #     if t % 500 == 0 and full().item() <= LOSS_TARGET:
 #         break
 # ```

@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -45,10 +45,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import copy
 
@@ -56,16 +75,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
-from tqdm.auto import tqdm
 
-from lmt_core import notebook, plotting, runtime
-from lmt_core.models import Transformer
-from lmt_core.optim import schedules
-from lmt_core.tasks import shuffling, text
+from lmt_core import analysis, models, notebook, optim, plotting, runtime, tasks, train
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
-print(cfg)
 
 # %% [markdown]
 # ## Part A: learning-rate schedules
@@ -96,13 +110,28 @@ print(cfg)
 T_demo = 1000
 fig, ax = plt.subplots(figsize=(7, 3.2))
 t_ax = np.arange(T_demo)
-ax.plot(t_ax, [schedules.cosine(T_demo, warmup=50)(t) for t in t_ax], label="cosine, T = 1000")
+ax.plot(
+    t_ax, [optim.cosine(T_demo, warmup=50)(t) for t in t_ax], label="cosine, T = 1000"
+)
 for T_b in (500, 1000):
-    ax.plot(t_ax[:T_b], [schedules.wsd(T_b, warmup=50, decay=0.2)(t) for t in t_ax[:T_b]],
-            ls="--", label=f"WSD, T = {T_b} (branch of one stable run)")
-ax.plot(t_ax, [schedules.wsd_s([500, 1000], warmup=50, decay=0.2)(t) for t in t_ax], ls=":", lw=2,
-        label="WSD-S, budgets 500 and 1000")
-ax.set(xlabel="step t", ylabel="multiplier $s_t$", title="WSD shares its stable phase across budgets")
+    ax.plot(
+        t_ax[:T_b],
+        [optim.wsd(T_b, warmup=50, decay=0.2)(t) for t in t_ax[:T_b]],
+        ls="--",
+        label=f"WSD, T = {T_b} (branch of one stable run)",
+    )
+ax.plot(
+    t_ax,
+    [optim.wsd_s([500, 1000], warmup=50, decay=0.2)(t) for t in t_ax],
+    ls=":",
+    lw=2,
+    label="WSD-S, budgets 500 and 1000",
+)
+ax.set(
+    xlabel="step t",
+    ylabel="multiplier $s_t$",
+    title="WSD shares its stable phase across budgets",
+)
 ax.legend(fontsize=8, loc="lower left")
 plt.show()
 
@@ -218,6 +247,7 @@ plt.show()
 # stationary excess loss, and compare it with {prf:ref}`prop-ch15-stationary`. The Monte Carlo error
 # comes from the spread of per-chain time averages (the chains are independent).
 
+
 # %%
 def stationary_excess(eta, h, sigma2):
     """Delta(eta) = sum_i eta sigma_i^2 / (2 (2 - eta h_i)) (the proposition), for 0 < eta h_i < 2."""
@@ -235,7 +265,9 @@ def simulate_sgd_quadratic(etas, h, sigma2, chains, generator, x0=None):
     x = torch.zeros(chains, len(h), dtype=torch.float64) if x0 is None else x0.clone()
     losses = torch.empty(len(etas), chains, dtype=torch.float64)
     for t, eta in enumerate(etas):
-        noise = sd * torch.randn(chains, len(h), generator=generator, dtype=torch.float64)
+        noise = sd * torch.randn(
+            chains, len(h), generator=generator, dtype=torch.float64
+        )
         x = x - eta * (h * x + noise)
         losses[t] = 0.5 * (h * x**2).sum(1)
     return x, losses
@@ -247,12 +279,16 @@ BURN, MEASURE = 300, cfg.pick(quick=400, full=2000)
 gen_q = torch.Generator().manual_seed(cfg.seed)
 quad_rows = []
 for eta in (0.02, 0.1):
-    x_stat, L = simulate_sgd_quadratic([eta] * (BURN + MEASURE), H_Q, SIG2_Q, CHAINS, gen_q)
-    per_chain = L[BURN:].mean(0)                       # time average of each chain after burn-in
+    x_stat, L = simulate_sgd_quadratic(
+        [eta] * (BURN + MEASURE), H_Q, SIG2_Q, CHAINS, gen_q
+    )
+    per_chain = L[BURN:].mean(0)  # time average of each chain after burn-in
     sim, se = float(per_chain.mean()), float(per_chain.std() / np.sqrt(CHAINS))
     quad_rows.append((eta, sim, se, stationary_excess(eta, H_Q, SIG2_Q)))
-    print(f"eta = {eta:4.2f}: simulated excess {sim:.5f} ± {se:.5f}, formula {quad_rows[-1][3]:.5f}, "
-          f"small-eta approximation eta/4 sum sigma^2 = {eta / 4 * sum(SIG2_Q):.5f}")
+    print(
+        f"eta = {eta:4.2f}: simulated excess {sim:.5f} ± {se:.5f}, formula {quad_rows[-1][3]:.5f}, "
+        f"small-eta approximation eta/4 sum sigma^2 = {eta / 4 * sum(SIG2_Q):.5f}"
+    )
 quad_z = max(abs(sim - f) / se for _, sim, se, f in quad_rows)
 notebook.glue("quad_z", quad_z)
 
@@ -262,10 +298,15 @@ notebook.glue("quad_z", quad_z)
 # few hundred steps, and compare the simulated excess loss with the exact recursion of part 1 of
 # the proposition.
 
+
 # %%
 def excess_by_recursion(etas, h, sigma2, v0):
     """Iterate v_{t+1} = (1 - eta_t h)^2 v_t + eta_t^2 sigma^2 and return the excess loss after each step."""
-    h, s2, v = np.asarray(h, float), np.asarray(sigma2, float), np.asarray(v0, float).copy()
+    h, s2, v = (
+        np.asarray(h, float),
+        np.asarray(sigma2, float),
+        np.asarray(v0, float).copy(),
+    )
     out = []
     for eta in etas:
         v = (1 - eta * h) ** 2 * v + eta**2 * s2
@@ -282,11 +323,24 @@ quad_removed = 1 - float(L_dec[-20:].mean()) / stationary_excess(ETA_Q, H_Q, SIG
 notebook.glue("quad_removed", quad_removed)
 
 fig, ax = plt.subplots(figsize=(7, 3.4))
-ax.plot(np.arange(1, DECAY_Q + 1), L_dec.mean(1).numpy(), label="simulation (mean over chains)")
+ax.plot(
+    np.arange(1, DECAY_Q + 1),
+    L_dec.mean(1).numpy(),
+    label="simulation (mean over chains)",
+)
 ax.plot(np.arange(1, DECAY_Q + 1), pred_dec, "k--", label="exact recursion")
-ax.axhline(stationary_excess(ETA_Q, H_Q, SIG2_Q), color="gray", ls=":", label=r"stationary $\Delta(\eta)$")
-ax.set(xlabel="decay step", ylabel="excess loss", yscale="log",
-       title="Decaying the rate removes the stationary excess loss")
+ax.axhline(
+    stationary_excess(ETA_Q, H_Q, SIG2_Q),
+    color="gray",
+    ls=":",
+    label=r"stationary $\Delta(\eta)$",
+)
+ax.set(
+    xlabel="decay step",
+    ylabel="excess loss",
+    yscale="log",
+    title="Decaying the rate removes the stationary excess loss",
+)
 ax.legend()
 plt.show()
 
@@ -303,15 +357,24 @@ plt.show()
 # at two budgets. The hillside term $\tfrac h2 u^2$ and the river term $\ell(v)$ are plotted
 # separately.
 
+
 # %%
 def river_valley_run(etas, chains, generator, state=None, h=10.0, sigma=1.0):
     """SGD on L(u, v) = h u^2 / 2 + log(1 + exp(-v)) with noise sigma; returns the state and the
     per-step mean hillside and river losses."""
-    u, v = (torch.zeros(chains, dtype=torch.float64), torch.zeros(chains, dtype=torch.float64)) \
-        if state is None else (state[0].clone(), state[1].clone())
+    u, v = (
+        (
+            torch.zeros(chains, dtype=torch.float64),
+            torch.zeros(chains, dtype=torch.float64),
+        )
+        if state is None
+        else (state[0].clone(), state[1].clone())
+    )
     hill, river = [], []
     for eta in etas:
-        nu, nv = sigma * torch.randn(2, chains, generator=generator, dtype=torch.float64)
+        nu, nv = sigma * torch.randn(
+            2, chains, generator=generator, dtype=torch.float64
+        )
         u = u - eta * (h * u + nu)
         v = v - eta * (-torch.sigmoid(-v) + nv)
         hill.append(float((0.5 * h * u**2).mean()))
@@ -323,22 +386,48 @@ ETA_R, BUDGETS_R = 0.1, (1000, 2000)
 gen_r = torch.Generator().manual_seed(cfg.seed + 1)
 state, hill_main, river_main = river_valley_run([ETA_R] * BUDGETS_R[-1], 500, gen_r)
 river_branches = {}
-for T_b in BUDGETS_R:   # re-run the shared stable prefix (same seed) up to the branch point, then decay
+for T_b in (
+    BUDGETS_R
+):  # re-run the shared stable prefix (same seed) up to the branch point, then decay
     g_b = torch.Generator().manual_seed(cfg.seed + 1)
     st, _, _ = river_valley_run([ETA_R] * int(0.8 * T_b), 500, g_b)
     d = T_b - int(0.8 * T_b)
-    _, hb, rb = river_valley_run(ETA_R * (1 - (np.arange(d) + 1) / d), 500, g_b, state=st)
+    _, hb, rb = river_valley_run(
+        ETA_R * (1 - (np.arange(d) + 1) / d), 500, g_b, state=st
+    )
     river_branches[T_b] = (np.arange(int(0.8 * T_b), T_b) + 1, hb, rb)
 
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
 steps_r = np.arange(1, BUDGETS_R[-1] + 1)
-ax.plot(steps_r, hill_main + river_main, color=plotting.COLORS[0], label="stable branch: total loss")
-ax.plot(steps_r, river_main, color=plotting.COLORS[0], ls=":", label=r"stable branch: river term $\ell(v)$")
+ax.plot(
+    steps_r,
+    hill_main + river_main,
+    color=plotting.COLORS[0],
+    label="stable branch: total loss",
+)
+ax.plot(
+    steps_r,
+    river_main,
+    color=plotting.COLORS[0],
+    ls=":",
+    label=r"stable branch: river term $\ell(v)$",
+)
 for T_b, (s_b, hb, rb) in river_branches.items():
-    ax.plot(s_b, hb + rb, color=plotting.COLORS[1], lw=2,
-            label=f"decay branches (T = {', '.join(map(str, BUDGETS_R))}): total" if T_b == BUDGETS_R[0] else None)
-ax.set(xlabel="step", ylabel="loss (mean over 500 chains)", yscale="log",
-       title="Decay removes the hillside term and lands on the river")
+    ax.plot(
+        s_b,
+        hb + rb,
+        color=plotting.COLORS[1],
+        lw=2,
+        label=f"decay branches (T = {', '.join(map(str, BUDGETS_R))}): total"
+        if T_b == BUDGETS_R[0]
+        else None,
+    )
+ax.set(
+    xlabel="step",
+    ylabel="loss (mean over 500 chains)",
+    yscale="log",
+    title="Decay removes the hillside term and lands on the river",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -350,7 +439,7 @@ plt.show()
 #
 # ### Experiment: a small language model on a synthetic language
 #
-# The language is a random sparse Markov chain (`tasks.text.MarkovLanguage`): each of $V$ tokens
+# The language is a random sparse Markov chain (`tasks.MarkovLanguage`): each of $V$ tokens
 # has three likely successors (with random probabilities), and a $2\%$ uniform mixture makes every
 # transition possible. Everything is exact: the entropy rate $H$ is the cross-entropy of the
 # best possible predictor, and we measure a model's *excess loss* as the mean KL divergence between
@@ -361,8 +450,8 @@ plt.show()
 # both the hillside term, which decay can remove, and the remaining river distance, which it cannot).
 #
 # The model is a one-layer `Transformer`, trained with Adam at batch size 4 (a noisy regime) with
-# the schedules of {prf:ref}`def-ch15-schedules`. Branching is explicit: we copy the model and the
-# optimizer state at the branch point.
+# the schedules of {prf:ref}`def-ch15-schedules`. Branching is explicit: at the branch point we
+# copy the model and the state of `train.fit` (optimizer moments, data stream, step).
 
 # %%
 V_LM, SEQ, BATCH_LM = cfg.pick(quick=12, full=32), 32, 4
@@ -370,42 +459,59 @@ BUDGETS = cfg.pick(quick=(500, 1000), full=(2000, 4000, 8000))
 LR_LM, WARMUP, EVAL_EVERY = 1e-2, 20, cfg.pick(quick=20, full=50)
 D_MODEL = cfg.pick(quick=32, full=64)
 
-lang = text.MarkovLanguage(V_LM, 3, seed=cfg.seed)
-train_pool = lang.sample(cfg.pick(quick=8192, full=65536), SEQ + 1, cfg.generator(cfg.seed))
-eval_tokens = lang.sample(128, SEQ, cfg.generator(cfg.seed + 1000)).to(cfg.device)
-train_pool = train_pool.to(cfg.device)
+lang = tasks.MarkovLanguage(V_LM, 3, length=SEQ, seed=cfg.seed)
+POOL = cfg.pick(quick=8192, full=65536)
+pool_x, pool_y = lang.sample(POOL, generator=cfg.generator(cfg.seed))
+train_pool = torch.cat([pool_x, pool_y[:, -1:]], 1)  # whole sequences (POOL, SEQ + 1)
+eval_tokens, _ = lang.sample(128, generator=cfg.generator(cfg.seed + 1000))
 print(f"vocabulary {V_LM}, entropy rate H = {lang.entropy_rate():.4f} nats per token")
 
 
 def new_model():
-    """A fresh one-layer transformer and its Adam optimizer (same initialisation for every run)."""
-    model = Transformer(V_LM, d_model=D_MODEL, n_layers=1, n_heads=2, max_len=SEQ, seed=cfg.seed).to(cfg.device)
-    return model, torch.optim.Adam(model.parameters(), lr=LR_LM)
+    """A fresh one-layer transformer (the same initialisation for every run)."""
+    return models.Transformer(
+        V_LM, d_model=D_MODEL, n_layers=1, n_heads=2, max_len=SEQ, seed=cfg.seed
+    ).to(cfg.device)
 
 
-def branch(model, opt):
-    """Copy a run (model and optimizer state) so that it can continue independently."""
-    m2 = copy.deepcopy(model)
-    o2 = torch.optim.Adam(m2.parameters(), lr=LR_LM)
-    o2.load_state_dict(opt.state_dict())
-    return m2, o2
+def lm_batches(step, generator):
+    """batches for train.fit: BATCH_LM pool sequences as (inputs, next tokens)."""
+    x = train_pool[
+        torch.randint(
+            len(train_pool), (BATCH_LM,), generator=generator, device=cfg.device
+        )
+    ]
+    return x[:, :-1], x[:, 1:]
 
 
-def train_segment(model, opt, start, stop, schedule, generator, desc):
-    """Steps start..stop-1 with lr = LR_LM * schedule(t); returns [(step, excess loss)] every EVAL_EVERY."""
-    curve = []
-    for t in tqdm(range(start, stop), desc=desc, leave=False, disable=not runtime.is_interactive()):
-        for group in opt.param_groups:
-            group["lr"] = LR_LM * schedule(t)
-        x = train_pool[torch.randint(len(train_pool), (BATCH_LM,), generator=generator, device=cfg.device)]
-        loss = torch.nn.functional.cross_entropy(model(x[:, :-1]).reshape(-1, V_LM), x[:, 1:].reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if (t + 1) % EVAL_EVERY == 0:
-            with torch.no_grad():
-                curve.append((t + 1, float(lang.excess_loss(model(eval_tokens), eval_tokens))))
-    return np.array(curve)
+def excess(model):
+    """evaluate for train.fit: the excess loss on the held-out sequences."""
+    return {"excess": lang.excess_loss(model(eval_tokens), eval_tokens)}
+
+
+def train_segment(model, stop, schedule, desc, state=None):
+    """Adam up to step `stop` with lr = LR_LM * schedule(t), from scratch or from
+    `state` (a branch point); returns ([(step, excess loss)] every EVAL_EVERY, the
+    state at `stop`)."""
+    start = 0 if state is None else state.step
+    hist, state = train.fit(
+        model,
+        lm_batches,
+        steps=stop,
+        state=state,
+        return_state=True,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR_LM,
+        lr_schedule=schedule,
+        data_seed=cfg.seed + 1,
+        evaluate=excess,
+        eval_every=EVAL_EVERY,
+        desc=desc,
+    )
+    new = hist.step_array > start
+    return np.stack([hist.step_array[new], hist["excess"][new]], 1), state
+
 
 # %% [markdown]
 # First the WSD family: one stable main branch run to the largest budget, and at $0.8\,T_i$ a copy
@@ -413,40 +519,70 @@ def train_segment(model, opt, start, stop, schedule, generator, desc):
 # and one WSD-S run through all the budgets.
 
 # %%
-stable = schedules.wsd(10**9, warmup=WARMUP, decay=0)           # warm-up, then s_t = 1 for ever
-model, opt = new_model()
-gen_main = cfg.generator(cfg.seed + 1)
-main_curve, wsd_curves, t_done = [], {}, 0
+stable = optim.warmup(BUDGETS[-1], WARMUP)  # warm-up, then s_t = 1
+model, state = new_model(), None
+main_curve, wsd_curves = [], {}
 for T_b in BUDGETS:
     t_branch = int(0.8 * T_b)
-    main_curve.append(train_segment(model, opt, t_done, t_branch, stable, gen_main, "main branch"))
-    t_done = t_branch
-    m_b, o_b = branch(model, opt)
-    wsd_curves[T_b] = train_segment(m_b, o_b, t_branch, T_b, schedules.wsd(T_b, warmup=WARMUP, decay=T_b - t_branch),
-                                    cfg.generator(cfg.seed + 2 + T_b), f"decay to {T_b}")
-main_curve.append(train_segment(model, opt, t_done, BUDGETS[-1], stable, gen_main, "main branch"))
-main_curve = np.concatenate([c for c in main_curve if len(c)])
+    curve, state = train_segment(model, t_branch, stable, "main branch", state)
+    main_curve.append(curve)
+    decay = optim.wsd(T_b, warmup=WARMUP, decay=T_b - t_branch)
+    m_b, st_b = copy.deepcopy(model), state.copy()  # the branch: copy both
+    wsd_curves[T_b], _ = train_segment(m_b, T_b, decay, f"decay to {T_b}", st_b)
+curve, _ = train_segment(model, BUDGETS[-1], stable, "main branch", state)
+main_curve = np.concatenate([c for c in [*main_curve, curve] if len(c)])
 
-cos_curves = {}
-for T_b in BUDGETS:
-    m_c, o_c = new_model()
-    cos_curves[T_b] = train_segment(m_c, o_c, 0, T_b, schedules.cosine(T_b, warmup=WARMUP),
-                                    cfg.generator(cfg.seed + 1), f"cosine {T_b}")
-m_s, o_s = new_model()
-wsds_curve = train_segment(m_s, o_s, 0, BUDGETS[-1], schedules.wsd_s(list(BUDGETS), warmup=WARMUP, decay=0.2),
-                           cfg.generator(cfg.seed + 1), "WSD-S")
+cos_curves = {
+    T_b: train_segment(
+        new_model(), T_b, optim.cosine(T_b, warmup=WARMUP), f"cosine {T_b}"
+    )[0]
+    for T_b in BUDGETS
+}
+wsds_schedule = optim.wsd_s(list(BUDGETS), warmup=WARMUP, decay=0.2)
+wsds_curve, _ = train_segment(new_model(), BUDGETS[-1], wsds_schedule, "WSD-S")
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.2))
-ax.plot(main_curve[:, 0], main_curve[:, 1], color=plotting.COLORS[0], lw=1, label="WSD main branch (stable rate)")
+ax.plot(
+    main_curve[:, 0],
+    main_curve[:, 1],
+    color=plotting.COLORS[0],
+    lw=1,
+    label="WSD main branch (stable rate)",
+)
 for i, T_b in enumerate(BUDGETS):
-    c = np.vstack([main_curve[main_curve[:, 0] <= int(0.8 * T_b)][-1:], wsd_curves[T_b]])
-    ax.plot(c[:, 0], c[:, 1], color=plotting.COLORS[1], lw=2, label="WSD decay branches" if i == 0 else None)
-    ax.plot(cos_curves[T_b][:, 0], cos_curves[T_b][:, 1], color=plotting.COLORS[2], lw=1, alpha=0.8,
-            label="cosine, one run per budget" if i == 0 else None)
-ax.plot(wsds_curve[:, 0], wsds_curve[:, 1], color=plotting.COLORS[3], ls="--", lw=1, label="WSD-S (one run)")
-ax.set(xlabel="step", ylabel="excess loss (KL to the true chain, nats)", yscale="log",
-       title="Branches off one stable run drop sharply at their decay")
+    c = np.vstack(
+        [main_curve[main_curve[:, 0] <= int(0.8 * T_b)][-1:], wsd_curves[T_b]]
+    )
+    ax.plot(
+        c[:, 0],
+        c[:, 1],
+        color=plotting.COLORS[1],
+        lw=2,
+        label="WSD decay branches" if i == 0 else None,
+    )
+    ax.plot(
+        cos_curves[T_b][:, 0],
+        cos_curves[T_b][:, 1],
+        color=plotting.COLORS[2],
+        lw=1,
+        alpha=0.8,
+        label="cosine, one run per budget" if i == 0 else None,
+    )
+ax.plot(
+    wsds_curve[:, 0],
+    wsds_curve[:, 1],
+    color=plotting.COLORS[3],
+    ls="--",
+    lw=1,
+    label="WSD-S (one run)",
+)
+ax.set(
+    xlabel="step",
+    ylabel="excess loss (KL to the true chain, nats)",
+    yscale="log",
+    title="Branches off one stable run drop sharply at their decay",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -454,6 +590,7 @@ plt.show()
 # The numbers at each budget. The *stable* excess loss at $T$ is the main branch's excess averaged
 # over the last few evaluations up to $T$ (one evaluation of a bouncing iterate is noisy); the
 # decayed one is the branch's excess at $T$.
+
 
 # %%
 def stable_excess_at(T_b, window=3):
@@ -465,10 +602,15 @@ def stable_excess_at(T_b, window=3):
 lm_rows = {}
 for T_b in BUDGETS:
     st, dec = stable_excess_at(T_b), float(wsd_curves[T_b][-1, 1])
-    cos, wss = float(cos_curves[T_b][-1, 1]), float(wsds_curve[wsds_curve[:, 0] == T_b][0, 1])
+    cos, wss = (
+        float(cos_curves[T_b][-1, 1]),
+        float(wsds_curve[wsds_curve[:, 0] == T_b][0, 1]),
+    )
     lm_rows[T_b] = dict(stable=st, wsd=dec, cosine=cos, wsd_s=wss, removed=1 - dec / st)
-    print(f"T = {T_b:5d}: stable {st:.4f}  WSD {dec:.4f}  (decay removes {1 - dec / st:.0%})  "
-          f"cosine {cos:.4f}  WSD-S {wss:.4f}")
+    print(
+        f"T = {T_b:5d}: stable {st:.4f}  WSD {dec:.4f}  (decay removes {1 - dec / st:.0%})  "
+        f"cosine {cos:.4f}  WSD-S {wss:.4f}"
+    )
 T_last = BUDGETS[-1]
 notebook.glue("lm_removed_last", lm_rows[T_last]["removed"])
 notebook.glue("lm_removed_first", lm_rows[BUDGETS[0]]["removed"])
@@ -583,12 +725,16 @@ notebook.glue("lm_wsds_over_cos", lm_rows[T_last]["wsd_s"] / lm_rows[T_last]["co
 # Data: scikit-learn's handwritten digits, sorted by label and cut into $S$ shards, so each shard
 # holds one digit (or two, at a boundary). The per-example quantity is the one-hot label; its shard
 # means are the shards' label histograms. We check {prf:ref}`prop-ch15-buffer` by Monte Carlo and
-# measure the between-shard variance before and after the offline pass of Corgi².
+# measure the between-shard variance before and after the offline pass of Corgi². The proposition's
+# formula, as the library computes it:
+
+# %%
+notebook.show_source(analysis.buffer_mean_variance)
 
 # %%
 X_np, y_np = load_digits(return_X_y=True)
 N_SHARDS, BUF = 36, 4
-shards = shuffling.label_sorted_shards(y_np, N_SHARDS)
+shards = tasks.label_sorted_shards(y_np, N_SHARDS)
 onehot = np.eye(10)[y_np]
 
 
@@ -604,15 +750,26 @@ def between_var(shard_list):
 
 rng_v = np.random.default_rng(cfg.seed)
 mu_old = shard_means(shards)
-mc = [np.sum((mu_old[rng_v.choice(N_SHARDS, BUF, replace=False)].mean(0) - mu_old.mean(0)) ** 2)
-      for _ in range(20000)]
-formula_buf = shuffling.buffer_mean_variance(mu_old, BUF)
-print(f"shard sizes {min(map(len, shards))}-{max(map(len, shards))}; between-shard variance sigma_b^2 = {between_var(shards):.4f}")
-print(f"buffer of b = {BUF}: Monte Carlo E|m_B - mean|^2 = {np.mean(mc):.5f} ± {np.std(mc) / np.sqrt(len(mc)):.5f}, "
-      f"formula {formula_buf:.5f}")
-new_vars = [between_var(shuffling.corgi2_offline(shards, BUF, rng_v)[0]) for _ in range(50)]
-print(f"after the offline pass: between-shard variance {np.mean(new_vars):.4f} "
-      f"(approximation (S-b)/(S-1) sigma_b^2 / b = {formula_buf:.4f}, plus sampling noise)")
+mc = [
+    np.sum(
+        (mu_old[rng_v.choice(N_SHARDS, BUF, replace=False)].mean(0) - mu_old.mean(0))
+        ** 2
+    )
+    for _ in range(20000)
+]
+formula_buf = analysis.buffer_mean_variance(mu_old, BUF)
+print(
+    f"shard sizes {min(map(len, shards))}-{max(map(len, shards))}; between-shard variance sigma_b^2 = {between_var(shards):.4f}"
+)
+print(
+    f"buffer of b = {BUF}: Monte Carlo E|m_B - mean|^2 = {np.mean(mc):.5f} ± {np.std(mc) / np.sqrt(len(mc)):.5f}, "
+    f"formula {formula_buf:.5f}"
+)
+new_vars = [between_var(tasks.corgi2_offline(shards, BUF, rng_v)[0]) for _ in range(50)]
+print(
+    f"after the offline pass: between-shard variance {np.mean(new_vars):.4f} "
+    f"(approximation (S-b)/(S-1) sigma_b^2 / b = {formula_buf:.4f}, plus sampling noise)"
+)
 buf_rel_err = abs(np.mean(mc) - formula_buf) / formula_buf
 notebook.glue("var_ratio", between_var(shards) / np.mean(new_vars))
 
@@ -627,7 +784,9 @@ notebook.glue("var_ratio", between_var(shards) / np.mean(new_vars))
 # record the full training loss every ten steps and the storage accesses.
 
 # %%
-X_t = torch.tensor(np.hstack([X_np / 16.0, np.ones((len(X_np), 1))]), dtype=torch.float32)
+X_t = torch.tensor(
+    np.hstack([X_np / 16.0, np.ones((len(X_np), 1))]), dtype=torch.float32
+)
 y_t = torch.tensor(y_np)
 EPOCHS, BATCH_SH, LR_SH = 3, 16, 0.5
 R = cfg.pick(quick=8, full=64)
@@ -638,14 +797,14 @@ def epoch_orders(strategy, rng):
     """The example order of EPOCHS epochs under `strategy`, and the storage accesses it made."""
     data, accesses, orders = shards, 0, []
     if strategy == "Corgi²":
-        data, accesses = shuffling.corgi2_offline(shards, BUF, rng)
+        data, accesses = tasks.corgi2_offline(shards, BUF, rng)
     for _ in range(EPOCHS):
         if strategy == "full random":
-            order, a = shuffling.full_random(data, rng)
+            order, a = tasks.full_random(data, rng)
         elif strategy == "shard-sequential":
-            order, a = shuffling.shard_sequential(data)
+            order, a = tasks.shard_sequential(data)
         else:
-            order, a = shuffling.corgipile(data, BUF, rng)
+            order, a = tasks.corgipile(data, BUF, rng)
         orders.append(order)
         accesses += a
     return np.concatenate(orders), accesses
@@ -658,14 +817,20 @@ def sgd_softmax(orders):
     W = torch.zeros(Rn, X_t.shape[1], 10)
     curve = []
     for t in range(orders.shape[1] // BATCH_SH):
-        idx = orders[:, t * BATCH_SH:(t + 1) * BATCH_SH]
-        xb, yb = X_t[idx], y_t[idx]                               # (R, B, 65), (R, B)
+        idx = orders[:, t * BATCH_SH : (t + 1) * BATCH_SH]
+        xb, yb = X_t[idx], y_t[idx]  # (R, B, 65), (R, B)
         p = torch.softmax(xb @ W, -1)
-        p[torch.arange(Rn)[:, None], torch.arange(BATCH_SH)[None], yb] -= 1   # d loss / d logits
+        p[torch.arange(Rn)[:, None], torch.arange(BATCH_SH)[None], yb] -= (
+            1  # d loss / d logits
+        )
         W -= LR_SH * xb.transpose(1, 2) @ p / BATCH_SH
         if (t + 1) % 10 == 0:
-            logits = (X_t @ W).transpose(1, 2)                    # (R, 10, N)
-            curve.append(torch.nn.functional.cross_entropy(logits, y_t.expand(Rn, -1), reduction="none").mean(1))
+            logits = (X_t @ W).transpose(1, 2)  # (R, 10, N)
+            curve.append(
+                torch.nn.functional.cross_entropy(
+                    logits, y_t.expand(Rn, -1), reduction="none"
+                ).mean(1)
+            )
     return torch.stack(curve).numpy()
 
 
@@ -677,22 +842,51 @@ for strategy in STRATEGIES:
     shuffle_access[strategy] = runs[0][1]
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw=dict(width_ratios=[2, 1]))
+fig, (ax1, ax2) = plt.subplots(
+    1, 2, figsize=(10, 3.8), gridspec_kw=dict(width_ratios=[2, 1])
+)
 steps_sh = 10 * np.arange(1, len(shuffle_curves["full random"]) + 1)
 for i, strategy in enumerate(STRATEGIES):
-    plotting.plot_band(ax1, steps_sh, shuffle_curves[strategy], label=strategy, color=plotting.COLORS[i], log_y=True)
-ax1.set(xlabel="SGD step", ylabel="training cross-entropy",
-        title=f"Homogeneous shards (S = {N_SHARDS}, b = {BUF}): Corgi² tracks random access")
+    plotting.plot_band(
+        ax1,
+        steps_sh,
+        shuffle_curves[strategy],
+        label=strategy,
+        color=plotting.COLORS[i],
+        log_y=True,
+    )
+ax1.set(
+    xlabel="SGD step",
+    ylabel="training cross-entropy",
+    title=f"Homogeneous shards (S = {N_SHARDS}, b = {BUF}): Corgi² tracks random access",
+)
 ax1.legend(fontsize=8)
-ax2.bar(range(len(STRATEGIES)), [shuffle_access[s] for s in STRATEGIES], color=plotting.COLORS[:4])
-ax2.set_xticks(range(len(STRATEGIES)), ["random", "sequential", "CorgiPile", "Corgi²"], rotation=30, ha="right")
-ax2.set(ylabel=f"storage accesses ({EPOCHS} epochs)", yscale="log", title="Cost in storage accesses")
+ax2.bar(
+    range(len(STRATEGIES)),
+    [shuffle_access[s] for s in STRATEGIES],
+    color=plotting.COLORS[:4],
+)
+ax2.set_xticks(
+    range(len(STRATEGIES)),
+    ["random", "sequential", "CorgiPile", "Corgi²"],
+    rotation=30,
+    ha="right",
+)
+ax2.set(
+    ylabel=f"storage accesses ({EPOCHS} epochs)",
+    yscale="log",
+    title="Cost in storage accesses",
+)
 fig.tight_layout()
 plt.show()
 
-final_loss = {s: float(c[-len(c) // EPOCHS:].mean()) for s, c in shuffle_curves.items()}   # last-epoch mean
+final_loss = {
+    s: float(c[-len(c) // EPOCHS :].mean()) for s, c in shuffle_curves.items()
+}  # last-epoch mean
 for s in STRATEGIES:
-    print(f"{s:17s} last-epoch mean loss {final_loss[s]:.4f}   storage accesses {shuffle_access[s]}")
+    print(
+        f"{s:17s} last-epoch mean loss {final_loss[s]:.4f}   storage accesses {shuffle_access[s]}"
+    )
 corgi2_gap = final_loss["Corgi²"] / final_loss["full random"] - 1
 pile_gap = final_loss["CorgiPile"] / final_loss["full random"] - 1
 notebook.glue("corgi2_gap", corgi2_gap)
@@ -711,16 +905,26 @@ notebook.glue("access_ratio", shuffle_access["full random"] / shuffle_access["Co
 
 # %%
 # Construction: the simulated stationary excess loss matches the formula (within 4 standard errors).
-assert quad_z <= 4, f"noisy quadratic: simulation is {quad_z:.1f} standard errors from the formula"
-assert quad_removed >= 0.9, f"the decay removed only {quad_removed:.2f} of the toy's excess loss"
+assert quad_z <= 4, (
+    f"noisy quadratic: simulation is {quad_z:.1f} standard errors from the formula"
+)
+assert quad_removed >= 0.9, (
+    f"the decay removed only {quad_removed:.2f} of the toy's excess loss"
+)
 # Buffer variance: Monte Carlo agrees with the proposition (2% relative).
 assert buf_rel_err <= 0.02, f"buffer variance off by {buf_rel_err:.1%}"
 # The language model: the decay removes most of the stable-phase excess loss (over the Bayes loss) ...
-assert lm_rows[T_last]["removed"] >= 0.6, f"decay removed {lm_rows[T_last]['removed']:.2f} at T={T_last}"
-assert all(r["removed"] >= 0.6 for r in lm_rows.values()), {T: round(r["removed"], 3) for T, r in lm_rows.items()}
+assert lm_rows[T_last]["removed"] >= 0.6, (
+    f"decay removed {lm_rows[T_last]['removed']:.2f} at T={T_last}"
+)
+assert all(r["removed"] >= 0.6 for r in lm_rows.values()), {
+    T: round(r["removed"], 3) for T, r in lm_rows.items()
+}
 # Shuffling: Corgi² is within 25% of random access, CorgiPile at least 3x further away, sequential fails.
 assert corgi2_gap <= 0.25, f"Corgi² is {corgi2_gap:.0%} above random access"
-assert pile_gap >= 3 * max(corgi2_gap, 0.01), f"CorgiPile {pile_gap:.0%} vs Corgi² {corgi2_gap:.0%}"
+assert pile_gap >= 3 * max(corgi2_gap, 0.01), (
+    f"CorgiPile {pile_gap:.0%} vs Corgi² {corgi2_gap:.0%}"
+)
 assert final_loss["shard-sequential"] >= 2 * final_loss["full random"], final_loss
 assert shuffle_access["Corgi²"] <= shuffle_access["full random"] / 10, shuffle_access
 print("all checks passed")
@@ -732,6 +936,7 @@ print("all checks passed")
 # the curvature, the noise and the length of the decay, and compare the simulated excess loss with
 # the formula. (In a static build this shows the default setting.)
 
+
 # %%
 def explore_quadratic(eta=0.1, h=4.0, sigma=1.0, decay_steps=200):
     """Stable phase at eta for 400 steps, then a linear decay to 0; simulation versus formula."""
@@ -739,18 +944,37 @@ def explore_quadratic(eta=0.1, h=4.0, sigma=1.0, decay_steps=200):
         print(f"eta * h = {eta * h:.2f} >= 2: SGD diverges on this quadratic")
         return
     etas = [eta] * 400 + list(eta * (1 - (np.arange(decay_steps) + 1) / decay_steps))
-    _, L = simulate_sgd_quadratic(etas, [h], [sigma**2], 1000, torch.Generator().manual_seed(0))
+    _, L = simulate_sgd_quadratic(
+        etas, [h], [sigma**2], 1000, torch.Generator().manual_seed(0)
+    )
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    ax.plot(np.arange(1, len(etas) + 1), L.mean(1).numpy(), label="simulated excess loss")
-    ax.axhline(stationary_excess(eta, [h], [sigma**2]), color="k", ls="--", label="stationary formula")
+    ax.plot(
+        np.arange(1, len(etas) + 1), L.mean(1).numpy(), label="simulated excess loss"
+    )
+    ax.axhline(
+        stationary_excess(eta, [h], [sigma**2]),
+        color="k",
+        ls="--",
+        label="stationary formula",
+    )
     ax.axvline(400, color="gray", ls=":", label="decay starts")
-    ax.set(xlabel="step", ylabel="excess loss", yscale="log", title=f"eta={eta}, h={h}, sigma={sigma}")
+    ax.set(
+        xlabel="step",
+        ylabel="excess loss",
+        yscale="log",
+        title=f"eta={eta}, h={h}, sigma={sigma}",
+    )
     ax.legend(fontsize=8)
     plt.show()
 
 
-notebook.explore(explore_quadratic, eta=(0.1, (0.01, 0.45, 0.01)), h=(4.0, (0.5, 10.0, 0.5)),
-                 sigma=(1.0, (0.1, 3.0, 0.1)), decay_steps=(200, (10, 1000, 10)))
+notebook.explore(
+    explore_quadratic,
+    eta=(0.1, (0.01, 0.45, 0.01)),
+    h=(4.0, (0.5, 10.0, 0.5)),
+    sigma=(1.0, (0.1, 3.0, 0.1)),
+    decay_steps=(200, (10, 1000, 10)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -802,6 +1026,7 @@ notebook.explore(explore_quadratic, eta=(0.1, (0.01, 0.45, 0.01)), h=(4.0, (0.5,
 # order inside buffers is shuffled. *Difficulty: ★☆☆, about 15 min.*
 # :::
 
+
 # %%
 def check_corgipile(fn, seed=0):
     """Check fn(shards, buffer, rng) -> (order, accesses) against the definition; print what is wrong."""
@@ -812,14 +1037,18 @@ def check_corgipile(fn, seed=0):
         print("the order is not a permutation of the 120 examples")
         return False
     if accesses != len(toy):
-        print(f"CorgiPile reads each shard once: expected {len(toy)} accesses, got {accesses}")
+        print(
+            f"CorgiPile reads each shard once: expected {len(toy)} accesses, got {accesses}"
+        )
         return False
     for i in range(0, 120, 30):
-        shard_ids = set((order[i:i + 30] // 10).tolist())
+        shard_ids = set((order[i : i + 30] // 10).tolist())
         if len(shard_ids) != 3:
-            print(f"buffer {i // 30} mixes examples of {len(shard_ids)} shards: it should hold exactly 3 whole shards")
+            print(
+                f"buffer {i // 30} mixes examples of {len(shard_ids)} shards: it should hold exactly 3 whole shards"
+            )
             return False
-    if all(np.all(np.diff(order[i:i + 30]) > 0) for i in range(0, 120, 30)):
+    if all(np.all(np.diff(order[i : i + 30]) > 0) for i in range(0, 120, 30)):
         print("the examples inside each buffer are in sorted order: shuffle the buffer")
         return False
     print("correct: whole shards in buffers of 3, shuffled inside, 12 accesses")
@@ -831,12 +1060,15 @@ def check_corgipile(fn, seed=0):
 # :class: dropdown
 # :::
 
+
 # %%
 def my_corgipile(shards, buffer, rng):
     """Shards in random order, `buffer` at a time; shuffle each buffer."""
     perm = rng.permutation(len(shards))
-    parts = [rng.permutation(np.concatenate([shards[j] for j in perm[i:i + buffer]]))
-             for i in range(0, len(shards), buffer)]
+    parts = [
+        rng.permutation(np.concatenate([shards[j] for j in perm[i : i + buffer]]))
+        for i in range(0, len(shards), buffer)
+    ]
     return np.concatenate(parts), len(shards)
 
 

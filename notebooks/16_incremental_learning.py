@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -43,10 +43,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -54,12 +73,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
-from lmt_core import notebook, plotting, runtime
-from lmt_core.tasks import tensors
+from lmt_core import analysis, notebook, plotting, runtime, tasks
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -233,22 +250,29 @@ plotting.use_house_style()
 # ### The construction in code
 #
 # We take $\ell = 3$, $n = 8$, $r = 4$ standard basis vectors $u_i = e_i$, and weights in geometric
-# progression, $a_i = q^{i-1}$. `lmt_core.tasks.tensors` computes the loss and its gradient through
-# the inner products of {prf:ref}`lem-ch16-gradient`; first we check them against the dense
-# tensors, which we can still form for $n = 8$.
+# progression, $a_i = q^{i-1}$. `analysis.decomposition_loss` and `analysis.decomposition_grad`
+# compute the loss and its gradient through the inner products of {prf:ref}`lem-ch16-gradient`;
+# first we check them against the dense tensors (`tasks.orthogonal_tensor`,
+# `tasks.power_sum_tensor`), which we can still form for $n = 8$.
 
 # %%
 ORDER, N_DIM, RATIO = 3, 8, 0.6
-A = torch.tensor([RATIO**i for i in range(4)], dtype=torch.float64)       # a_i = q^(i-1)
+A = torch.tensor([RATIO**i for i in range(4)], dtype=torch.float64)  # a_i = q^(i-1)
 print("component sizes a_i:", [round(float(a), 3) for a in A])
 
-W_test = 0.3 * torch.randn(6, N_DIM, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-T_star = tensors.orthogonal_tensor(A, N_DIM, order=ORDER)                  # dense, 8^3 entries
-loss_dense = 0.5 * (tensors.power_sum_tensor(W_test, ORDER) - T_star).pow(2).sum()
-loss_gram = tensors.decomposition_loss(W_test, A, ORDER)
+W_test = 0.3 * torch.randn(
+    6, N_DIM, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+)
+T_star = tasks.orthogonal_tensor(A, N_DIM, order=ORDER)  # dense, 8^3 entries
+loss_dense = 0.5 * (tasks.power_sum_tensor(W_test, ORDER) - T_star).pow(2).sum()
+loss_gram = analysis.decomposition_loss(W_test, A, ORDER)
 W_req = W_test.clone().requires_grad_()
-(grad_auto,) = torch.autograd.grad(0.5 * (tensors.power_sum_tensor(W_req, ORDER) - T_star).pow(2).sum(), W_req)
-grad_gap = float((grad_auto - tensors.decomposition_grad(W_test, A, ORDER)).abs().max())
+(grad_auto,) = torch.autograd.grad(
+    0.5 * (tasks.power_sum_tensor(W_req, ORDER) - T_star).pow(2).sum(), W_req
+)
+grad_gap = float(
+    (grad_auto - analysis.decomposition_grad(W_test, A, ORDER)).abs().max()
+)
 print(f"loss: dense {loss_dense:.10f}, from inner products {loss_gram:.10f}")
 print(f"max |autograd on the dense tensor - closed-form gradient| = {grad_gap:.1e}")
 notebook.glue("grad_gap", grad_gap)
@@ -256,22 +280,33 @@ notebook.glue("grad_gap", grad_gap)
 # %% [markdown]
 # The two gradients agree to {glue:text}`grad_gap:.0e`. Now the prediction. We draw the small
 # initialization of the experiment below ($d$ rows, entries $\mathcal N(0, \delta^2)$) and compute, from
-# $W(0)$ alone, the predicted discovery times of {prf:ref}`cor-ch16-order` (`tensors.escape_times`).
+# $W(0)$ alone, the predicted discovery times of {prf:ref}`cor-ch16-order`. In code the
+# prediction is a few lines:
 
 # %%
-WIDTH = cfg.pick(quick=400, full=2000)          # d, the model's number of components
-DELTA = cfg.pick(quick=2e-3, full=1e-3)         # initialization scale delta
-ETA = 0.1                                       # gradient-descent step; time t = ETA * steps
+notebook.show_source(analysis.escape_times)
+
+# %%
+WIDTH = cfg.pick(quick=400, full=2000)  # d, the model's number of components
+DELTA = cfg.pick(quick=2e-3, full=1e-3)  # initialization scale delta
+ETA = 0.1  # gradient-descent step; time t = ETA * steps
 notebook.glue("WIDTH", WIDTH)
 
-W0 = DELTA * torch.randn(WIDTH, N_DIM, generator=cfg.generator(cfg.seed), dtype=torch.float64,
-                         device=cfg.device)
+W0 = DELTA * torch.randn(
+    WIDTH,
+    N_DIM,
+    generator=cfg.generator(cfg.seed),
+    dtype=torch.float64,
+    device=cfg.device,
+)
 A = A.to(cfg.device)
-t_pred = tensors.escape_times(W0, A, ORDER).cpu()
+t_pred = analysis.escape_times(W0, A, ORDER).cpu()
 M = (W0[:, :4].max(0).values / DELTA).cpu()
 for i in range(4):
-    print(f"component {i + 1}: a = {A[i]:.3f}, M_i / delta = {M[i]:.2f}, predicted discovery time "
-          f"t_i = {t_pred[i]:.1f} (= {t_pred[i] / ETA:.0f} steps)")
+    print(
+        f"component {i + 1}: a = {A[i]:.3f}, M_i / delta = {M[i]:.2f}, predicted discovery time "
+        f"t_i = {t_pred[i]:.1f} (= {t_pred[i] / ETA:.0f} steps)"
+    )
 print(f"sqrt(2 log d) = {math.sqrt(2 * math.log(WIDTH)):.2f}")
 
 # %% [markdown]
@@ -279,21 +314,24 @@ print(f"sqrt(2 log d) = {math.sqrt(2 * math.log(WIDTH)):.2f}")
 # the probability that $t_1 < t_2 < t_3 < t_4$, for our width and a few others and for two ratios
 # $q$ (the closer $q$ is to $1$, the harder):
 
+
 # %%
 def order_probability(width, ratio, order=ORDER, trials=4000, seed=0):
     """P(t_1 < ... < t_4) for t_i = 1 / (a_i M_i^(order-2)), M_i the max of `width` Gaussians."""
     g = torch.Generator().manual_seed(seed)
     a = torch.tensor([ratio**i for i in range(4)], dtype=torch.float64)
     Z = torch.randn(trials, width, 4, generator=g, dtype=torch.float64)
-    Mx = (Z.abs() if order % 2 == 0 else Z).max(1).values                  # (trials, 4)
+    Mx = (Z.abs() if order % 2 == 0 else Z).max(1).values  # (trials, 4)
     t = 1 / (a * Mx ** (order - 2))
     return float((t[:, 1:] > t[:, :-1]).all(1).double().mean())
 
 
 for ratio in (0.7, RATIO):
     probs = {w: order_probability(w, ratio) for w in (50, WIDTH, 2000)}
-    print(f"q = {ratio}: P(discovered in order of size) = "
-          + ", ".join(f"{p:.3f} (d = {w})" for w, p in probs.items()))
+    print(
+        f"q = {ratio}: P(discovered in order of size) = "
+        + ", ".join(f"{p:.3f} (d = {w})" for w, p in probs.items())
+    )
 p_order = order_probability(WIDTH, RATIO)
 notebook.glue("p_order", p_order)
 
@@ -307,7 +345,7 @@ notebook.glue("p_order", p_order)
 #
 # Full-batch gradient descent on $L$ from $W(0)$, for a bit longer than the last predicted
 # discovery. We record the fraction of each component that the model has fitted,
-# $T(W)(u_i, \dots, u_i)/a_i = \sum_j c_{ji}^{\ell}/a_i$ (`tensors.component_fit`), the loss, and at the
+# $T(W)(u_i, \dots, u_i)/a_i = \sum_j c_{ji}^{\ell}/a_i$ (`analysis.component_fit`), the loss, and at the
 # end the best alignment $\max_j |\langle w_j, u_i\rangle| / \|w_j\|$ of a row with each component.
 # The loop is short and explicit.
 
@@ -316,17 +354,24 @@ STEPS = int(1.25 * float(t_pred.max()) / ETA)
 RECORD = 10
 
 
-def train_decomposition(W0, a, order, eta, steps, record=RECORD, desc="gradient descent"):
+def train_decomposition(
+    W0, a, order, eta, steps, record=RECORD, desc="gradient descent"
+):
     """Full-batch gradient descent on the decomposition loss; returns the final W and the records."""
     W = W0.clone()
     times, fits, losses = [], [], []
-    for step in tqdm(range(steps + 1), desc=desc, mininterval=1.0):
+    for step in runtime.progress(range(steps + 1), desc):
         if step % record == 0:
             times.append(eta * step)
-            fits.append(tensors.component_fit(W, a, order))
-            losses.append(tensors.decomposition_loss(W, a, order))
-        W = W - eta * tensors.decomposition_grad(W, a, order)
-    return W, np.array(times), torch.stack(fits).cpu().numpy(), torch.stack(losses).cpu().numpy()
+            fits.append(analysis.component_fit(W, a, order))
+            losses.append(analysis.decomposition_loss(W, a, order))
+        W = W - eta * analysis.decomposition_grad(W, a, order)
+    return (
+        W,
+        np.array(times),
+        torch.stack(fits).cpu().numpy(),
+        torch.stack(losses).cpu().numpy(),
+    )
 
 
 W_final, times, fits, losses = train_decomposition(W0, A, ORDER, ETA, STEPS)
@@ -334,33 +379,64 @@ W_final, times, fits, losses = train_decomposition(W0, A, ORDER, ETA, STEPS)
 
 def discovery_times(times, fits, level=0.5):
     """For each component, the first recorded time at which its fitted fraction reaches `level`."""
-    return np.array([times[np.argmax(f >= level)] if (f >= level).any() else np.nan for f in fits.T])
+    return np.array(
+        [times[np.argmax(f >= level)] if (f >= level).any() else np.nan for f in fits.T]
+    )
 
 
 t_disc = discovery_times(times, fits)
-alignment = ((W_final[:, :4] / W_final.norm(dim=1, keepdim=True)).abs().max(0).values).cpu().numpy()
+alignment = (
+    ((W_final[:, :4] / W_final.norm(dim=1, keepdim=True)).abs().max(0).values)
+    .cpu()
+    .numpy()
+)
 for i in range(4):
-    print(f"component {i + 1}: discovered at t = {t_disc[i]:.1f} (predicted {t_pred[i]:.1f}, "
-          f"ratio {t_disc[i] / t_pred[i]:.3f}); final fit {fits[-1, i]:.3f}, best alignment {alignment[i]:.4f}")
+    print(
+        f"component {i + 1}: discovered at t = {t_disc[i]:.1f} (predicted {t_pred[i]:.1f}, "
+        f"ratio {t_disc[i] / t_pred[i]:.3f}); final fit {fits[-1, i]:.3f}, best alignment {alignment[i]:.4f}"
+    )
 print(f"loss: {losses[0]:.4f} at t = 0, {losses[-1]:.2e} at t = {times[-1]:.0f}")
 
 # %% tags=["readme-figure"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
 for i in range(4):
     color = plotting.COLORS[i]
-    ax1.plot(times, fits[:, i], color=color, label=f"component {i + 1} ($a_{i + 1}$ = {float(A[i]):.2f})")
+    ax1.plot(
+        times,
+        fits[:, i],
+        color=color,
+        label=f"component {i + 1} ($a_{i + 1}$ = {float(A[i]):.2f})",
+    )
     ax1.axvline(t_pred[i], color=color, ls="--", lw=1)
 ax1.plot([], [], color="gray", ls="--", lw=1, label="predicted discovery time $t_i$")
-ax1.set(xlabel=r"time $t$ = $\eta$ $\times$ steps", ylabel="fitted fraction of component",
-        title="Largest first: components are fitted one at a time")
+ax1.set(
+    xlabel=r"time $t$ = $\eta$ $\times$ steps",
+    ylabel="fitted fraction of component",
+    title="Largest first: components are fitted one at a time",
+)
 ax1.legend(fontsize=8, loc="center right")
 ax2.semilogy(times, losses, color="k", label="loss $L(W)$")
 for i in range(4):
     ax2.axvline(t_pred[i], color=plotting.COLORS[i], ls="--", lw=1)
-    ax2.axhline(0.5 * float((A[i + 1:] ** 2).sum()) if i < 3 else np.nan, color=plotting.COLORS[i], ls=":", lw=1)
-ax2.plot([], [], color="gray", ls=":", lw=1, label=r"$\frac{1}{2}\sum_{i' > i} a_{i'}^2$: loss after $i$ deflations")
-ax2.set(xlabel=r"time $t$ = $\eta$ $\times$ steps", ylabel="loss (log scale)",
-        title="The loss falls in steps, one per component")
+    ax2.axhline(
+        0.5 * float((A[i + 1 :] ** 2).sum()) if i < 3 else np.nan,
+        color=plotting.COLORS[i],
+        ls=":",
+        lw=1,
+    )
+ax2.plot(
+    [],
+    [],
+    color="gray",
+    ls=":",
+    lw=1,
+    label=r"$\frac{1}{2}\sum_{i' > i} a_{i'}^2$: loss after $i$ deflations",
+)
+ax2.set(
+    xlabel=r"time $t$ = $\eta$ $\times$ steps",
+    ylabel="loss (log scale)",
+    title="The loss falls in steps, one per component",
+)
 ax2.legend(fontsize=8, loc="lower left")
 plt.show()
 
@@ -378,11 +454,15 @@ notebook.glue("disc_ratio_min", float(np.min(t_disc / t_pred.numpy())))
 notebook.glue("disc_ratio_max", float(np.max(t_disc / t_pred.numpy())))
 notebook.glue("align_min", float(alignment.min()))
 n_big = int((W_final.norm(dim=1) > 0.1).sum())
-share = ((W_final[:, :4] ** ORDER).max(0).values / A).cpu().numpy()    # the winning row's part of a_i
+share = (
+    ((W_final[:, :4] ** ORDER).max(0).values / A).cpu().numpy()
+)  # the winning row's part of a_i
 print("share of each component carried by its best row:", np.round(share, 4).tolist())
 notebook.glue("share_min", float(share.min()))
 notebook.glue("n_big", n_big)
-print(f"rows with norm above 0.1 at the end: {n_big} of {WIDTH} (the model needed only r = 4)")
+print(
+    f"rows with norm above 0.1 at the end: {n_big} of {WIDTH} (the model needed only r = 4)"
+)
 
 # %% [markdown]
 # Over-parameterization did not lead to a "spread-out" solution in which many rows share a
@@ -538,24 +618,31 @@ print(f"rows with norm above 0.1 at the end: {n_big} of {WIDTH} (the model neede
 # similarity of $f_A$ and $f_B$ on a fixed test batch.
 
 # %%
-N_C, D_C = cfg.pick(quick=16, full=64), cfg.pick(quick=4, full=16)   # input dim n, representation dim d
+N_C, D_C = (
+    cfg.pick(quick=16, full=64),
+    cfg.pick(quick=4, full=16),
+)  # input dim n, representation dim d
 STEPS_C, BATCH_C = cfg.pick(quick=1500, full=5000), cfg.pick(quick=128, full=1024)
 LR_C, NOISE, TAU = 0.02, 0.1, 0.5
 notebook.glue("batch_c", BATCH_C)
-variances = torch.logspace(0, -1.3, N_C)                            # latent variances, 1 down to 0.05
+variances = torch.logspace(0, -1.3, N_C)  # latent variances, 1 down to 0.05
 
 
 def two_view_data(seed):
     """Random rotations U_A, U_B and a sampler of (x_A, x_B) batches for the two-view model."""
     g = torch.Generator().manual_seed(seed)
-    U_A = tensors.random_orthonormal(N_C, N_C, generator=g, dtype=torch.float32)
-    U_B = tensors.random_orthonormal(N_C, N_C, generator=g, dtype=torch.float32)
+    # random_orthonormal has orthonormal rows; .T: x = U z, with U's columns orthonormal
+    U_A = tasks.random_orthonormal(N_C, N_C, generator=g).T
+    U_B = tasks.random_orthonormal(N_C, N_C, generator=g).T
     Sigma_A = U_A @ torch.diag(variances) @ U_A.T + NOISE**2 * torch.eye(N_C)
 
     def sample(batch, gen):
         z = torch.randn(batch, N_C, generator=gen) * variances.sqrt()
-        return (z @ U_A.T + NOISE * torch.randn(batch, N_C, generator=gen),
-                z @ U_B.T + NOISE * torch.randn(batch, N_C, generator=gen))
+        return (
+            z @ U_A.T + NOISE * torch.randn(batch, N_C, generator=gen),
+            z @ U_B.T + NOISE * torch.randn(batch, N_C, generator=gen),
+        )
+
     return sample, Sigma_A
 
 
@@ -564,9 +651,11 @@ def condition_number(W, Sigma):
     s = torch.linalg.svdvals(W @ torch.linalg.cholesky(Sigma))
     return float(s.max() / s.min())
 
+
 # %% [markdown]
 # The three losses, on a batch of representations $f_A, f_B$ (rows are data points; off-diagonal
 # pairs in the batch are the negative pairs):
+
 
 # %%
 def positive_only(fa, fb):
@@ -589,17 +678,24 @@ def clip_loss(fa, fb, tau=TAU):
     return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
 
 
-LOSSES = {"positive pairs only": positive_only, "spectral contrastive": spectral_contrastive,
-          "CLIP (InfoNCE)": clip_loss}
+LOSSES = {
+    "positive pairs only": positive_only,
+    "spectral contrastive": spectral_contrastive,
+    "CLIP (InfoNCE)": clip_loss,
+}
 
 # %% [markdown]
 # The training loop: plain SGD on the two encoders; for the positive-only loss, the norm control.
+
 
 # %%
 def train_contrastive(loss_fn, seed, steps=STEPS_C, record=25):
     """SGD on (W_A, W_B); returns steps, kappa(W_A) and the positive-pair cosine over training."""
     sample, Sigma_A = two_view_data(seed)
-    g_init, g_data = torch.Generator().manual_seed(seed + 1), torch.Generator().manual_seed(seed + 2)
+    g_init, g_data = (
+        torch.Generator().manual_seed(seed + 1),
+        torch.Generator().manual_seed(seed + 2),
+    )
     W_A = (torch.randn(D_C, N_C, generator=g_init) / math.sqrt(N_C)).requires_grad_()
     W_B = (torch.randn(D_C, N_C, generator=g_init) / math.sqrt(N_C)).requires_grad_()
     xa_test, xb_test = sample(1000, torch.Generator().manual_seed(seed + 3))
@@ -609,39 +705,54 @@ def train_contrastive(loss_fn, seed, steps=STEPS_C, record=25):
             with torch.no_grad():
                 rec["step"].append(step)
                 rec["kappa"].append(condition_number(W_A, Sigma_A))
-                rec["cosine"].append(float(F.cosine_similarity(xa_test @ W_A.T, xb_test @ W_B.T).mean()))
+                rec["cosine"].append(
+                    float(F.cosine_similarity(xa_test @ W_A.T, xb_test @ W_B.T).mean())
+                )
         xa, xb = sample(BATCH_C, g_data)
         gA, gB = torch.autograd.grad(loss_fn(xa @ W_A.T, xb @ W_B.T), (W_A, W_B))
         with torch.no_grad():
             W_A -= LR_C * gA
             W_B -= LR_C * gB
-            if loss_fn is positive_only:                      # norm control: ||W_A||_F^2 + ||W_B||_F^2 = 2
+            if loss_fn is positive_only:  # norm control: ||W_A||_F^2 + ||W_B||_F^2 = 2
                 scale = torch.sqrt((W_A.pow(2).sum() + W_B.pow(2).sum()) / 2)
                 W_A /= scale
                 W_B /= scale
     return {k: np.array(v) for k, v in rec.items()}
 
 
-runs = {name: train_contrastive(fn, cfg.seed) for name, fn in tqdm(LOSSES.items(), desc="losses")}
+runs = {
+    name: train_contrastive(fn, cfg.seed)
+    for name, fn in runtime.progress(LOSSES.items(), "losses")
+}
 for name, r in runs.items():
-    print(f"{name:22s}: kappa {r['kappa'][0]:.2f} -> {r['kappa'][-1]:.3g}, "
-          f"positive-pair cosine {r['cosine'][0]:+.2f} -> {r['cosine'][-1]:.3f}")
+    print(
+        f"{name:22s}: kappa {r['kappa'][0]:.2f} -> {r['kappa'][-1]:.3g}, "
+        f"positive-pair cosine {r['cosine'][0]:+.2f} -> {r['cosine'][-1]:.3f}"
+    )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
 for (name, r), color in zip(runs.items(), plotting.COLORS):
     ax1.semilogy(r["step"], r["kappa"], color=color, label=name)
     ax2.plot(r["step"], r["cosine"], color=color, label=name)
-ax1.set(xlabel="steps", ylabel=r"condition number $\kappa(W_A)$ (log scale)",
-        title="Without negative pairs the representation collapses")
-ax2.set(xlabel="steps", ylabel="mean cosine of positive pairs",
-        title="All three losses align the two views")
+ax1.set(
+    xlabel="steps",
+    ylabel=r"condition number $\kappa(W_A)$ (log scale)",
+    title="Without negative pairs the representation collapses",
+)
+ax2.set(
+    xlabel="steps",
+    ylabel="mean cosine of positive pairs",
+    title="All three losses align the two views",
+)
 ax1.legend(fontsize=8)
 ax2.legend(fontsize=8, loc="lower right")
 plt.show()
 
 kappa_final = {name: float(r["kappa"][-1]) for name, r in runs.items()}
-kappa_ratio = kappa_final["positive pairs only"] / max(kappa_final["spectral contrastive"], kappa_final["CLIP (InfoNCE)"])
+kappa_ratio = kappa_final["positive pairs only"] / max(
+    kappa_final["spectral contrastive"], kappa_final["CLIP (InfoNCE)"]
+)
 notebook.glue("kappa_pos", kappa_final["positive pairs only"])
 notebook.glue("kappa_sc", kappa_final["spectral contrastive"])
 notebook.glue("kappa_clip", kappa_final["CLIP (InfoNCE)"])
@@ -675,25 +786,38 @@ notebook.glue("cos_pos_end", float(runs["positive pairs only"]["cosine"][-1]))
 # %%
 # Part I: the components are discovered in order of size, close to the predicted times ...
 assert np.all(np.isfinite(t_disc)), f"some component was never discovered: {t_disc}"
-assert np.all(np.diff(t_disc) > 0), f"discovery times {t_disc} are not increasing in 1/a_i"
-assert np.all(np.abs(t_disc / t_pred.numpy() - 1) <= 0.1), f"discovery {t_disc} vs prediction {t_pred}"
+assert np.all(np.diff(t_disc) > 0), (
+    f"discovery times {t_disc} are not increasing in 1/a_i"
+)
+assert np.all(np.abs(t_disc / t_pred.numpy() - 1) <= 0.1), (
+    f"discovery {t_disc} vs prediction {t_pred}"
+)
 # ... one at a time: halfway between two discoveries, the later components are still at most 10% fitted ...
 for i in range(3):
     k_mid = np.argmin(np.abs(times - 0.5 * (t_disc[i] + t_disc[i + 1])))
-    assert fits[k_mid, i] >= 0.9 and np.all(fits[k_mid, i + 1:] <= 0.1), (i, fits[k_mid])
+    assert fits[k_mid, i] >= 0.9 and np.all(fits[k_mid, i + 1 :] <= 0.1), (
+        i,
+        fits[k_mid],
+    )
 # ... and all are recovered: fitted fraction near 1, a row aligned with each component.
 assert np.all(np.abs(fits[-1] - 1) <= 0.1), f"final fits {fits[-1]}"
 assert np.all(alignment >= 0.9), f"best alignments {alignment}"
 assert losses[-1] <= 1e-3 * losses[0], f"loss {losses[0]:.3g} -> {losses[-1]:.3g}"
 # Part II: positive pairs only increase the condition number, negative pairs decrease it ...
 r_pos = runs["positive pairs only"]
-assert r_pos["kappa"][-1] >= 10 * r_pos["kappa"][0], f"positive-only kappa {r_pos['kappa'][[0, -1]]}"
+assert r_pos["kappa"][-1] >= 10 * r_pos["kappa"][0], (
+    f"positive-only kappa {r_pos['kappa'][[0, -1]]}"
+)
 for name in ("spectral contrastive", "CLIP (InfoNCE)"):
-    assert runs[name]["kappa"][-1] <= runs[name]["kappa"][0], f"{name}: kappa {runs[name]['kappa'][[0, -1]]}"
+    assert runs[name]["kappa"][-1] <= runs[name]["kappa"][0], (
+        f"{name}: kappa {runs[name]['kappa'][[0, -1]]}"
+    )
 # ... so that with negative pairs the final condition number is much smaller,
 assert kappa_ratio >= 3, f"kappa ratio {kappa_ratio:.2f}"
 # and every loss aligns the positive pairs.
-assert all(r["cosine"][-1] >= 0.8 for r in runs.values()), {n: r["cosine"][-1] for n, r in runs.items()}
+assert all(r["cosine"][-1] >= 0.8 for r in runs.values()), {
+    n: r["cosine"][-1] for n, r in runs.items()
+}
 print("all checks passed")
 
 # %% [markdown]
@@ -705,29 +829,44 @@ print("all checks passed")
 # or a small width lets the random maxima $M_i$ reorder the discoveries. The run stops after 6000
 # steps (in a static build of the book, this shows the default setting).
 
+
 # %%
 def explore_deflation(ratio=0.7, log10_delta=-2.3, width=100, order=3):
     """Gradient descent on an orthogonal tensor with a_i = ratio^(i-1); fits and predicted times."""
     a = torch.tensor([ratio**i for i in range(4)], dtype=torch.float64)
-    W_init = 10**log10_delta * torch.randn(width, N_DIM, generator=torch.Generator().manual_seed(7),
-                                          dtype=torch.float64)
-    t_hat = tensors.escape_times(W_init, a, order)
+    W_init = 10**log10_delta * torch.randn(
+        width, N_DIM, generator=torch.Generator().manual_seed(7), dtype=torch.float64
+    )
+    t_hat = analysis.escape_times(W_init, a, order)
     eta = 0.1 if order == 3 else 0.05
     steps = min(6000, int(1.25 * float(t_hat[torch.isfinite(t_hat)].max()) / eta))
     _, tt, ff, _ = train_decomposition(W_init, a, order, eta, steps, desc="explore")
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for i in range(4):
-        ax.plot(tt, ff[:, i], color=plotting.COLORS[i], label=f"$a_{i + 1}$ = {float(a[i]):.2f}")
+        ax.plot(
+            tt,
+            ff[:, i],
+            color=plotting.COLORS[i],
+            label=f"$a_{i + 1}$ = {float(a[i]):.2f}",
+        )
         if t_hat[i] <= tt[-1]:
             ax.axvline(float(t_hat[i]), color=plotting.COLORS[i], ls="--", lw=1)
-    ax.set(xlabel=r"time $t$ = $\eta$ $\times$ steps", ylabel="fitted fraction",
-           title=f"order {order}, q = {ratio}, delta = {10**log10_delta:.1e}, d = {width}: discoveries vs prediction")
+    ax.set(
+        xlabel=r"time $t$ = $\eta$ $\times$ steps",
+        ylabel="fitted fraction",
+        title=f"order {order}, q = {ratio}, delta = {10**log10_delta:.1e}, d = {width}: discoveries vs prediction",
+    )
     ax.legend(fontsize=8, loc="center right")
     plt.show()
 
 
-notebook.explore(explore_deflation, ratio=(0.7, (0.3, 0.95, 0.05)), log10_delta=(-2.3, (-3.0, -1.0, 0.1)),
-                 width=(100, (10, 800, 10)), order=(3, [3, 4]))
+notebook.explore(
+    explore_deflation,
+    ratio=(0.7, (0.3, 0.95, 0.05)),
+    log10_delta=(-2.3, (-3.0, -1.0, 0.1)),
+    width=(100, (10, 800, 10)),
+    order=(3, [3, 4]),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -768,8 +907,11 @@ notebook.explore(explore_deflation, ratio=(0.7, (0.3, 0.95, 0.05)), log10_delta=
 # which compares it with a numerical integration of the equation. *Difficulty: ★☆☆, about 10 min.*
 # :::
 
+
 # %%
-def check_blowup_solution(fn, cases=((3, 1.0, 0.01), (3, 0.3, 0.05), (4, 0.6, 0.02), (5, 0.5, 0.1))):
+def check_blowup_solution(
+    fn, cases=((3, 1.0, 0.01), (3, 0.3, 0.05), (4, 0.6, 0.02), (5, 0.5, 0.1))
+):
     """Compare fn(c0, a, order, t) with a Runge-Kutta integration of dc/dt = order a c^(order-1)."""
     ok = True
     for order, a, c0 in cases:
@@ -777,22 +919,32 @@ def check_blowup_solution(fn, cases=((3, 1.0, 0.01), (3, 0.3, 0.05), (4, 0.6, 0.
         t_end, n_steps = 0.9 * t_star, 20000
         h, c = t_end / n_steps, c0
         rhs = lambda c: order * a * c ** (order - 1)
-        for _ in range(n_steps):                      # classical RK4
-            k1 = rhs(c); k2 = rhs(c + h * k1 / 2); k3 = rhs(c + h * k2 / 2); k4 = rhs(c + h * k3)
+        for _ in range(n_steps):  # classical RK4
+            k1 = rhs(c)
+            k2 = rhs(c + h * k1 / 2)
+            k3 = rhs(c + h * k2 / 2)
+            k4 = rhs(c + h * k3)
             c += h * (k1 + 2 * k2 + 2 * k3 + k4) / 6
         got = float(fn(c0, a, order, t_end))
         if not math.isfinite(got) or abs(got - c) > 1e-6 * abs(c):
             ok = False
-            print(f"order {order}, a = {a}, c0 = {c0}: at t = {t_end:.4g} got {got:.6g}, expected {c:.6g}")
+            print(
+                f"order {order}, a = {a}, c0 = {c0}: at t = {t_end:.4g} got {got:.6g}, expected {c:.6g}"
+            )
             if abs(got - c0) < 1e-12:
                 print("  your solution does not move: did you use t?")
             elif got < c:
-                print("  too small: check the exponent -1/(order - 2) and the blow-up time")
+                print(
+                    "  too small: check the exponent -1/(order - 2) and the blow-up time"
+                )
             else:
-                print("  too large: check the factor order * (order - 2) in the blow-up time")
+                print(
+                    "  too large: check the factor order * (order - 2) in the blow-up time"
+                )
     if ok:
         print(f"correct in all {len(cases)} cases")
     return ok
+
 
 # %% [markdown]
 # :::{solution-start} ex-ch16-blowup
@@ -800,6 +952,7 @@ def check_blowup_solution(fn, cases=((3, 1.0, 0.01), (3, 0.3, 0.05), (4, 0.6, 0.
 # :::
 #
 # With $t^\ast = 1/(\ell(\ell-2)\,a\,c_0^{\ell-2})$, $c(t) = c_0(1 - t/t^\ast)^{-1/(\ell-2)}$:
+
 
 # %%
 def blowup_solution(c0, a, order, t):
@@ -819,7 +972,7 @@ assert check_blowup_solution(blowup_solution)
 #
 # Rerun the experiment of Part I with $\ell = 4$. Predict from {prf:ref}`cor-ch16-order` how the
 # discovery times scale with $\delta$ now, choose $\delta$ so that the run stays short, and compare the
-# measured discovery times with `tensors.escape_times(W0, A, 4)`. Then compute
+# measured discovery times with `analysis.escape_times(W0, A, 4)`. Then compute
 # `order_probability(WIDTH, RATIO, order=4)`: why is the order of discovery less reliable than for
 # $\ell = 3$ at the same width? *Difficulty: ★★☆, about 20 min.*
 # :::
@@ -833,15 +986,28 @@ assert check_blowup_solution(blowup_solution)
 # point grows with $\ell$.
 
 # %%
-W0_4 = 0.02 * torch.randn(200, N_DIM, generator=cfg.generator(cfg.seed + 4), dtype=torch.float64,
-                          device=cfg.device)
-t_pred_4 = tensors.escape_times(W0_4, A, 4).cpu()
-_, times_4, fits_4, _ = train_decomposition(W0_4, A, 4, 0.05, int(1.2 * float(t_pred_4.max()) / 0.05),
-                                            desc="order 4")
+W0_4 = 0.02 * torch.randn(
+    200,
+    N_DIM,
+    generator=cfg.generator(cfg.seed + 4),
+    dtype=torch.float64,
+    device=cfg.device,
+)
+t_pred_4 = analysis.escape_times(W0_4, A, 4).cpu()
+_, times_4, fits_4, _ = train_decomposition(
+    W0_4, A, 4, 0.05, int(1.2 * float(t_pred_4.max()) / 0.05), desc="order 4"
+)
 t_disc_4 = discovery_times(times_4, fits_4)
-print("predicted:", np.round(t_pred_4.numpy(), 1).tolist(), "measured:", np.round(t_disc_4, 1).tolist())
-print(f"P(order of size) at d = {WIDTH}, q = {RATIO}: order 3 {order_probability(WIDTH, RATIO):.3f}, "
-      f"order 4 {order_probability(WIDTH, RATIO, order=4):.3f}")
+print(
+    "predicted:",
+    np.round(t_pred_4.numpy(), 1).tolist(),
+    "measured:",
+    np.round(t_disc_4, 1).tolist(),
+)
+print(
+    f"P(order of size) at d = {WIDTH}, q = {RATIO}: order 3 {order_probability(WIDTH, RATIO):.3f}, "
+    f"order 4 {order_probability(WIDTH, RATIO, order=4):.3f}"
+)
 
 # %% [markdown]
 # The prediction holds again. The order is less reliable because the random factor in $t_i$ is now

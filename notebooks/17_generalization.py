@@ -9,7 +9,7 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -50,10 +50,29 @@
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lmt_core") is None:  # on Colab: install the book's library, keep Colab's torch
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/lmt-book/lmt@main"], check=True)
+# The scale of this chapter's experiments: "quick" (at most 90 s on a laptop CPU) or "full" (the
+# papers' scale, at most 15 minutes on 2 CPU cores). LMT_SCALE, when set, overrides it.
+SCALE = "quick"  # @param ["quick", "full"]
+
+import importlib.util
+import subprocess
+import sys
+
+if (
+    importlib.util.find_spec("lmt_core") is None
+):  # on Colab: install the book's library, keep Colab's torch
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "git+https://github.com/lmt-book/lmt@main",
+        ],
+        check=True,
+    )
 
 import math
 
@@ -62,11 +81,18 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
-from lmt_core import ensemble, notebook, plotting, runtime, train
-from lmt_core.models import MLP
-from lmt_core.tasks import noisy_labels
+from lmt_core import (
+    analysis,
+    ensemble,
+    models,
+    notebook,
+    plotting,
+    runtime,
+    tasks,
+    train,
+)
 
-cfg = runtime.setup(seed=0)
+cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %% [markdown]
@@ -154,12 +180,12 @@ plotting.use_house_style()
 #
 # Take $x$ uniform on $[-1, 1]^2$ and the clean label "outside a disc of area 2", so both classes are
 # equally likely and the boundary (a circle) has measure zero. We draw $m$ noisy training points,
-# run the 1-NN rule (`noisy_labels.nearest_neighbour`) on fresh test points, and compare its
+# run the 1-NN rule (`analysis.nearest_neighbour`) on fresh test points, and compare its
 # error, against the clean and the noisy test labels, with $p$ and $2p(1-p)$. The nearest
 # neighbours are computed once; only the noise changes with $p$.
 
 # %%
-R2 = 2 / math.pi                                   # disc of area 2 inside the square of area 4
+R2 = 2 / math.pi  # disc of area 2 inside the square of area 4
 
 
 def sample_disc_task(m, generator):
@@ -173,30 +199,55 @@ M_TEST = cfg.pick(quick=5_000, full=50_000)
 gen = cfg.generator(cfg.seed)
 x_tr, f_tr = sample_disc_task(M_TRAIN, gen)
 x_te, f_te = sample_disc_task(M_TEST, gen)
-nn_index = noisy_labels.nearest_neighbour(x_tr, torch.arange(M_TRAIN), x_te)   # i*(x) for every test x
+nn_index = analysis.nearest_neighbour(
+    x_tr, torch.arange(M_TRAIN), x_te
+)  # i*(x) for every test x
 
 P_GRID = np.round(np.arange(0.0, 0.5, 0.05), 2)
 err_clean, err_noisy = [], []
 for p in P_GRID:
-    y_tr = noisy_labels.flip_signs(f_tr, float(p), generator=gen)
-    y_te = noisy_labels.flip_signs(f_te, float(p), generator=gen)
-    pred = y_tr[nn_index]                                                      # the 1-NN prediction
+    y_tr = tasks.flip_signs(f_tr, float(p), generator=gen)
+    y_te = tasks.flip_signs(f_te, float(p), generator=gen)
+    pred = y_tr[nn_index]  # the 1-NN prediction
     err_clean.append((pred != f_te).float().mean().item())
     err_noisy.append((pred != y_te).float().mean().item())
 err_clean, err_noisy = np.array(err_clean), np.array(err_noisy)
 gap_sampler = float(np.abs(err_noisy - 2 * P_GRID * (1 - P_GRID)).max())
-print(f"m = {M_TRAIN}: largest |1-NN error - 2p(1-p)| over the grid = {gap_sampler:.4f}; "
-      f"largest |disagreement with f* - p| = {np.abs(err_clean - P_GRID).max():.4f}")
+print(
+    f"m = {M_TRAIN}: largest |1-NN error - 2p(1-p)| over the grid = {gap_sampler:.4f}; "
+    f"largest |disagreement with f* - p| = {np.abs(err_clean - P_GRID).max():.4f}"
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4))
 pp = np.linspace(0, 0.5, 101)
-ax.plot(pp, 2 * pp * (1 - pp), color=plotting.COLORS[1], label="theory: 1-NN error $2p(1-p)$")
+ax.plot(
+    pp,
+    2 * pp * (1 - pp),
+    color=plotting.COLORS[1],
+    label="theory: 1-NN error $2p(1-p)$",
+)
 ax.plot(pp, pp, color=plotting.COLORS[0], label="Bayes error $p$")
-ax.plot(P_GRID, err_noisy, "o", color=plotting.COLORS[1], label="1-NN, simulated (noisy test labels)")
-ax.plot(P_GRID, err_clean, "s", mfc="none", color=plotting.COLORS[0], label="1-NN disagreement with $f^\\star$")
-ax.set(xlabel="label-noise rate $p$", ylabel="test error",
-       title="The interpolating 1-NN rule copies the noise: error $2p(1-p)$, not $p$")
+ax.plot(
+    P_GRID,
+    err_noisy,
+    "o",
+    color=plotting.COLORS[1],
+    label="1-NN, simulated (noisy test labels)",
+)
+ax.plot(
+    P_GRID,
+    err_clean,
+    "s",
+    mfc="none",
+    color=plotting.COLORS[0],
+    label="1-NN disagreement with $f^\\star$",
+)
+ax.set(
+    xlabel="label-noise rate $p$",
+    ylabel="test error",
+    title="The interpolating 1-NN rule copies the noise: error $2p(1-p)$, not $p$",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -292,20 +343,29 @@ SEEDS = cfg.pick(quick=[0, 1, 2], full=[0, 1, 2, 3, 4, 5, 6, 7])
 
 gen = cfg.generator(cfg.seed + 1)
 x_teach, f_teach = sample_disc_task(M_TEACHER, gen)
-y_teach = noisy_labels.flip_signs(f_teach, P_DISTILL, generator=gen)           # the teacher's noisy data
-x_pool, _ = sample_disc_task(U_POOL, gen)                                      # unlabelled inputs
-t_pool = noisy_labels.nearest_neighbour(x_teach, y_teach, x_pool)               # the teacher's labels
+y_teach = tasks.flip_signs(
+    f_teach, P_DISTILL, generator=gen
+)  # the teacher's noisy data
+x_pool, _ = sample_disc_task(U_POOL, gen)  # unlabelled inputs
+t_pool = analysis.nearest_neighbour(x_teach, y_teach, x_pool)  # the teacher's labels
 x_eval, f_eval = sample_disc_task(M_TEST, gen)
-y_eval = noisy_labels.flip_signs(f_eval, P_DISTILL, generator=gen)              # fresh noisy test labels
-teacher_err = (noisy_labels.nearest_neighbour(x_teach, y_teach, x_eval) != y_eval).float().mean().item()
-bayes_err = (f_eval != y_eval).float().mean().item()                          # error of f* on these labels
+y_eval = tasks.flip_signs(f_eval, P_DISTILL, generator=gen)  # fresh noisy test labels
+teacher_err = (
+    (analysis.nearest_neighbour(x_teach, y_teach, x_eval) != y_eval)
+    .float()
+    .mean()
+    .item()
+)
+bayes_err = (f_eval != y_eval).float().mean().item()  # error of f* on these labels
 
 
 def pool_batches(x, t, batch=256):
     """Minibatches of the teacher-labelled pool."""
+
     def batches(step, generator):
         i = torch.randint(0, x.shape[0], (batch,), generator=generator)
         return x[i], t[i]
+
     return batches
 
 
@@ -314,37 +374,66 @@ def error_against(x, y):
     return lambda model: {"err": (torch.sign(model(x)) != y).float().mean(1)}
 
 
-student = ensemble.stack([MLP(2, 32, depth=2, seed=100 + s + cfg.seed) for s in SEEDS])
-hist_student = train.fit(student, pool_batches(x_pool, t_pool), steps=STUDENT_STEPS, loss="logistic",
-                         optimizer="adam", lr=3e-3, lr_schedule=lambda t: 1.0 if t < 0.6 * STUDENT_STEPS else 0.1,
-                         evaluate=error_against(x_eval, y_eval), eval_every=250, data_seed=cfg.seed,
-                         desc="student on teacher labels")
+student = ensemble.stack(
+    [models.MLP(2, 32, depth=2, seed=100 + s + cfg.seed) for s in SEEDS]
+)
+hist_student = train.fit(
+    student,
+    pool_batches(x_pool, t_pool),
+    steps=STUDENT_STEPS,
+    loss="logistic",
+    optimizer="adam",
+    lr=3e-3,
+    lr_schedule=lambda t: 1.0 if t < 0.6 * STUDENT_STEPS else 0.1,
+    evaluate=error_against(x_eval, y_eval),
+    eval_every=250,
+    data_seed=cfg.seed,
+    desc="student on teacher labels",
+)
 student_err = np.asarray(hist_student.final("err"))
 with torch.no_grad():
     student_clean = (torch.sign(student(x_eval)) != f_eval).float().mean(1).numpy()
-print(f"p = {P_DISTILL}: Bayes error {P_DISTILL:.3f} (on this test set {bayes_err:.3f}) | sampler limit 2p(1-p) = {noisy_labels.sampler_error(P_DISTILL):.3f}")
-print(f"teacher (1-NN) error {teacher_err:.3f} | students' errors {np.round(student_err, 3)}, "
-      f"disagreement with f*: {np.round(student_clean, 3)}")
+print(
+    f"p = {P_DISTILL}: Bayes error {P_DISTILL:.3f} (on this test set {bayes_err:.3f}) | sampler limit 2p(1-p) = {analysis.sampler_error(P_DISTILL):.3f}"
+)
+print(
+    f"teacher (1-NN) error {teacher_err:.3f} | students' errors {np.round(student_err, 3)}, "
+    f"disagreement with f*: {np.round(student_clean, 3)}"
+)
 notebook.glue("ch17_teacher_err", f"{teacher_err:.3f}")
 notebook.glue("ch17_student_err", f"{student_err.mean():.3f}")
 notebook.glue("ch17_bayes_err", f"{bayes_err:.3f}")
-notebook.glue("ch17_sampler_limit", f"{noisy_labels.sampler_error(P_DISTILL):.2f}")
+notebook.glue("ch17_sampler_limit", f"{analysis.sampler_error(P_DISTILL):.2f}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
 grid = torch.linspace(-1, 1, 121)
 gx, gy = torch.meshgrid(grid, grid, indexing="xy")
 g_pts = torch.stack([gx.flatten(), gy.flatten()], 1)
-t_grid = noisy_labels.nearest_neighbour(x_teach, y_teach, g_pts).view(121, 121)
+t_grid = analysis.nearest_neighbour(x_teach, y_teach, g_pts).view(121, 121)
 with torch.no_grad():
     s_grid = torch.sign(student(g_pts)[0]).view(121, 121)
-for ax, img, title in ((axes[0], t_grid, f"teacher (1-NN): error {teacher_err:.3f}"),
-                       (axes[1], s_grid, f"student (MLP, seed 0): error {student_err[0]:.3f}")):
-    ax.imshow(img.numpy(), extent=(-1, 1, -1, 1), origin="lower", cmap="coolwarm", vmin=-1, vmax=1)
-    ax.add_patch(plt.Circle((0, 0), math.sqrt(R2), fill=False, color="k", lw=1.5, ls="--"))
+for ax, img, title in (
+    (axes[0], t_grid, f"teacher (1-NN): error {teacher_err:.3f}"),
+    (axes[1], s_grid, f"student (MLP, seed 0): error {student_err[0]:.3f}"),
+):
+    ax.imshow(
+        img.numpy(),
+        extent=(-1, 1, -1, 1),
+        origin="lower",
+        cmap="coolwarm",
+        vmin=-1,
+        vmax=1,
+    )
+    ax.add_patch(
+        plt.Circle((0, 0), math.sqrt(R2), fill=False, color="k", lw=1.5, ls="--")
+    )
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
-fig.suptitle(f"Noise rate p = {P_DISTILL}: the teacher is speckled with copied noise, the student "
-             "recovers the Bayes boundary (dashed)", fontsize=10)
+fig.suptitle(
+    f"Noise rate p = {P_DISTILL}: the teacher is speckled with copied noise, the student "
+    "recovers the Bayes boundary (dashed)",
+    fontsize=10,
+)
 plt.show()
 
 # %% [markdown]
@@ -419,7 +508,7 @@ plt.show()
 # ### Experiment: label noise on digits
 #
 # scikit-learn's $8\times 8$ digits stand in for natural images. We take $m$ training images with
-# labels corrupted at rate $p$ (`noisy_labels.flip_classes`: a wrong class chosen uniformly), $k$
+# labels corrupted at rate $p$ (`tasks.flip_classes`: a wrong class chosen uniformly), $k$
 # random ReLU features (the hidden layer of an `MLP` at initialisation), and $D$ tail features, and
 # fit the one-hot labels by the minimum-norm interpolant of {prf:ref}`thm-ch17-min-norm`, computed in
 # its kernel form $K(x, X)\, K(X, X)^{+}\, Y$ (the pseudo-inverse gives the least-squares fit where
@@ -436,8 +525,32 @@ X_DIG = X_DIG - X_DIG.mean(0)
 Y_DIG = torch.tensor(digits.target)
 
 M_DIG, K_FEAT, P_DIG, LAM = 300, 150, 0.3, 0.3
-D_TAIL = cfg.pick(quick=[0, 50, 100, 140, 160, 200, 300, 600, 1500, 6000],
-                  full=[0, 25, 50, 75, 100, 120, 140, 150, 160, 180, 200, 250, 300, 450, 600, 1000, 1500, 3000, 6000, 12000, 30000])
+D_TAIL = cfg.pick(
+    quick=[0, 50, 100, 140, 160, 200, 300, 600, 1500, 6000],
+    full=[
+        0,
+        25,
+        50,
+        75,
+        100,
+        120,
+        140,
+        150,
+        160,
+        180,
+        200,
+        250,
+        300,
+        450,
+        600,
+        1000,
+        1500,
+        3000,
+        6000,
+        12000,
+        30000,
+    ],
+)
 TEST_DIG = cfg.pick(quick=600, full=1497)
 
 
@@ -445,26 +558,47 @@ def digits_sweep(seed):
     """Test errors of the min-norm interpolant on noisy / self-trained labels for each tail size D."""
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(X_DIG), generator=g)
-    tr, te = perm[:M_DIG], perm[M_DIG:M_DIG + TEST_DIG]
-    y_noisy = noisy_labels.flip_classes(Y_DIG[tr], P_DIG, 10, generator=g)
-    layer = MLP(64, K_FEAT, init="gaussian", seed=seed).layers[0]          # random ReLU features
-    W, b = 3 * layer.weight.double(), 0.5 * torch.randn(K_FEAT, generator=g, dtype=torch.float64)
+    tr, te = perm[:M_DIG], perm[M_DIG : M_DIG + TEST_DIG]
+    y_noisy = tasks.flip_classes(Y_DIG[tr], P_DIG, 10, generator=g)
+    layer = models.MLP(64, K_FEAT, init="gaussian", seed=seed).layers[
+        0
+    ]  # random ReLU features
+    W, b = (
+        3 * layer.weight.double(),
+        0.5 * torch.randn(K_FEAT, generator=g, dtype=torch.float64),
+    )
     phi = lambda x: torch.relu(x @ W.T + b) / math.sqrt(K_FEAT)
     F_tr, F_te = phi(X_DIG[tr]), phi(X_DIG[te])
     K_tr, K_te = F_tr @ F_tr.T, F_te @ F_tr.T
     onehot = lambda y: torch.nn.functional.one_hot(y, 10).double()
-    ridge = torch.linalg.solve(K_tr + LAM * torch.eye(M_DIG, dtype=torch.float64), onehot(y_noisy))
+    ridge = torch.linalg.solve(
+        K_tr + LAM * torch.eye(M_DIG, dtype=torch.float64), onehot(y_noisy)
+    )
     ridge_err = ((K_te @ ridge).argmax(1) != Y_DIG[te]).float().mean().item()
-    pseudo = (K_tr @ ridge).argmax(1)                                          # self-training labels
+    pseudo = (K_tr @ ridge).argmax(1)  # self-training labels
     errs, errs_self = [], []
     for D in D_TAIL:
-        G = torch.randn(M_DIG, D, generator=g, dtype=torch.float64) * math.sqrt(LAM / max(D, 1))
-        G_te = torch.randn(len(te), D, generator=g, dtype=torch.float64) * math.sqrt(LAM / max(D, 1))
+        G = torch.randn(M_DIG, D, generator=g, dtype=torch.float64) * math.sqrt(
+            LAM / max(D, 1)
+        )
+        G_te = torch.randn(len(te), D, generator=g, dtype=torch.float64) * math.sqrt(
+            LAM / max(D, 1)
+        )
         # min-norm least squares in kernel form: predictions K(test, train) K(train, train)^+ Y
         K_pinv = torch.linalg.pinv(K_tr + G @ G.T, hermitian=True)
         K_cross = K_te + G_te @ G.T
-        errs.append(((K_cross @ K_pinv @ onehot(y_noisy)).argmax(1) != Y_DIG[te]).float().mean().item())
-        errs_self.append(((K_cross @ K_pinv @ onehot(pseudo)).argmax(1) != Y_DIG[te]).float().mean().item())
+        errs.append(
+            ((K_cross @ K_pinv @ onehot(y_noisy)).argmax(1) != Y_DIG[te])
+            .float()
+            .mean()
+            .item()
+        )
+        errs_self.append(
+            ((K_cross @ K_pinv @ onehot(pseudo)).argmax(1) != Y_DIG[te])
+            .float()
+            .mean()
+            .item()
+        )
     return np.array(errs), np.array(errs_self), ridge_err
 
 
@@ -473,11 +607,13 @@ dig_runs = [digits_sweep(1000 * cfg.seed + r) for r in range(cfg.pick(quick=1, f
 err_interp = np.mean([r[0] for r in dig_runs], 0)
 err_self = np.mean([r[1] for r in dig_runs], 0)
 err_ridge = float(np.mean([r[2] for r in dig_runs]))
-i_mild = int(np.argmin(np.abs(N_TOTAL - 1.5 * M_DIG)))                     # mild: N = 1.5 m
+i_mild = int(np.argmin(np.abs(N_TOTAL - 1.5 * M_DIG)))  # mild: N = 1.5 m
 i_heavy = len(N_TOTAL) - 1
 print(f"m = {M_DIG}, p = {P_DIG}: ridge (no interpolation) error {err_ridge:.3f}")
 for N, e, es in zip(N_TOTAL, err_interp, err_self):
-    print(f"  N = {N:6d} ({N / M_DIG:5.1f} m): interpolating noisy labels {e:.3f} | self-trained {es:.3f}")
+    print(
+        f"  N = {N:6d} ({N / M_DIG:5.1f} m): interpolating noisy labels {e:.3f} | self-trained {es:.3f}"
+    )
 notebook.glue("ch17_mild_err", f"{err_interp[i_mild]:.2f}")
 notebook.glue("ch17_heavy_err", f"{err_interp[i_heavy]:.2f}")
 notebook.glue("ch17_self_err", f"{err_self[i_mild]:.2f}")
@@ -485,12 +621,32 @@ notebook.glue("ch17_ridge_err", f"{err_ridge:.2f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))
-ax.semilogx(N_TOTAL / M_DIG, err_interp, "o-", color=plotting.COLORS[1], label="interpolating the noisy labels")
-ax.semilogx(N_TOTAL / M_DIG, err_self, "s-", color=plotting.COLORS[2], label="self-trained, then interpolating")
-ax.axhline(err_ridge, color=plotting.COLORS[0], ls="--", label="ridge on the informative features")
+ax.semilogx(
+    N_TOTAL / M_DIG,
+    err_interp,
+    "o-",
+    color=plotting.COLORS[1],
+    label="interpolating the noisy labels",
+)
+ax.semilogx(
+    N_TOTAL / M_DIG,
+    err_self,
+    "s-",
+    color=plotting.COLORS[2],
+    label="self-trained, then interpolating",
+)
+ax.axhline(
+    err_ridge,
+    color=plotting.COLORS[0],
+    ls="--",
+    label="ridge on the informative features",
+)
 ax.axvline(1.0, color="gray", lw=0.8, ls=":")
-ax.set(xlabel="parameters / samples  $N / m$", ylabel="test error (clean test labels)",
-       title=f"Digits, {int(P_DIG * 100)}% label noise: harmful near $N = m$, benign for $N \\gg m$")
+ax.set(
+    xlabel="parameters / samples  $N / m$",
+    ylabel="test error (clean test labels)",
+    title=f"Digits, {int(P_DIG * 100)}% label noise: harmful near $N = m$, benign for $N \\gg m$",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -572,10 +728,14 @@ plt.show()
 N_SIG, M_SIG, SIGMA = 63, 16, 0.2
 DEPTHS = np.arange(1, cfg.pick(quick=17, full=25))
 DRAWS = cfg.pick(quick=100, full=1000)
-freq = torch.tensor([0] + [k for k in range(1, N_SIG // 2 + 1) for _ in range(2)], dtype=torch.float64)
-a_hat = torch.cos(math.pi * freq / N_SIG) ** 2                    # Fourier magnitudes of the low-pass filter
+freq = torch.tensor(
+    [0] + [k for k in range(1, N_SIG // 2 + 1) for _ in range(2)], dtype=torch.float64
+)
+a_hat = (
+    torch.cos(math.pi * freq / N_SIG) ** 2
+)  # Fourier magnitudes of the low-pass filter
 w_star = torch.exp(-freq / 3.0)
-w_star = w_star / w_star.norm()                                   # the target, in the real Fourier basis
+w_star = w_star / w_star.norm()  # the target, in the real Fourier basis
 
 
 def depth_risk(L, seed):
@@ -588,8 +748,15 @@ def depth_risk(L, seed):
     bias = var = 0.0
     for _ in range(DRAWS):
         Phi = torch.randn(M_SIG, N_SIG, generator=generator, dtype=torch.float64)
-        A = noisy_labels.min_norm_interpolant(Phi, torch.eye(M_SIG, dtype=torch.float64), D)  # beta = A y
-        bias += ((A @ Phi - torch.eye(N_SIG, dtype=torch.float64)) @ w_star).pow(2).sum().item()
+        A = analysis.min_norm_interpolant(
+            Phi, torch.eye(M_SIG, dtype=torch.float64), D
+        )  # beta = A y
+        bias += (
+            ((A @ Phi - torch.eye(N_SIG, dtype=torch.float64)) @ w_star)
+            .pow(2)
+            .sum()
+            .item()
+        )
         var += SIGMA**2 * A.pow(2).sum().item()
     return bias / DRAWS, var / DRAWS
 
@@ -599,8 +766,10 @@ risk_L = bias_L + var_L + SIGMA**2
 L_best = int(DEPTHS[np.argmin(risk_L)])
 print("depth:", DEPTHS.tolist())
 print("risk: ", np.round(risk_L, 3).tolist())
-print(f"minimum at L = {L_best}; bias is smallest at L = {int(DEPTHS[np.argmin(bias_L)])}, "
-      f"variance at L = {int(DEPTHS[np.argmin(var_L)])} (increasing in L: {bool(np.all(np.diff(var_L) > 0))})")
+print(
+    f"minimum at L = {L_best}; bias is smallest at L = {int(DEPTHS[np.argmin(bias_L)])}, "
+    f"variance at L = {int(DEPTHS[np.argmin(var_L)])} (increasing in L: {bool(np.all(np.diff(var_L) > 0))})"
+)
 L_bias = int(DEPTHS[np.argmin(bias_L)])
 notebook.glue("ch17_best_depth", L_best)
 notebook.glue("ch17_bias_depth", L_bias)
@@ -611,8 +780,12 @@ ax.plot(DEPTHS, risk_L, "o-", color=plotting.COLORS[1], label="test risk")
 ax.plot(DEPTHS, bias_L, "--", color=plotting.COLORS[0], label="bias")
 ax.plot(DEPTHS, var_L, ":", color=plotting.COLORS[2], label="variance")
 ax.axhline(1 + SIGMA**2, color="gray", lw=0.8, label="risk of the zero predictor")
-ax.set(xlabel="depth $L$", ylabel="squared test risk", ylim=(0, None),
-       title="Min-norm interpolants of a deep linear conv model: risk is U-shaped in depth")
+ax.set(
+    xlabel="depth $L$",
+    ylabel="squared test risk",
+    ylim=(0, None),
+    title="Min-norm interpolants of a deep linear conv model: risk is U-shaped in depth",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -630,7 +803,7 @@ plt.show()
 #
 # ### Experiment: depth sweep of a trained convolutional network on digits
 #
-# Now a real, non-linear network. `DigitCNN(L, C)` stacks $L$ convolutional layers with $3\times 3$
+# Now a real, non-linear network. `models.DigitCNN(L, C)` stacks $L$ convolutional layers with $3\times 3$
 # filters, zero padding and ReLU at a fixed width of $C$ channels on the $8\times 8$ digits, followed by
 # a linear read-out of all $64 C$ activations into 10 logits; only the depth changes along the sweep.
 # Every depth is trained with Adam on cross-entropy from several seeds at once (one
@@ -642,34 +815,57 @@ plt.show()
 # the training error of every member to make sure that no part of the curve comes from under-fitting.
 
 # %%
-from lmt_core.models.cnn2d import DigitCNN
-
 CNN_DEPTHS = cfg.pick(quick=[1, 2, 3, 4, 6, 8], full=[1, 2, 3, 4, 6, 8, 12, 16])
 CNN_WIDTH, M_CNN = cfg.pick(quick=8, full=32), cfg.pick(quick=200, full=500)
 CNN_SEEDS = cfg.pick(quick=3, full=5)
 CNN_STEPS, CNN_LR = cfg.pick(quick=400, full=4000), cfg.pick(quick=3e-3, full=1e-3)
 g_cnn = cfg.generator(cfg.seed + 17)
 perm_cnn = torch.randperm(len(X_DIG), generator=g_cnn)
-x_cnn_tr, y_cnn_tr = X_DIG[perm_cnn[:M_CNN]].float().to(cfg.device), Y_DIG[perm_cnn[:M_CNN]].to(cfg.device)
-x_cnn_te, y_cnn_te = X_DIG[perm_cnn[M_CNN:]].float().to(cfg.device), Y_DIG[perm_cnn[M_CNN:]].to(cfg.device)
+x_cnn_tr, y_cnn_tr = (
+    X_DIG[perm_cnn[:M_CNN]].float().to(cfg.device),
+    Y_DIG[perm_cnn[:M_CNN]].to(cfg.device),
+)
+x_cnn_te, y_cnn_te = (
+    X_DIG[perm_cnn[M_CNN:]].float().to(cfg.device),
+    Y_DIG[perm_cnn[M_CNN:]].to(cfg.device),
+)
 
 
 def cnn_errors(model):
     """Training and test classification error of every member, shape (E,) each."""
-    return {"train": (model(x_cnn_tr).argmax(-1) != y_cnn_tr).float().mean(1),
-            "test": (model(x_cnn_te).argmax(-1) != y_cnn_te).float().mean(1)}
+    return {
+        "train": (model(x_cnn_tr).argmax(-1) != y_cnn_tr).float().mean(1),
+        "test": (model(x_cnn_te).argmax(-1) != y_cnn_te).float().mean(1),
+    }
 
 
 cnn_train_err, cnn_test_err, cnn_steps = [], [], []
 for L in CNN_DEPTHS:
-    nets = ensemble.stack([DigitCNN(L, CNN_WIDTH, seed=1000 * cfg.seed + s) for s in range(CNN_SEEDS)]).to(cfg.device)
-    h = train.fit(nets, lambda step, gen: (x_cnn_tr, y_cnn_tr), steps=CNN_STEPS, loss="cross_entropy",
-                  optimizer="adam", lr=CNN_LR, evaluate=cnn_errors, eval_every=25,
-                  stop_when=lambda mt: mt["train"] == 0, desc=f"depth {L}")
+    nets = ensemble.stack(
+        [
+            models.DigitCNN(L, CNN_WIDTH, seed=1000 * cfg.seed + s)
+            for s in range(CNN_SEEDS)
+        ]
+    ).to(cfg.device)
+    h = train.fit(
+        nets,
+        lambda step, gen: (x_cnn_tr, y_cnn_tr),
+        steps=CNN_STEPS,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=CNN_LR,
+        evaluate=cnn_errors,
+        eval_every=25,
+        stop_when=lambda mt: mt["train"] == 0,
+        desc=f"depth {L}",
+    )
     cnn_train_err.append(h.final("train"))
     cnn_test_err.append(h.final("test"))
     cnn_steps.append(h.stop_steps())
-cnn_train_err, cnn_test_err = np.array(cnn_train_err), np.array(cnn_test_err)   # (depths, seeds)
+cnn_train_err, cnn_test_err = (
+    np.array(cnn_train_err),
+    np.array(cnn_test_err),
+)  # (depths, seeds)
 cnn_mean = cnn_test_err.mean(1)
 L_cnn_best = CNN_DEPTHS[int(np.argmin(cnn_mean))]
 cnn_rise = cnn_mean[-1] - cnn_mean.min()
@@ -687,10 +883,25 @@ notebook.glue("ch17_cnn_deep_err", f"{cnn_mean[-1]:.3f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))
-plotting.plot_band(ax, np.array(CNN_DEPTHS), cnn_test_err, label=f"test error (median, 10–90% band over {CNN_SEEDS} seeds)")
-ax.plot(CNN_DEPTHS, cnn_train_err.max(1), "s--", color=plotting.COLORS[0], label="training error (worst seed)")
-ax.set(xlabel="depth $L$ (number of conv layers)", ylabel="classification error", ylim=(0, None),
-       title=f"Interpolating CNNs on {M_CNN} digits: test error against depth")
+plotting.plot_band(
+    ax,
+    np.array(CNN_DEPTHS),
+    cnn_test_err,
+    label=f"test error (median, 10–90% band over {CNN_SEEDS} seeds)",
+)
+ax.plot(
+    CNN_DEPTHS,
+    cnn_train_err.max(1),
+    "s--",
+    color=plotting.COLORS[0],
+    label="training error (worst seed)",
+)
+ax.set(
+    xlabel="depth $L$ (number of conv layers)",
+    ylabel="classification error",
+    ylim=(0, None),
+    title=f"Interpolating CNNs on {M_CNN} digits: test error against depth",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -726,23 +937,44 @@ plt.show()
 # %% tags=["remove-input"]
 TOL_SAMPLER = 0.03
 # 1. the 1-NN rule is a sampler: error near 2p(1-p) across the noise grid, disagreement with f* near p
-assert gap_sampler <= TOL_SAMPLER, f"1-NN error deviates from 2p(1-p) by {gap_sampler:.3f}"
+assert gap_sampler <= TOL_SAMPLER, (
+    f"1-NN error deviates from 2p(1-p) by {gap_sampler:.3f}"
+)
 assert np.abs(err_clean - P_GRID).max() <= TOL_SAMPLER
 # 2. distillation: teacher near 2p(1-p) (and clearly above Bayes); every student near the Bayes error p
-assert abs(teacher_err - noisy_labels.sampler_error(P_DISTILL)) <= TOL_SAMPLER, f"teacher error {teacher_err:.3f}"
-assert teacher_err >= P_DISTILL + 0.08, f"teacher error {teacher_err:.3f} is not above Bayes"
-assert np.all(np.abs(student_err - bayes_err) <= TOL_SAMPLER), f"student errors {student_err}, Bayes {bayes_err:.3f}"
+assert abs(teacher_err - analysis.sampler_error(P_DISTILL)) <= TOL_SAMPLER, (
+    f"teacher error {teacher_err:.3f}"
+)
+assert teacher_err >= P_DISTILL + 0.08, (
+    f"teacher error {teacher_err:.3f} is not above Bayes"
+)
+assert np.all(np.abs(student_err - bayes_err) <= TOL_SAMPLER), (
+    f"student errors {student_err}, Bayes {bayes_err:.3f}"
+)
 assert np.all(student_err <= teacher_err - 0.08), "students should beat their teacher"
 # 3. label noise on digits: harmful at N = 1.5 m, benign (near ridge) for N >> m, self-training helps at N = 1.5 m
-assert err_interp[i_mild] >= err_interp[i_heavy] + 0.25, (err_interp[i_mild], err_interp[i_heavy])
+assert err_interp[i_mild] >= err_interp[i_heavy] + 0.25, (
+    err_interp[i_mild],
+    err_interp[i_heavy],
+)
 assert err_interp[i_heavy] <= err_ridge + 0.08, (err_interp[i_heavy], err_ridge)
-assert err_self[i_mild] <= err_interp[i_mild] - 0.15, (err_self[i_mild], err_interp[i_mild])
+assert err_self[i_mild] <= err_interp[i_mild] - 0.15, (
+    err_self[i_mild],
+    err_interp[i_mild],
+)
 # 4. depth: the risk falls from L = 1 to its minimum and rises again beyond it
 assert 1 < L_best < DEPTHS[-1], f"minimum at the edge L = {L_best}"
-assert np.all(np.diff(var_L) > 0) and L_best < L_bias < DEPTHS[-1], (np.round(var_L, 3), L_bias)
-assert risk_L[0] >= risk_L.min() + 0.2 and risk_L[-1] >= risk_L.min() + 0.2, np.round(risk_L, 3)
+assert np.all(np.diff(var_L) > 0) and L_best < L_bias < DEPTHS[-1], (
+    np.round(var_L, 3),
+    L_bias,
+)
+assert risk_L[0] >= risk_L.min() + 0.2 and risk_L[-1] >= risk_L.min() + 0.2, np.round(
+    risk_L, 3
+)
 # 5. trained CNNs on digits: every depth interpolates, and the deepest generalizes worse than the best depth
-assert cnn_train_err.max() <= 0.01, f"some CNN does not interpolate: {cnn_train_err.max(1)}"
+assert cnn_train_err.max() <= 0.01, (
+    f"some CNN does not interpolate: {cnn_train_err.max(1)}"
+)
 assert cnn_rise >= 0.03, f"deepest CNN {cnn_mean[-1]:.3f} vs best {cnn_mean.min():.3f}"
 print("all checks passed")
 
@@ -753,33 +985,52 @@ print("all checks passed")
 # tracks $2p(1-p)$, while the student stays near $p$ as long as it is too small to copy the
 # speckles. (In a static build this shows the default setting.)
 
+
 # %%
 def explore_distillation(p=0.2, m_teacher=5000, width=32):
     """Distil a 1-NN teacher (m_teacher noisy samples at rate p) into 2 MLP students of the given width."""
     g = torch.Generator().manual_seed(7)
     xt, ft = sample_disc_task(m_teacher, g)
-    yt = noisy_labels.flip_signs(ft, p, generator=g)
+    yt = tasks.flip_signs(ft, p, generator=g)
     xp, _ = sample_disc_task(10_000, g)
     xe, fe = sample_disc_task(3_000, g)
-    ye = noisy_labels.flip_signs(fe, p, generator=g)
-    t_err = (noisy_labels.nearest_neighbour(xt, yt, xe) != ye).float().mean().item()
-    net = ensemble.stack([MLP(2, width, depth=2, seed=s) for s in (0, 1)])
-    h = train.fit(net, pool_batches(xp, noisy_labels.nearest_neighbour(xt, yt, xp)), steps=800,
-                  loss="logistic", optimizer="adam", lr=3e-3, evaluate=error_against(xe, ye),
-                  eval_every=100, desc="explore")
+    ye = tasks.flip_signs(fe, p, generator=g)
+    t_err = (analysis.nearest_neighbour(xt, yt, xe) != ye).float().mean().item()
+    net = ensemble.stack([models.MLP(2, width, depth=2, seed=s) for s in (0, 1)])
+    h = train.fit(
+        net,
+        pool_batches(xp, analysis.nearest_neighbour(xt, yt, xp)),
+        steps=800,
+        loss="logistic",
+        optimizer="adam",
+        lr=3e-3,
+        evaluate=error_against(xe, ye),
+        eval_every=100,
+        desc="explore",
+    )
     fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.plot(h.step_array, h["err"], color=plotting.COLORS[2], lw=1)
     ax.plot([], [], color=plotting.COLORS[2], label="students")
-    ax.axhline(t_err, color=plotting.COLORS[1], ls="--", label=f"teacher (1-NN) {t_err:.3f}")
+    ax.axhline(
+        t_err, color=plotting.COLORS[1], ls="--", label=f"teacher (1-NN) {t_err:.3f}"
+    )
     ax.axhline(p, color=plotting.COLORS[0], ls=":", label=f"Bayes error p = {p}")
-    ax.set(xlabel="student steps", ylabel="test error (noisy labels)", ylim=(0, 0.6),
-           title=f"p = {p}, teacher on m = {m_teacher}, student width {width}")
+    ax.set(
+        xlabel="student steps",
+        ylabel="test error (noisy labels)",
+        ylim=(0, 0.6),
+        title=f"p = {p}, teacher on m = {m_teacher}, student width {width}",
+    )
     ax.legend(fontsize=8)
     plt.show()
 
 
-notebook.explore(explore_distillation, p=(0.2, (0.0, 0.45, 0.05)), m_teacher=(5000, (500, 20000, 500)),
-                 width=(32, (4, 256, 4)))
+notebook.explore(
+    explore_distillation,
+    p=(0.2, (0.0, 0.45, 0.05)),
+    m_teacher=(5000, (500, 20000, 500)),
+    width=(32, (4, 256, 4)),
+)
 
 # %% [markdown]
 # ## Exercises
@@ -815,23 +1066,30 @@ notebook.explore(explore_distillation, p=(0.2, (0.0, 0.45, 0.05)), m_teacher=(50
 # `check_knn(knn_clean_error)` below. *Difficulty: ★★☆, about 20 min.*
 # :::
 
+
 # %%
 def check_knn(fn, m=20_000, trials=4_000, seed=3):
     """Compare fn(k, p) with the simulated clean-label error of the k-NN majority vote on the disc task."""
     g = torch.Generator().manual_seed(seed)
     x, f = sample_disc_task(m, g)
     xq, fq = sample_disc_task(trials, g)
-    idx = torch.cdist(xq, x).topk(9, largest=False).indices          # 9 nearest neighbours of each query
+    idx = (
+        torch.cdist(xq, x).topk(9, largest=False).indices
+    )  # 9 nearest neighbours of each query
     ok = True
     for k in (1, 3, 5, 9):
         for p in (0.1, 0.3):
-            y = noisy_labels.flip_signs(f, p, generator=g)
+            y = tasks.flip_signs(f, p, generator=g)
             sim = (torch.sign(y[idx[:, :k]].sum(1)) != fq).float().mean().item()
             got = float(fn(k, p))
             if abs(got - sim) > 0.03:
                 print(f"k = {k}, p = {p}: your value {got:.4f}, simulation {sim:.4f}")
                 ok = False
-    print("matches the simulation for k in (1, 3, 5, 9), p in (0.1, 0.3)" if ok else "see the mismatches above")
+    print(
+        "matches the simulation for k in (1, 3, 5, 9), p in (0.1, 0.3)"
+        if ok
+        else "see the mismatches above"
+    )
     return ok
 
 
@@ -848,10 +1106,13 @@ def check_knn(fn, m=20_000, trials=4_000, seed=3):
 # $k \to \infty$ (and $k/m \to 0$) is consistent — it averages the noise instead of sampling it, and
 # it no longer interpolates.
 
+
 # %%
 def knn_clean_error(k, p):
     """Limit of the k-NN majority vote's disagreement with the clean label: P[Bin(k, p) > k/2]."""
-    return sum(math.comb(k, j) * p**j * (1 - p) ** (k - j) for j in range(k // 2 + 1, k + 1))
+    return sum(
+        math.comb(k, j) * p**j * (1 - p) ** (k - j) for j in range(k // 2 + 1, k + 1)
+    )
 
 
 assert check_knn(knn_clean_error)

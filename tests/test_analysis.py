@@ -7,8 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from lmt_core.analysis import (LogLogFit, fourier_coefficient, loglog_fit, subset_mask,
-                               support_weight_fraction, walsh_coefficients, walsh_hadamard)
+from lmt_core.analysis import (
+    LogLogFit,
+    fourier_coefficient,
+    loglog_fit,
+    subset_mask,
+    support_weight_fraction,
+    walsh_coefficients,
+    walsh_hadamard,
+)
 from lmt_core.tasks import hypercube, parity
 
 
@@ -63,7 +70,9 @@ def test_walsh_hadamard_twice_is_n_times_identity():
 def test_walsh_hadamard_is_the_hadamard_matrix():
     n = 3
     N = 2**n
-    H = torch.tensor([[(-1) ** bin(s & r).count("1") for r in range(N)] for s in range(N)], dtype=torch.float64)
+    H = torch.tensor(
+        [[(-1) ** bin(s & r).count("1") for r in range(N)] for s in range(N)], dtype=torch.float64
+    )
     v = torch.randn(N, dtype=torch.float64)
     torch.testing.assert_close(walsh_hadamard(v), H @ v)
     # non-contiguous input (a transposed table of values) gives the same answer
@@ -110,7 +119,11 @@ def test_fourier_coefficient_exact_on_the_cube():
 def test_fourier_coefficient_keeps_extra_dims_and_estimates():
     n = 6
     X = hypercube(n)
-    f = torch.stack([parity(X, [0, 1]), 0.3 * parity(X, [2]) + 1.0], 1).unsqueeze(-1).expand(-1, -1, 4)
+    f = (
+        torch.stack([parity(X, [0, 1]), 0.3 * parity(X, [2]) + 1.0], 1)
+        .unsqueeze(-1)
+        .expand(-1, -1, 4)
+    )
     out = fourier_coefficient(f, X, [0, 1])
     assert out.shape == (2, 4)
     torch.testing.assert_close(out, torch.tensor([[1.0] * 4, [0.0] * 4]))
@@ -125,7 +138,9 @@ def test_fourier_coefficient_keeps_extra_dims_and_estimates():
 
 def test_support_weight_fraction():
     n, width, S = 10, 6, [1, 4, 7]
-    torch.testing.assert_close(support_weight_fraction(torch.ones(width, n), S), torch.tensor(3 / 10))
+    torch.testing.assert_close(
+        support_weight_fraction(torch.ones(width, n), S), torch.tensor(3 / 10)
+    )
     W = torch.zeros(width, n)
     W[:, S] = torch.randn(width, 3)
     torch.testing.assert_close(support_weight_fraction(W, S), torch.tensor(1.0))
@@ -144,12 +159,15 @@ def test_support_weight_fraction_is_detached():
     assert not support_weight_fraction(W, [0]).requires_grad
 
 
-@pytest.mark.parametrize("W,S", [
-    (torch.ones(5), [0]),
-    (torch.ones(3, 5), []),
-    (torch.ones(3, 5), [5]),
-    (torch.ones(3, 5), [-1]),
-])
+@pytest.mark.parametrize(
+    "W,S",
+    [
+        (torch.ones(5), [0]),
+        (torch.ones(3, 5), []),
+        (torch.ones(3, 5), [5]),
+        (torch.ones(3, 5), [-1]),
+    ],
+)
 def test_support_weight_fraction_errors(W, S):
     with pytest.raises(ValueError):
         support_weight_fraction(W, S)
@@ -163,7 +181,9 @@ def test_loglog_fit_exact_power_law():
     assert math.exp(fit.intercept) == pytest.approx(3.0, rel=1e-12)
     assert fit.slope_stderr == pytest.approx(0.0, abs=1e-10)
     assert fit.r2 == pytest.approx(1.0)
-    np.testing.assert_allclose(fit.predict(np.array([4.0, 100.0])), 3 * np.array([4.0, 100.0]) ** 2.5)
+    np.testing.assert_allclose(
+        fit.predict(np.array([4.0, 100.0])), 3 * np.array([4.0, 100.0]) ** 2.5
+    )
     two = loglog_fit([1, 4], [2, 1])
     assert two.slope == pytest.approx(-0.5) and two.slope_stderr == 0.0
 
@@ -177,14 +197,33 @@ def test_loglog_fit_noisy_stderr():
     assert 0 < fit.slope_stderr < 0.05 and 0.9 < fit.r2 < 1.0
 
 
-@pytest.mark.parametrize("x,y,msg", [
-    ([1.0], [1.0], "two points"),
-    ([1.0, 2.0], [1.0, 2.0, 3.0], "same length"),
-    ([0.0, 1.0], [1.0, 2.0], "positive"),
-    ([1.0, 2.0], [-1.0, 2.0], "positive"),
-    ([1.0, float("inf")], [1.0, 2.0], "finite"),
-    ([1.0, 2.0], [1.0, float("nan")], "finite"),
-])
+@pytest.mark.parametrize(
+    "x,y,msg",
+    [
+        ([1.0], [1.0], "two points"),
+        ([1.0, 2.0], [1.0, 2.0, 3.0], "same length"),
+        ([0.0, 1.0], [1.0, 2.0], "positive"),
+        ([1.0, 2.0], [-1.0, 2.0], "positive"),
+        ([1.0, float("inf")], [1.0, 2.0], "finite"),
+        ([1.0, 2.0], [1.0, float("nan")], "finite"),
+    ],
+)
 def test_loglog_fit_errors(x, y, msg):
     with pytest.raises(ValueError, match=msg):
         loglog_fit(x, y)
+
+
+def test_engine_analysis_modules_are_reexported_without_hiding_submodules():
+    import types
+
+    from lmt_core import analysis
+    from lmt_core.analysis import fits, fourier, hermite, hessian, memory, tangent
+
+    for sub in (fits, fourier, hermite, hessian, memory, tangent):
+        for name in sub.__all__:
+            assert getattr(analysis, name) is getattr(sub, name), f"analysis.{name}"
+        assert sub.__name__ in analysis.__doc__
+    # the function names that equal a submodule's name were renamed
+    assert isinstance(analysis.hermite, types.ModuleType)
+    assert isinstance(analysis.hessian, types.ModuleType)
+    assert analysis.hermite_polynomial(2, 1.0) == hermite.hermite_polynomial(2, 1.0)

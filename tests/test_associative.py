@@ -1,13 +1,13 @@
-"""Tests of lmt_core.models.associative: outer-product, linear and MLP associative memories."""
+"""Tests of associative memories: lmt_core.analysis.associative (outer product, recall,
+capacity, Gaussian model) and lmt_core.models.associative (LinearMemory, MLPMemory)."""
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
-from lmt_core import train
-from lmt_core.models import associative as am
+from lmt_core import analysis as am
+from lmt_core import models, train
 
 
 def gen(seed=0):
@@ -17,7 +17,7 @@ def gen(seed=0):
 def test_embeddings_scale_and_sphere():
     E = am.gaussian_embeddings(2000, 64, gen())
     assert E.shape == (2000, 64)
-    assert E.pow(2).sum(1).mean().item() == pytest.approx(1.0, abs=0.02)       # E||e||^2 = 1
+    assert E.pow(2).sum(1).mean().item() == pytest.approx(1.0, abs=0.02)  # E||e||^2 = 1
     S = am.gaussian_embeddings(50, 64, gen(), sphere=True)
     assert torch.allclose(S.norm(dim=1), torch.ones(50), atol=1e-5)
 
@@ -61,26 +61,49 @@ def test_capacity_from_curve_interpolates_in_log_N():
 
 
 def test_trained_linear_memory_beats_outer_product():
-    N, d = 100, 32                       # about twice the outer-product capacity at d = 32
-    mem = am.LinearMemory(N, N, d, seed=0)
+    N, d = 100, 32  # about twice the outer-product capacity at d = 32
+    mem = models.LinearMemory(N, N, d, seed=0)
     x = torch.arange(N)
-    h = train.fit(mem, lambda t, g: (x, x), steps=1000, loss="cross_entropy", optimizer="adam", lr=0.05,
-                  evaluate=lambda m: {"acc": (m(x).argmax(-1) == x).float().mean()}, eval_every=300,
-                  progress=False)
+    h = train.fit(
+        mem,
+        lambda t, g: (x, x),
+        steps=1000,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.05,
+        evaluate=lambda m: {"acc": (m(x).argmax(-1) == x).float().mean()},
+        eval_every=300,
+        progress=False,
+    )
     W0 = am.outer_product_memory(mem.E, mem.U)
     assert h.final("acc") >= 0.95 and am.recall_accuracy(W0, mem.E, mem.U, x) <= 0.75
     assert sum(p.numel() for p in mem.parameters()) == d * d
 
 
 def test_mlp_memory_shapes_and_training():
-    mem = am.MLPMemory(64, 8, 16, 32, seed=1)
+    mem = models.MLPMemory(64, 8, 16, 32, seed=1)
     assert mem(torch.arange(5)).shape == (5, 8)
     assert sum(p.numel() for p in mem.parameters()) == 2 * 16 * 32
     x = torch.arange(64)
     y = torch.randint(0, 8, (64,), generator=gen())
-    h = train.fit(mem, lambda t, g: (x, y), steps=300, loss="cross_entropy", optimizer="adam", lr=0.02,
-                  evaluate=lambda m: {"acc": (m(x).argmax(-1) == y).float().mean()}, eval_every=300,
-                  progress=False)
+    h = train.fit(
+        mem,
+        lambda t, g: (x, y),
+        steps=300,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.02,
+        evaluate=lambda m: {"acc": (m(x).argmax(-1) == y).float().mean()},
+        eval_every=300,
+        progress=False,
+    )
     assert h.final("acc") == 1.0
     with pytest.raises(ValueError, match="activation"):
-        am.MLPMemory(4, 4, 4, 4, activation="tanh")
+        models.MLPMemory(4, 4, 4, 4, activation="tanh")
+
+
+def test_gaussian_model_uses_the_shared_quadrature():
+    """More nodes than the shared Gauss–Hermite rule allows are refused, not silently used."""
+    assert 0.0 <= am.gaussian_model_accuracy(300, 64) <= 1.0
+    with pytest.raises(ValueError, match="num_nodes"):
+        am.gaussian_model_accuracy(300, 64, points=201)

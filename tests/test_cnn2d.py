@@ -42,6 +42,13 @@ def test_ensemble_matches_members_and_fits_a_tiny_set():
     nets = [DigitCNN(2, 4, seed=s) for s in (0, 1)]
     ens = ensemble.stack(nets)
     assert torch.allclose(ens(x)[1], nets[1](x), atol=1e-5)
-    train.fit(ens, lambda step, gen: (x, y), steps=300, loss="cross_entropy", optimizer="adam", lr=1e-2,
-              progress=False)
+    train.fit(
+        ens,
+        lambda step, gen: (x, y),
+        steps=300,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-2,
+        progress=False,
+    )
     assert torch.equal(ens(x).argmax(-1), y.expand(2, -1))

@@ -38,7 +38,7 @@ def test_features_are_windows_through_the_filters():
     x = torch.randn(4, 7)
     h = net.features(x)
     for i in range(5):
-        want = torch.relu(x[:, i:i + 3] @ net.filters.T + net.bias)
+        want = torch.relu(x[:, i : i + 3] @ net.filters.T + net.bias)
         assert torch.allclose(h[:, i], want, atol=1e-6)
 
 
@@ -55,7 +55,7 @@ def test_hand_set_weights_compute_a_local_parity_exactly():
         net.readout.zero_()[start] = out_w
         net.out_bias.fill_((-1.0) ** k)
     x = hypercube(n)
-    assert torch.equal(net(x), local_parity.local_parity(n, k, start).label(x))
+    assert torch.equal(net(x), local_parity(n, k, start).label(x))
 
 
 def test_functional_ensemble_matches_members():
@@ -71,10 +71,17 @@ def test_functional_ensemble_matches_members():
 
 
 def test_cnn_learns_a_small_local_parity():
-    task = local_parity.local_parity(12, 3, 5)
+    task = local_parity(12, 3, 5)
     net = ensemble.stack([LocalCNN(12, 3, 16, seed=s) for s in range(2)])
     xt, yt = task.sample(500, generator=torch.Generator().manual_seed(9))
-    hist = train.fit(net, lambda step, g: task.sample(32, generator=g), steps=800, loss="hinge", lr=0.1,
-                     evaluate=lambda m: {"acc": ((m(xt) * yt) > 0).float().mean(1)}, eval_every=200,
-                     progress=False)
+    hist = train.fit(
+        net,
+        lambda step, g: task.sample(32, generator=g),
+        steps=800,
+        loss="hinge",
+        lr=0.1,
+        evaluate=lambda m: {"acc": ((m(xt) * yt) > 0).float().mean(1)},
+        eval_every=200,
+        progress=False,
+    )
     assert (hist.final("acc") >= 0.95).all()

@@ -1,12 +1,13 @@
 """Tests of lmt_core.tasks.gaussian."""
 
+import dataclasses
 import math
 
 import pytest
 import torch
 
-from lmt_core.analysis import hermite as H
-from lmt_core.tasks import gaussian as G
+from lmt_core import analysis
+from lmt_core import tasks as G
 
 
 def test_shapes_seeding_and_device():
@@ -36,12 +37,12 @@ def test_orthonormal_and_overlap():
 def test_hermite_correlation_on_data():
     """E[h_j(w·x) h_k(w_⋆·x)] = δ_jk (w·w_⋆)^k, by Monte Carlo on the task's own samples."""
     gen = torch.Generator().manual_seed(0)
-    task = G.SingleIndex.random(16, lambda t: H.hermite(3, t), seed=2)
-    task.w_star = task.w_star.double()
+    task = G.SingleIndex.random(16, lambda t: analysis.hermite_polynomial(3, t), seed=2)
+    task = dataclasses.replace(task, w_star=task.w_star.double())  # frozen: a float64 copy
     w = G.unit_vector_with_overlap(task.w_star, 0.6, generator=gen)
     x, y = task.sample(400_000, generator=gen)
     for j, want in ((3, 0.6**3), (2, 0.0), (1, 0.0)):
-        est = (H.hermite(j, x @ w) * y).mean().item()
+        est = (analysis.hermite_polynomial(j, x @ w) * y).mean().item()
         assert est == pytest.approx(want, abs=0.01)
 
 

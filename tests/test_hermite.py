@@ -15,7 +15,7 @@ def test_he_low_degrees_match_closed_forms():
     assert torch.allclose(H.hermite_he(2, z), z**2 - 1)
     assert torch.allclose(H.hermite_he(3, z), z**3 - 3 * z)
     assert torch.allclose(H.hermite_he(4, z), z**4 - 6 * z**2 + 3)
-    assert np.allclose(H.hermite(3, np.array([2.0])), (8 - 6) / math.sqrt(6))
+    assert np.allclose(H.hermite_polynomial(3, np.array([2.0])), (8 - 6) / math.sqrt(6))
 
 
 def test_hermite_all_matches_single_degree():
@@ -23,7 +23,7 @@ def test_hermite_all_matches_single_degree():
     allh = H.hermite_all(8, z)
     assert allh.shape == (9, 9)
     for j in range(9):
-        assert np.allclose(allh[:, j], H.hermite(j, z))
+        assert np.allclose(allh[:, j], H.hermite_polynomial(j, z))
 
 
 def test_orthonormality_by_quadrature():
@@ -39,7 +39,9 @@ def test_monomial_coefficients():
     assert np.allclose(c, [0, 3, 0, math.sqrt(6), 0, 0, 0], atol=1e-10)
     assert np.allclose(c, H.monomial_coefficients(3, 6), atol=1e-10)
     for p in range(7):
-        assert np.allclose(H.hermite_coefficients(lambda t, p=p: t**p, 8), H.monomial_coefficients(p, 8), atol=1e-8)
+        assert np.allclose(
+            H.hermite_coefficients(lambda t, p=p: t**p, 8), H.monomial_coefficients(p, 8), atol=1e-8
+        )
 
 
 def test_relu_coefficients_and_parseval():
@@ -47,7 +49,9 @@ def test_relu_coefficients_and_parseval():
     c_ref = H.relu_coefficients(8)
     assert abs(c_ref[2] - 1 / (2 * math.sqrt(math.pi))) < 1e-12
     assert np.allclose(c_num, c_ref, atol=2e-3)
-    assert H.relu_coefficients(200).__pow__(2).sum() == pytest.approx(0.5, abs=5e-3)   # E[ReLU^2] = 1/2
+    assert H.relu_coefficients(200).__pow__(2).sum() == pytest.approx(
+        0.5, abs=5e-3
+    )  # E[ReLU^2] = 1/2
 
 
 def test_tanh_is_odd_and_information_exponents():
@@ -55,7 +59,9 @@ def test_tanh_is_odd_and_information_exponents():
     assert np.allclose(c[0::2], 0, atol=1e-12)
     assert c[1] > 0.5
     assert H.information_exponent(c) == 1
-    assert H.information_exponent(H.hermite_coefficients(lambda t: H.hermite(3, t), 6)) == 3
+    assert (
+        H.information_exponent(H.hermite_coefficients(lambda t: H.hermite_polynomial(3, t), 6)) == 3
+    )
     assert H.information_exponent(H.hermite_coefficients(lambda t: t**2, 6)) == 2
     assert H.information_exponent([1.0, 0.0, 0.0]) is None
 
@@ -66,10 +72,10 @@ def test_correlated_pair_identity():
     a, b = np.meshgrid(z, z, indexing="ij")
     ww = np.outer(w, w)
     for rho in (-0.7, 0.3, 0.9):
-        s = rho * a + math.sqrt(1 - rho**2) * b          # (a, s) is a pair with correlation rho
+        s = rho * a + math.sqrt(1 - rho**2) * b  # (a, s) is a pair with correlation rho
         for j in range(6):
             for l in range(6):
-                val = (ww * H.hermite(j, a) * H.hermite(l, s)).sum()
+                val = (ww * H.hermite_polynomial(j, a) * H.hermite_polynomial(l, s)).sum()
                 assert val == pytest.approx(rho**j if j == l else 0.0, abs=1e-10)
 
 

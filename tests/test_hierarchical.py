@@ -1,11 +1,12 @@
-"""Tests of lmt_core.tasks.hierarchical: quadratic features, Hermite feature map, degree counting."""
+"""Tests of the hierarchical model of lmt_core.tasks.gaussian: quadratic features, the Hermite
+feature map, degree counting."""
 
 import math
 
 import pytest
 import torch
 
-from lmt_core.tasks import hierarchical as hier
+from lmt_core import tasks as hier
 
 
 def gen(seed=0):
@@ -57,7 +58,7 @@ def test_counting():
 
 def test_links_are_odd_with_nonzero_linear_coefficient():
     z = torch.randn(200_000, generator=gen(7), dtype=torch.float64)
-    for name, g in hier.LINKS.items():
+    for name, g in hier.HIERARCHY_LINKS.items():
         assert torch.allclose(g(-z), -g(z)), name
         assert (g(z) * z).mean().abs() > 0.2, name
 

@@ -1,12 +1,11 @@
-"""Tests of lmt_core.tasks.leaky_parity: the Daniely–Malach-type leaky mixture."""
+"""Tests of lmt_core.tasks.LeakyParity: the Daniely–Malach-type leaky mixture."""
 
 import itertools
 
 import pytest
 import torch
 
-from lmt_core.tasks import parity
-from lmt_core.tasks.leaky_parity import LeakyParity, LeakySample
+from lmt_core.tasks import LeakyParity, LeakySample, parity
 
 
 def gen(seed=0):
@@ -19,8 +18,13 @@ def test_construction_and_validation():
     assert LeakyParity.first(6, 2).support == (0, 1)
     r = LeakyParity.random(20, 4, seed=3)
     assert len(r.support) == 4 and r == LeakyParity.random(20, 4, seed=3)
-    for bad in [dict(n=5, support=()), dict(n=5, support=(1, 1)), dict(n=5, support=(5,)),
-                dict(n=5, support=(0,), alpha=1.0), dict(n=5, support=(0,), alpha=-0.1)]:
+    for bad in [
+        dict(n=5, support=()),
+        dict(n=5, support=(1, 1)),
+        dict(n=5, support=(5,)),
+        dict(n=5, support=(0,), alpha=1.0),
+        dict(n=5, support=(0,), alpha=-0.1),
+    ]:
         with pytest.raises(ValueError):
             LeakyParity(**bad)
 
@@ -47,8 +51,14 @@ def test_sample_is_deterministic_and_uniform_part():
     a, b = t.sample(50, generator=gen(5)), t.sample(50, generator=gen(5))
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     x, y = t.sample_uniform_part(4000, generator=gen(2))
-    assert torch.equal(y, parity(x, [0, 1])) and abs((x[:, :2] == 1).all(1).float().mean() - 0.25) < 0.03
-    assert LeakyParity.first(8, 2, alpha=0.0).sample_with_components(100, generator=gen()).leaky.sum() == 0
+    assert (
+        torch.equal(y, parity(x, [0, 1]))
+        and abs((x[:, :2] == 1).all(1).float().mean() - 0.25) < 0.03
+    )
+    assert (
+        LeakyParity.first(8, 2, alpha=0.0).sample_with_components(100, generator=gen()).leaky.sum()
+        == 0
+    )
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5])

@@ -60,14 +60,38 @@ TASKS: dict[str, Callable[[], object]] = {}
 TASKS.update(
     {
         "SparseParity": lambda: tasks.SparseParity.first(8, 3, noise=0.1),
+        "LeakyParity": lambda: tasks.LeakyParity.first(8, 3, alpha=0.5, noise=0.1),
+        "SingleIndex": lambda: tasks.SingleIndex.random(6, torch.tanh, seed=0, noise=0.1),
+        "MultiIndex": lambda: tasks.MultiIndex.orthogonal_sum(6, 2, torch.tanh, noise=0.1),
+        "QuadraticHierarchy": lambda: tasks.QuadraticHierarchy.random(6, "sin", seed=0),
     }
 )
 
 # ---- sequences (copy, recall, chain of thought, arithmetic, Dyck) --------------------------
-TASKS.update({})
+TASKS.update(
+    {
+        "Copy": lambda: tasks.Copy(5, 4),
+        "AssociativeRecall": lambda: tasks.AssociativeRecall(6, 4, n_pairs=3, n_queries=2),
+        "Dyck": lambda: tasks.Dyck(2, 3, length=8),
+        "ParityCoT": lambda: tasks.ParityCoT(6, (1, 4)),
+        "ParityCoT (no chain)": lambda: tasks.ParityCoT(6, (1, 4), cot=False),
+        "AdditionCoT": lambda: tasks.AdditionCoT(3, 10),
+        "MultiplicationCoT": lambda: tasks.MultiplicationCoT(2, 10),
+    }
+)
 
 # ---- markov (causal graphs, Markov text), facts, transfer, data order ----------------------
-TASKS.update({})
+TASKS.update(
+    {
+        "CausalGraphTask": lambda: tasks.CausalGraphTask(
+            tasks.random_tree(6, generator=cpu_gen()), N=3, alpha=0.5
+        ),
+        "SparseContextualBigram": lambda: tasks.SparseContextualBigram.random(4, 5, 2, alpha=0.1),
+        "MarkovLanguage": lambda: tasks.MarkovLanguage(6, 2, length=5),
+        "Facts": lambda: tasks.Facts(4, 2, 2, seq_len=4, n_noise=3),
+        "FeatureTransfer": lambda: tasks.FeatureTransfer(n=5, features=3).target,
+    }
+)
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
@@ -84,7 +108,11 @@ def _task_classes() -> set[str]:
     names = set()
     for name in tasks.__all__:
         obj = getattr(tasks, name)
-        if inspect.isclass(obj) and callable(getattr(obj, "sample", None)) and obj is not tasks.Task:
+        if (
+            inspect.isclass(obj)
+            and callable(getattr(obj, "sample", None))
+            and obj is not tasks.Task
+        ):
             names.add(name)
     return names
 
@@ -101,9 +129,83 @@ def test_every_task_class_is_in_the_registry():
 
 MODELS: dict[str, Callable[[], tuple[nn.Module, torch.Tensor]]] = {}
 
+
+class _Call(nn.Module):
+    """``model(x, **kwargs)`` as a module, to run a model with keyword arguments."""
+
+    def __init__(self, model: nn.Module, **kwargs) -> None:
+        super().__init__()
+        self.model, self.kwargs = model, kwargs
+
+    def forward(self, x: torch.Tensor):
+        return self.model(x, **self.kwargs)
+
+
+def _tokens(b: int = 3, t: int = 6, vocab: int = 5) -> torch.Tensor:
+    return torch.randint(vocab, (b, t), generator=cpu_gen(), device="cpu")
+
+
+def _transformer(positional: str, **kw) -> nn.Module:
+    return models.Transformer(
+        5, d_model=8, n_layers=2, n_heads=2, max_len=8, positional=positional, **kw
+    )
+
+
+# ---- mlp, transformer, recurrent, linear_ar, conv, cnn2d (engine helper) --------------------
 MODELS.update(
     {
         "MLP": lambda: (models.MLP(6, 8, depth=2, seed=0), torch.randn(5, 6)),
+        "Transformer": lambda: (_transformer("learned"), _tokens()),
+        **{
+            f"Transformer-{pos}": (lambda pos=pos: (_transformer(pos), _tokens()))
+            for pos in models.POSITIONAL
+        },
+        "Transformer-attention-only": lambda: (_transformer("rope", mlp=False), _tokens()),
+        "Transformer-return_attention": lambda: (
+            _Call(_transformer("alibi"), return_attention=True),
+            _tokens(),
+        ),
+        "Transformer-prefix": lambda: (
+            _Call(_transformer("sinusoidal"), prefix=torch.randn(2, 8)),
+            _tokens(),
+        ),
+        "Attention": lambda: (
+            models.Attention(8, 2, 4, positional="alibi", causal=True, windows=None, bias=True),
+            torch.randn(3, 6, 8),
+        ),
+        "Block": lambda: (
+            models.Block(
+                8,
+                2,
+                4,
+                16,
+                positional="hard_alibi",
+                causal=True,
+                windows=[None, 2],
+                layer_norm=True,
+                activation="gelu",
+                bias=True,
+            ),
+            torch.randn(3, 6, 8),
+        ),
+        "LSTM": lambda: (models.LSTM(5, d_hidden=8), _tokens()),
+        "LSTM-attention": lambda: (models.LSTM(5, d_hidden=8, attention=True), _tokens()),
+        "SSM": lambda: (models.SSM(5, d_model=8, d_state=4), _tokens()),
+        "SSM-attention": lambda: (models.SSM(5, d_model=8, d_state=4, attention=True), _tokens()),
+        "SelectiveSSM": lambda: (models.SelectiveSSM(8, 4), torch.randn(3, 6, 8)),
+        "LinearAR": lambda: (models.LinearAR(3, 6, init_scale=0.1), _tokens(vocab=3)),
+        "PrefixMLP": lambda: (models.PrefixMLP(3, 6, 8, depth=2), _tokens(vocab=3)),
+        "LocalCNN": lambda: (models.LocalCNN(8, 3, 4), torch.randn(5, 8)),
+        "DigitCNN": lambda: (models.DigitCNN(2, 3), torch.randn(5, 64)),
+    }
+)
+
+
+# ---- associative memories (markov/facts helper) ---------------------------------------------
+MODELS.update(
+    {
+        "LinearMemory": lambda: (models.LinearMemory(6, 4, 5), torch.arange(5, device="cpu")),
+        "MLPMemory": lambda: (models.MLPMemory(6, 4, 5, 7), torch.arange(5, device="cpu")),
     }
 )
 
@@ -123,8 +225,9 @@ def test_model_forward_backward_stays_on_the_input_device(name: str):
 
 def test_every_model_class_is_in_the_registry():
     classes = {
-        n for n in models.__all__ if inspect.isclass(getattr(models, n))
-        and issubclass(getattr(models, n), nn.Module)
+        n
+        for n in models.__all__
+        if inspect.isclass(getattr(models, n)) and issubclass(getattr(models, n), nn.Module)
     }
     missing = classes - set(MODELS)
     assert not missing, f"add these models to MODELS in {__file__}: {sorted(missing)}"

@@ -23,9 +23,9 @@ def test_round_trip_returns_within_a_few_ulps():
     err = mezo.restore_error(model.parameters(), eps=1e-3, seed=3)
     worst = max(float((p.detach() - b).abs().max()) for p, b in zip(model.parameters(), before))
     assert err == worst
-    top = max(float(b.abs().max()) for b in before) + 6e-3       # |θ| + ε|z| with |z| ≤ 6
+    top = max(float(b.abs().max()) for b in before) + 6e-3  # |θ| + ε|z| with |z| ≤ 6
     ulp = float(torch.finfo(torch.float32).eps) * top
-    assert 0 < err <= 4 * ulp                                      # rounding, not an algebra bug
+    assert 0 < err <= 4 * ulp  # rounding, not an algebra bug
 
 
 def test_estimator_is_unbiased_on_a_quadratic():

@@ -42,7 +42,11 @@ def test_every_activation_runs(act):
 
 
 def test_same_seed_same_weights_different_seed_different():
-    a, b, c = MLP(10, 16, depth=2, seed=7), MLP(10, 16, depth=2, seed=7), MLP(10, 16, depth=2, seed=8)
+    a, b, c = (
+        MLP(10, 16, depth=2, seed=7),
+        MLP(10, 16, depth=2, seed=7),
+        MLP(10, 16, depth=2, seed=8),
+    )
     for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
         assert torch.equal(pa, pb)
         assert not torch.equal(pa, pc)
@@ -110,18 +114,21 @@ def test_first_layer_sparsity(s):
         MLP(n, d, first_layer_sparsity=0)
 
 
-@pytest.mark.parametrize("kwargs,name,exc", [
-    (dict(width=-1), "width", ValueError),
-    (dict(width=0), "width", ValueError),
-    (dict(depth=0), "depth", ValueError),
-    (dict(n_out=0), "n_out", ValueError),
-    (dict(n_in=0), "n_in", ValueError),
-    (dict(width=2.5), "width", TypeError),
-    (dict(activation="sigmoidish"), "activation", ValueError),
-    (dict(init="xavier"), "init", ValueError),
-    (dict(init_scale=-1.0), "init_scale", ValueError),
-    (dict(seed=-3), "seed", ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs,name,exc",
+    [
+        (dict(width=-1), "width", ValueError),
+        (dict(width=0), "width", ValueError),
+        (dict(depth=0), "depth", ValueError),
+        (dict(n_out=0), "n_out", ValueError),
+        (dict(n_in=0), "n_in", ValueError),
+        (dict(width=2.5), "width", TypeError),
+        (dict(activation="sigmoidish"), "activation", ValueError),
+        (dict(init="xavier"), "init", ValueError),
+        (dict(init_scale=-1.0), "init_scale", ValueError),
+        (dict(seed=-3), "seed", ValueError),
+    ],
+)
 def test_bad_arguments_name_the_argument(kwargs, name, exc):
     args = dict(n_in=4, width=8)
     args.update(kwargs)
@@ -143,3 +150,28 @@ def test_gradients_flow_to_every_parameter():
 
 def test_extra_repr():
     assert "first_layer_sparsity=2" in repr(MLP(4, 8, first_layer_sparsity=2))
+
+
+def test_count_params_counts_trainable_entries_only():
+    from lmt_core import models
+
+    m = models.MLP(6, 8, depth=1, seed=0)
+    assert models.count_params(m) == 6 * 8 + 8 + 8 + 1
+    frozen = torch.nn.Linear(3, 2)
+    frozen.bias.requires_grad_(False)
+    assert models.count_params(frozen) == 6
+    with pytest.raises(TypeError, match="module"):
+        models.count_params([torch.zeros(3)])
+
+
+def test_models_package_reexports_every_submodule():
+    import importlib
+    import pkgutil
+
+    from lmt_core import models
+
+    for info in pkgutil.iter_modules(models.__path__):
+        sub = importlib.import_module(f"lmt_core.models.{info.name}")
+        for name in sub.__all__:
+            assert getattr(models, name) is getattr(sub, name), f"models.{name} ({info.name})"
+        assert f"lmt_core.models.{info.name}" in models.__doc__

@@ -13,10 +13,13 @@ def tokens(B=3, seed=0):
     return torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize("make", [
-    lambda **k: LSTM(V, d_hidden=12, **k),
-    lambda **k: SSM(V, d_model=8, d_state=4, n_layers=2, **k),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **k: LSTM(V, d_hidden=12, **k),
+        lambda **k: SSM(V, d_model=8, d_state=4, n_layers=2, **k),
+    ],
+)
 @pytest.mark.parametrize("attention", [False, True])
 def test_shapes_and_causality(make, attention):
     model = make(attention=attention)
@@ -48,7 +51,10 @@ def test_selective_ssm_matches_its_recurrence():
         for t in range(4):
             for c in range(3):
                 for s in range(2):
-                    h[c, s] = torch.exp(delta[t, c] * A[c, s]) * h[c, s] + delta[t, c] * u[0, t, c] * Bt[t, s]
+                    h[c, s] = (
+                        torch.exp(delta[t, c] * A[c, s]) * h[c, s]
+                        + delta[t, c] * u[0, t, c] * Bt[t, s]
+                    )
             want = (h * Ct[t]).sum(1) + layer.D * u[0, t]
             torch.testing.assert_close(y[0, t], want)
 
@@ -88,10 +94,20 @@ def previous_token(step, gen, B=32):
     return x, y
 
 
-@pytest.mark.parametrize("make", [lambda: LSTM(V, d_hidden=32), lambda: SSM(V, d_model=16, d_state=4, n_layers=1)])
+@pytest.mark.parametrize(
+    "make", [lambda: LSTM(V, d_hidden=32), lambda: SSM(V, d_model=16, d_state=4, n_layers=1)]
+)
 def test_learns_the_previous_token(make):
     torch.manual_seed(0)
     model = make()
-    hist = train.fit(model, previous_token, steps=150, loss="cross_entropy", optimizer="adam", lr=1e-2,
-                     progress=False, eval_every=25)
+    hist = train.fit(
+        model,
+        previous_token,
+        steps=150,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-2,
+        progress=False,
+        eval_every=25,
+    )
     assert hist["loss"][-1] < 0.2 * hist["loss"][0]

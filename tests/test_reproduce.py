@@ -22,8 +22,9 @@ def test_report_appends_one_json_line_per_call(tmp_path, monkeypatch):
     path = tmp_path / "rec.jsonl"
     monkeypatch.setenv("LMT_RECORD", str(path))
     reproduce.report("a2024", **ARGS)
-    reproduce.report("b2024", **{**ARGS, "value": np.float64(2.5), "passed": np.bool_(False),
-                                 "status": "partly"})
+    reproduce.report(
+        "b2024", **{**ARGS, "value": np.float64(2.5), "passed": np.bool_(False), "status": "partly"}
+    )
     reproduce.report("c2024", **{**ARGS, "value": torch.tensor(3)})
     lines = [json.loads(s) for s in path.read_text().splitlines()]
     assert [d["paper"] for d in lines] == ["a2024", "b2024", "c2024"]
@@ -31,12 +32,15 @@ def test_report_appends_one_json_line_per_call(tmp_path, monkeypatch):
     assert lines[2]["value"] == 3 and isinstance(lines[2]["value"], int)
 
 
-@pytest.mark.parametrize("bad, err", [
-    (dict(status="done"), ValueError),
-    (dict(claim=" "), ValueError),
-    (dict(passed="yes"), TypeError),
-    (dict(value=[1, 2]), TypeError),
-])
+@pytest.mark.parametrize(
+    "bad, err",
+    [
+        (dict(status="done"), ValueError),
+        (dict(claim=" "), ValueError),
+        (dict(passed="yes"), TypeError),
+        (dict(value=[1, 2]), TypeError),
+    ],
+)
 def test_report_rejects_bad_arguments(bad, err):
     with pytest.raises(err):
         reproduce.report("k", **{**ARGS, **bad})

@@ -1,12 +1,19 @@
 """Tests of lmt_core.runtime: scale, device, seeds, generators, static builds."""
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from lmt_core import runtime
+
+
+@pytest.fixture(autouse=True)
+def _no_scale_from_the_environment(monkeypatch):
+    """`make test` exports LMT_SCALE=quick, which would override every scale asked for here."""
+    monkeypatch.delenv("LMT_SCALE", raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +25,15 @@ def _keep_threads():
 
 @pytest.mark.parametrize("arg", ["quick", "full", "QUICK", "Full"])
 def test_resolve_scale_from_argument(arg, monkeypatch):
-    monkeypatch.setenv("LMT_SCALE", "full" if arg.lower() == "quick" else "quick")
-    assert runtime.resolve_scale(arg) == arg.lower()  # the argument wins over the environment
+    monkeypatch.delenv("LMT_SCALE", raising=False)
+    assert runtime.resolve_scale(arg) == arg.lower()
+
+
+@pytest.mark.parametrize("arg", ["quick", "full"])
+def test_environment_overrides_the_chapter_setting(arg, monkeypatch):
+    other = "full" if arg == "quick" else "quick"
+    monkeypatch.setenv("LMT_SCALE", other)
+    assert runtime.resolve_scale(arg) == other  # builds and tests fix the scale of every chapter
 
 
 @pytest.mark.parametrize("env", ["quick", "full", " Full ", "QUICK"])
@@ -28,11 +42,13 @@ def test_resolve_scale_from_env(env, monkeypatch):
     assert runtime.resolve_scale() == env.strip().lower()
 
 
-def test_resolve_scale_default_depends_on_cuda(monkeypatch):
+def test_quick_is_the_default_with_or_without_cuda(monkeypatch):
     monkeypatch.delenv("LMT_SCALE", raising=False)
-    assert runtime.resolve_scale() == ("full" if torch.cuda.is_available() else "quick")
+    assert runtime.resolve_scale() == "quick"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.resolve_scale() == "quick"
     monkeypatch.setenv("LMT_SCALE", "")  # empty counts as unset
-    assert runtime.resolve_scale() == ("full" if torch.cuda.is_available() else "quick")
+    assert runtime.resolve_scale() == "quick"
 
 
 @pytest.mark.parametrize("bad", ["fast", "medium", 3])
@@ -51,7 +67,7 @@ def test_bad_scale_env_raises(monkeypatch):
 
 
 def test_setup_config_and_pick(monkeypatch):
-    monkeypatch.setenv("LMT_SCALE", "quick")
+    monkeypatch.delenv("LMT_SCALE", raising=False)
     cfg = runtime.setup(3, device="cpu", verbose=False)
     assert cfg.scale == "quick" and cfg.quick and cfg.seed == 3
     assert cfg.device == torch.device("cpu") and cfg.dtype == torch.float32
@@ -95,8 +111,12 @@ def test_generator_determinism():
     assert isinstance(g1, torch.Generator) and g1.device == cfg.device
     assert g1.initial_seed() == 5
     assert torch.equal(torch.rand(8, generator=g1), torch.rand(8, generator=g2))
-    assert torch.equal(torch.rand(8, generator=cfg.generator(9)), torch.rand(8, generator=cfg.generator(9)))
-    assert not torch.equal(torch.rand(8, generator=cfg.generator(9)), torch.rand(8, generator=cfg.generator(10)))
+    assert torch.equal(
+        torch.rand(8, generator=cfg.generator(9)), torch.rand(8, generator=cfg.generator(9))
+    )
+    assert not torch.equal(
+        torch.rand(8, generator=cfg.generator(9)), torch.rand(8, generator=cfg.generator(10))
+    )
     # a generator is independent of the global RNG
     g = cfg.generator(1)
     torch.manual_seed(123)
@@ -135,3 +155,55 @@ def test_retain_freed_memory():
     if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
         assert applied  # mallopt accepted both settings
     assert runtime.retain_freed_memory() == applied  # idempotent
+
+
+# ---------------------------------------------------------------- checkpoints, progress, cap
+
+
+def test_checkpoint_is_none_in_quick_mode_and_under_the_root_in_full(monkeypatch, tmp_path):
+    quick = runtime.setup(scale="quick", verbose=False)
+    assert quick.checkpoint("ch01/main") is None
+    full = runtime.setup(scale="full", device="cpu", verbose=False)
+    monkeypatch.delenv("LMT_CHECKPOINTS", raising=False)
+    assert full.checkpoint("ch01/main") == Path("checkpoints") / "ch01" / "main"
+    monkeypatch.setenv("LMT_CHECKPOINTS", str(tmp_path))
+    assert full.checkpoint("ch07/mul") == tmp_path / "ch07" / "mul"
+    for bad in ["", "/abs", "../up"]:
+        with pytest.raises(ValueError, match="name"):
+            full.checkpoint(bad)
+
+
+def test_max_steps_reads_the_environment(monkeypatch):
+    monkeypatch.delenv("LMT_MAX_STEPS", raising=False)
+    assert runtime.max_steps() is None
+    monkeypatch.setenv("LMT_MAX_STEPS", "5")
+    assert runtime.max_steps() == 5
+    for bad in ["0", "-2", "abc"]:
+        monkeypatch.setenv("LMT_MAX_STEPS", bad)
+        with pytest.raises(ValueError, match="LMT_MAX_STEPS"):
+            runtime.max_steps()
+
+
+def test_progress_iterates_everything_and_caps(monkeypatch):
+    monkeypatch.setenv("LMT_STATIC", "1")
+    monkeypatch.delenv("LMT_MAX_STEPS", raising=False)
+    assert list(runtime.progress(range(10), "all")) == list(range(10))
+    assert list(runtime.progress(iter("abc"), "no length")) == ["a", "b", "c"]
+    monkeypatch.setenv("LMT_MAX_STEPS", "3")
+    assert list(runtime.progress(range(10), "capped")) == [0, 1, 2]
+    assert list(runtime.progress(range(2), "short")) == [0, 1]
+    with pytest.raises(TypeError, match="desc"):
+        runtime.progress(range(3), 5)
+
+
+def test_progress_closes_an_early_stopped_bar_as_complete(monkeypatch):
+    """A bar left below its total is drawn as failed (red) in a notebook: the total is lowered."""
+    monkeypatch.delenv("LMT_MAX_STEPS", raising=False)
+    monkeypatch.setattr(runtime, "is_interactive", lambda: True)  # a live bar, not a disabled one
+    bar = runtime.progress(range(100), "early stop")
+    for i in bar:
+        if i == 9:
+            break
+    assert bar.bar.total == bar.bar.n <= 10 and bar.bar.disable  # closed, and not below total
+    bar = runtime.progress(range(5), "to the end")
+    assert list(bar) == list(range(5)) and bar.bar.n == bar.bar.total == 5 and not bar.bar.leave

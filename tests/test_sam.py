@@ -51,7 +51,9 @@ def test_stochastic_sam_uses_one_batch_for_both_gradients():
     w = torch.randn(3, generator=g, dtype=torch.float64).requires_grad_(True)
     w0 = w.detach().clone()
     batch_loss = lambda idx: 0.5 * ((X[idx] @ w - y[idx]) ** 2).mean()  # noqa: E731
-    sam.stochastic_sam_step(batch_loss, [w], 0.1, 0.2, m=6, batch_size=1, generator=torch.Generator().manual_seed(5))
+    sam.stochastic_sam_step(
+        batch_loss, [w], 0.1, 0.2, m=6, batch_size=1, generator=torch.Generator().manual_seed(5)
+    )
     i = int(torch.randperm(6, generator=torch.Generator().manual_seed(5))[0])
     x = X[i]
     r0 = x @ w0 - y[i]

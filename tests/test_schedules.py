@@ -21,7 +21,7 @@ def test_cosine_warmup_and_endpoints():
     s = schedules.cosine(110, warmup=10, final=0.1)
     assert s(0) == pytest.approx(0.1) and s(9) == pytest.approx(1.0)
     assert s(10) == pytest.approx(1.0)
-    assert s(60) == pytest.approx(0.1 + 0.9 * 0.5)          # half-way: the cosine is at 0
+    assert s(60) == pytest.approx(0.1 + 0.9 * 0.5)  # half-way: the cosine is at 0
     assert s(110) == pytest.approx(0.1) and s(500) == pytest.approx(0.1)
     v = values(s, 110)[10:]
     assert all(a >= b for a, b in zip(v, v[1:]))
@@ -40,22 +40,25 @@ def test_wsd_is_stable_then_decays_to_final_at_the_budget(shape):
 
 def test_wsd_s_decays_before_each_budget_and_returns_to_stable():
     s = schedules.wsd_s([100, 200, 400], decay=0.1, final=0.0)
-    assert s(89) == 1.0 and s(99) == pytest.approx(0.0)       # decay over the last 10 steps
-    assert s(100) == 1.0                                       # back to the stable rate
+    assert s(89) == 1.0 and s(99) == pytest.approx(0.0)  # decay over the last 10 steps
+    assert s(100) == 1.0  # back to the stable rate
     assert s(189) == 1.0 and s(199) == pytest.approx(0.0)
     assert s(379) == 1.0 and s(385) < 1.0 and s(399) == pytest.approx(0.0)
     assert s(1000) == 1.0
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: schedules.wsd(10, warmup=8, decay=5), "must not exceed"),
-    (lambda: schedules.wsd(10, decay=1.5), "decay"),
-    (lambda: schedules.wsd(10, shape="exp"), "shape"),
-    (lambda: schedules.cosine(0), "total"),
-    (lambda: schedules.wsd_s([100, 50]), "increasing"),
-    (lambda: schedules.wsd_s([]), "non-empty"),
-    (lambda: schedules.cosine(10, final=2.0), "final"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: schedules.wsd(10, warmup=8, decay=5), "must not exceed"),
+        (lambda: schedules.wsd(10, decay=1.5), "decay"),
+        (lambda: schedules.wsd(10, shape="exp"), "shape"),
+        (lambda: schedules.cosine(0), "total"),
+        (lambda: schedules.wsd_s([100, 50]), "increasing"),
+        (lambda: schedules.wsd_s([]), "non-empty"),
+        (lambda: schedules.cosine(10, final=2.0), "final"),
+    ],
+)
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -74,3 +77,38 @@ def test_fit_applies_the_schedule():
     assert model.weight.item() == pytest.approx(want, rel=1e-5)
     with pytest.raises(TypeError, match="lr_schedule"):
         train.fit(model, lambda t, g: (x, y), steps=1, lr_schedule=0.5, progress=False)
+
+
+def test_warmup_ramps_then_stays_constant():
+    s = schedules.warmup(100, 4)
+    assert values(s, 7) == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0])
+    assert s(10**6) == 1.0
+    assert values(schedules.warmup(10, 0), 3) == [1.0, 1.0, 1.0]
+    # the stable branch of WSD, spelled out
+    assert values(s, 100) == values(schedules.wsd(100, warmup=4, decay=0), 100)
+    with pytest.raises(ValueError, match="warmup"):
+        schedules.warmup(10, 11)
+    with pytest.raises(ValueError, match="total"):
+        schedules.warmup(0, 0)
+
+
+def test_schedules_have_a_stable_repr():
+    """fit keys checkpoints on the repr: it names the schedule and its settings, no address."""
+    made = [
+        schedules.constant(),
+        schedules.warmup(50, 5),
+        schedules.cosine(50, warmup=5),
+        schedules.wsd(50, warmup=5, decay=0.2),
+        schedules.wsd_s([20, 50], warmup=5),
+    ]
+    again = [
+        schedules.constant(),
+        schedules.warmup(50, 5),
+        schedules.cosine(50, warmup=5),
+        schedules.wsd(50, warmup=5, decay=0.2),
+        schedules.wsd_s([20, 50], warmup=5),
+    ]
+    for a, b in zip(made, again):
+        assert repr(a) == repr(b) and a == b and " at 0x" not in repr(a)
+    assert repr(schedules.wsd(50, decay=10)) != repr(schedules.wsd(50, decay=11))
+    assert "WSD(total=50" in repr(made[3])

@@ -19,7 +19,9 @@ def test_random_signs_values_shape_dtype():
 
 def test_random_signs_deterministic_and_seed_dependent():
     assert torch.equal(random_signs(20, 5, generator=gen(3)), random_signs(20, 5, generator=gen(3)))
-    assert not torch.equal(random_signs(20, 5, generator=gen(3)), random_signs(20, 5, generator=gen(4)))
+    assert not torch.equal(
+        random_signs(20, 5, generator=gen(3)), random_signs(20, 5, generator=gen(4))
+    )
 
 
 def test_random_signs_bad_arguments():
@@ -32,9 +34,7 @@ def test_random_signs_bad_arguments():
 
 
 def test_parity_hand_examples():
-    x = torch.tensor([[1.0, -1.0, -1.0, 1.0],
-                      [-1.0, -1.0, -1.0, -1.0],
-                      [1.0, 1.0, -1.0, 1.0]])
+    x = torch.tensor([[1.0, -1.0, -1.0, 1.0], [-1.0, -1.0, -1.0, -1.0], [1.0, 1.0, -1.0, 1.0]])
     assert parity(x, [0]).tolist() == [1.0, -1.0, 1.0]
     assert parity(x, [1, 2]).tolist() == [1.0, 1.0, -1.0]
     assert parity(x, [0, 1, 2]).tolist() == [1.0, -1.0, -1.0]
@@ -135,3 +135,50 @@ def test_sparse_parity_noise_rate():
     assert abs(rate - 0.2) < 0.01  # sd ≈ 0.002
     x0, y0 = SparseParity.first(8, 2).sample(1000, generator=gen(2))
     assert torch.equal(y0, parity(x0, [0, 1]))
+
+
+def test_boolean_and_gaussian_helpers_stay_on_the_generator_device():
+    """Under a ``meta`` default device, every helper of boolean/gaussian/tensors/noisy_labels (and
+    their analysis companions) returns CPU tensors for CPU inputs and generators."""
+    from lmt_core import analysis, tasks
+
+    def g():
+        return torch.Generator().manual_seed(0)
+
+    x_cpu = torch.ones(5, device="cpu")
+    W = torch.full((3, 4), 0.1, dtype=torch.float64, device="cpu")
+    torch.set_default_device("meta")
+    try:
+        leaky = tasks.LeakyParity.first(8, 3, alpha=0.5, noise=0.1)
+        X, Y, m = tasks.fixed_samples(tasks.SparseParity.first(8, 3), [3, 5], seeds=[0, 1])
+        w = tasks.random_unit_vector(6, generator=g())
+        out = [
+            *leaky.sample_with_components(5, generator=g()),
+            *leaky.sample_uniform_part(5, generator=g()),
+            X,
+            Y,
+            m,
+            *tasks.offline_batches(X, Y, m, 4)(0, g()),
+            tasks.flip_signs(x_cpu, 0.3, generator=g()),
+            tasks.flip_classes(x_cpu.long(), 0.3, 4, generator=g()),
+            tasks.random_orthonormal(6, 3, generator=g()),
+            tasks.unit_vector_with_overlap(w, 0.5, generator=g(), batch=3),
+            tasks.random_quadratic_form(4, generator=g()),
+            tasks.quadratic_features(W.float()),
+            tasks.hypercube(3),
+            tasks.orthogonal_tensor([1.0, 0.5], 4),
+            analysis.decomposition_loss(W, [1.0, 0.5]),
+            analysis.decomposition_grad(W, [1.0, 0.5]),
+            analysis.component_fit(W, [1.0, 0.5]),
+            analysis.escape_times(W, [1.0, 0.5]),
+            analysis.nearest_neighbour(W, x_cpu[:3], W),
+        ]
+        supports = [
+            tasks.SparseParity.random(8, 3).support,
+            tasks.random_local_parity(8, 3).support,
+        ]
+    finally:
+        torch.set_default_device(None)
+    for i, t in enumerate(out):
+        assert t.device.type == "cpu", f"output {i} landed on {t.device}"
+    assert all(len(s) == 3 for s in supports)

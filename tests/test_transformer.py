@@ -43,7 +43,9 @@ def test_bidirectional_attention_sees_the_future():
 
 
 def test_hard_alibi_windows_restrict_attention():
-    model = Transformer(V, d_model=12, n_layers=1, n_heads=3, positional="hard_alibi", windows=[None, 1, 3])
+    model = Transformer(
+        V, d_model=12, n_layers=1, n_heads=3, positional="hard_alibi", windows=[None, 1, 3]
+    )
     _, (a,) = model(tokens(), return_attention=True)
     i = torch.arange(T).view(T, 1)
     j = torch.arange(T).view(1, T)
@@ -111,14 +113,17 @@ def test_mlp_activation_is_hookable():
     assert seen == [torch.Size([4, T, 10])]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(d_model=10, n_heads=3), "divisible"),
-    (dict(positional="rotary"), "positional"),
-    (dict(positional="rope", d_model=6, n_heads=2), "even d_head"),
-    (dict(positional="hard_alibi", n_heads=2, windows=[1]), "one window per head"),
-    (dict(windows=[1]), "only used with"),
-    (dict(d_model=0), "d_model"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(d_model=10, n_heads=3), "divisible"),
+        (dict(positional="rotary"), "positional"),
+        (dict(positional="rope", d_model=6, n_heads=2), "even d_head"),
+        (dict(positional="hard_alibi", n_heads=2, windows=[1]), "one window per head"),
+        (dict(windows=[1]), "only used with"),
+        (dict(d_model=0), "d_model"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Transformer(V, **kwargs)
@@ -144,9 +149,19 @@ def previous_token_batches(step, gen, B=64):
 
 def test_learns_previous_token_task_and_ignores_masked_targets():
     torch.manual_seed(0)
-    model = Transformer(V, d_model=32, n_layers=1, n_heads=1, mlp=False, positional="learned", max_len=T)
-    hist = train.fit(model, previous_token_batches, steps=300, loss="cross_entropy", optimizer="adam",
-                     lr=1e-2, progress=False, eval_every=50)
+    model = Transformer(
+        V, d_model=32, n_layers=1, n_heads=1, mlp=False, positional="learned", max_len=T
+    )
+    hist = train.fit(
+        model,
+        previous_token_batches,
+        steps=300,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-2,
+        progress=False,
+        eval_every=50,
+    )
     x, y = previous_token_batches(0, torch.Generator().manual_seed(1), B=256)
     with torch.no_grad():
         acc = (model(x).argmax(-1)[:, 1:] == y[:, 1:]).float().mean().item()
@@ -155,19 +170,32 @@ def test_learns_previous_token_task_and_ignores_masked_targets():
 
 
 def test_ensemble_of_transformers_trains_with_sequence_cross_entropy():
-    models = [Transformer(V, d_model=16, n_layers=1, mlp=False, max_len=T, seed=s) for s in range(3)]
+    models = [
+        Transformer(V, d_model=16, n_layers=1, mlp=False, max_len=T, seed=s) for s in range(3)
+    ]
     ens = ensemble.stack(models)
     x, y = previous_token_batches(0, torch.Generator().manual_seed(0))
     assert ens(x).shape == (3, 64, T, V)
-    hist = train.fit(ens, previous_token_batches, steps=20, loss="cross_entropy", optimizer="adam", lr=1e-2,
-                     progress=False, eval_every=10)
+    hist = train.fit(
+        ens,
+        previous_token_batches,
+        steps=20,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-2,
+        progress=False,
+        eval_every=10,
+    )
     assert hist["loss"].shape == (2, 3)
     assert torch.isfinite(torch.as_tensor(hist["loss"])).all()
 
 
 def test_member_of_a_transformer_ensemble_matches_its_slice():
     """Non-persistent buffers (ALiBi slopes, windows) must not break FunctionalEnsemble.member."""
-    models = [Transformer(V, d_model=16, n_layers=1, n_heads=2, positional="hard_alibi", seed=s) for s in range(3)]
+    models = [
+        Transformer(V, d_model=16, n_layers=1, n_heads=2, positional="hard_alibi", seed=s)
+        for s in range(3)
+    ]
     ens = ensemble.stack(models)
     x = tokens()
     with torch.no_grad():

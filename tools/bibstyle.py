@@ -13,7 +13,7 @@ def _surname(person) -> str:
 
 
 class AuthorYearLabels(BaseLabelStyle):
-    """"Surname year", "Surname and Surname year" or "Surname et al. year"; a, b, … on clashes."""
+    """ "Surname year", "Surname and Surname year" or "Surname et al. year"; a, b, … on clashes."""
 
     def format_labels(self, sorted_entries):
         entries = list(sorted_entries)

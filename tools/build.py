@@ -25,14 +25,18 @@ def derived_config(student: bool, execute: bool) -> dict:
     cfg["sphinx"]["local_extensions"] = {k: str((ROOT / v).resolve()) for k, v in local.items()}
     if student:
         cfg["title"] = cfg["title"] + " (student edition)"
-        cfg.setdefault("sphinx", {}).setdefault("local_extensions", {})["student_edition"] = str(ROOT / "tools")
+        cfg.setdefault("sphinx", {}).setdefault("local_extensions", {})["student_edition"] = str(
+            ROOT / "tools"
+        )
     if not execute:
         cfg["execute"]["execute_notebooks"] = "off"
     return cfg
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--student", action="store_true", help="hide the solutions of exercises")
     ap.add_argument("--no-execute", action="store_true", help="do not execute notebooks")
     ap.add_argument("--out", required=True, help="output folder (the HTML goes to OUT/html)")
@@ -40,11 +44,26 @@ def main(argv: list[str] | None = None) -> int:
     out = (ROOT / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     cfg_path = out / "_config.derived.yml"
-    cfg_path.write_text(yaml.safe_dump(derived_config(args.student, not args.no_execute), sort_keys=False),
-                        encoding="utf-8")
-    jb = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"  # no __main__ module
-    cmd = [sys.executable, "-c", jb, "build", str(ROOT), "--config", str(cfg_path),
-           "--path-output", str(out), "-W", "--keep-going"]
+    cfg_path.write_text(
+        yaml.safe_dump(derived_config(args.student, not args.no_execute), sort_keys=False),
+        encoding="utf-8",
+    )
+    jb = (
+        "import sys; from jupyter_book.cli.main import main; sys.exit(main())"  # no __main__ module
+    )
+    cmd = [
+        sys.executable,
+        "-c",
+        jb,
+        "build",
+        str(ROOT),
+        "--config",
+        str(cfg_path),
+        "--path-output",
+        str(out),
+        "-W",
+        "--keep-going",
+    ]
     rc = subprocess.call(cmd, cwd=ROOT)
     # Jupyter Book writes OUT/_build/html; the HTML belongs in OUT/html.
     built = out / "_build" / "html"

@@ -28,8 +28,11 @@ def main() -> int:
     for f in files:
         nb = nbformat.read(f, as_version=4)
         source = ROOT / f.relative_to(EXECUTED)
-        cache.cache_notebook_bundle(CacheBundleIn(nb, str(source), data={"source": "nbval"}),
-                                    check_validity=False, overwrite=True)
+        cache.cache_notebook_bundle(
+            CacheBundleIn(nb, str(source), data={"source": "nbval"}),
+            check_validity=False,
+            overwrite=True,
+        )
         print(f"cache_executed: cached {source.relative_to(ROOT)}")
     return 0
 

@@ -2,7 +2,8 @@
 `lmt_core` from `git+<url>@<branch>`; this script checks them, or rewrites them after a fork.
 
     python tools/repo_url.py            # print the URL and check every chapter (exit 1 on drift)
-    python tools/repo_url.py --write    # rewrite the chapters' install lines, then re-sync .ipynb
+    python tools/repo_url.py --write    # rewrite the chapters' install lines, re-sync .ipynb and
+                                        # regenerate the student notebooks (colab/)
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def drift() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
     print("repository:", *repository())
@@ -55,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             text = py.read_text(encoding="utf-8")
             py.write_text(INSTALL.sub(install_spec(), text), encoding="utf-8")
             subprocess.check_call([sys.executable, "-m", "jupytext", "--sync", str(py)])
+        # the student notebooks (colab/) carry the repository's and the book's addresses too
+        subprocess.check_call([sys.executable, str(ROOT / "tools" / "student_notebooks.py")])
     bad = drift()
     for b in bad:
         print("drift:", b)

@@ -41,8 +41,9 @@ def chapters(selected: list[str]) -> list[Path]:
     every = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not selected:
         return every
-    chosen = [nb for nb in every if any(nb.stem.startswith(s.zfill(2)) or nb.stem == s
-                                        for s in selected)]
+    chosen = [
+        nb for nb in every if any(nb.stem.startswith(s.zfill(2)) or nb.stem == s for s in selected)
+    ]
     unknown = [s for s in selected if not any(nb.stem.startswith(s.zfill(2)) for nb in every)]
     if unknown:
         raise SystemExit(f"no chapter matches {unknown}; chapters are {[nb.stem for nb in every]}")
@@ -71,26 +72,45 @@ def machine() -> str:
 
 def commit() -> str:
     """HEAD's sha, with ``+dirty`` when tracked files differ from it."""
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                         text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "lmt_core", "notebooks"],
-                           cwd=ROOT).returncode != 0
+    sha = (
+        subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        or "unknown"
+    )
+    dirty = (
+        subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--", "lmt_core", "notebooks"], cwd=ROOT
+        ).returncode
+        != 0
+    )
     return sha + ("+dirty" if dirty else "")
 
 
 def execute(nb: Path, scale: str, record: Path, figure: Path | None) -> tuple[bool, float, str]:
     """Run ``nb`` headless at ``scale``; returns (ok, wall seconds, the tail of the log)."""
-    env = dict(os.environ, LMT_SCALE=scale, LMT_STATIC="1", LMT_THREADS="1",
-               OMP_NUM_THREADS="1", LMT_RECORD=str(record), PYTHONHASHSEED="0")
+    env = dict(
+        os.environ,
+        LMT_SCALE=scale,
+        LMT_STATIC="1",
+        LMT_THREADS="1",
+        OMP_NUM_THREADS="1",
+        LMT_RECORD=str(record),
+        PYTHONHASHSEED="0",
+    )
     env.pop("LMT_RECORD_FIGURE", None)
     if figure is not None:
         env["LMT_RECORD_FIGURE"] = str(figure)
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-               f"--ExecutePreprocessor.timeout={TIMEOUT_S}", "--output-dir", tmp, str(nb)]
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=nb.parent, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - start
+    # nbclient's runner (installed with the book toolchain) executes in the notebook's folder
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-execute"),
+        f"--timeout={TIMEOUT_S}",
+        "--kernel_name=python3",
+        nb.name,
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=nb.parent, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
     return proc.returncode == 0, wall, (proc.stdout + proc.stderr)[-3000:]
 
 
@@ -103,10 +123,20 @@ def read_lines(path: Path) -> list[dict]:
 def join(quick: list[dict], full: list[dict]) -> list[dict]:
     """One row per result of the full run, with the quick run's value for the same claim."""
     quick_value = {(r["paper"], r["claim"]): r["value"] for r in quick}
-    return [{"paper": r["paper"], "claim": r["claim"], "paper_value": r["paper_value"],
-             "quick": quick_value.get((r["paper"], r["claim"])), "full": r["value"],
-             "assert": r["assertion"], "passed": r["passed"], "status": r["status"],
-             "section": r.get("section")} for r in full]
+    return [
+        {
+            "paper": r["paper"],
+            "claim": r["claim"],
+            "paper_value": r["paper_value"],
+            "quick": quick_value.get((r["paper"], r["claim"])),
+            "full": r["value"],
+            "assert": r["assertion"],
+            "passed": r["passed"],
+            "status": r["status"],
+            "section": r.get("section"),
+        }
+        for r in full
+    ]
 
 
 def reproduce(nb: Path, with_quick: bool) -> tuple[str, bool, str]:
@@ -122,18 +152,23 @@ def reproduce(nb: Path, with_quick: bool) -> tuple[str, bool, str]:
         if not ok:
             return nb.stem, False, f"full run failed after {wall:.0f} s:\n{log}"
         results = join(read_lines(q_lines), read_lines(f_lines))
-    record = {"chapter": nb.stem, "commit": commit(), "scale": "full",
-              "wall_seconds": round(wall), "machine": machine(),
-              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "results": results}
-    (RECORDS / f"{nb.stem}.json").write_text(json.dumps(record, indent=1) + "\n",
-                                             encoding="utf-8")
+    record = {
+        "chapter": nb.stem,
+        "commit": commit(),
+        "scale": "full",
+        "wall_seconds": round(wall),
+        "machine": machine(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "results": results,
+    }
+    (RECORDS / f"{nb.stem}.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return nb.stem, True, f"{len(results)} results in {wall:.0f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("chapters", nargs="*", help="chapter numbers or slugs (default: all)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--no-quick", action="store_true", help="skip the quick-mode run")

@@ -4,6 +4,7 @@ sphinx-exercise's own `hide_solutions` crashes on gated solutions (solution-star
 executablebooks/sphinx-exercise#89), so this removes the solution nodes after sphinx-exercise
 has merged the gated ones (code cells included) and resolved its titles.
 """
+
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx_exercise.nodes import solution_node
 

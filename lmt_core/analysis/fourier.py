@@ -6,7 +6,6 @@ from typing import Sequence
 
 import torch
 
-
 __all__ = [
     "walsh_hadamard",
     "walsh_coefficients",
@@ -89,6 +88,8 @@ def support_weight_fraction(W: torch.Tensor, support: Sequence[int]) -> torch.Te
         raise ValueError(f"W must have shape (..., width, n), got {tuple(W.shape)}")
     idx = torch.as_tensor(list(support), dtype=torch.long, device=W.device)
     if idx.numel() == 0 or idx.min() < 0 or idx.max() >= W.shape[-1]:
-        raise ValueError(f"support must be non-empty indices in [0, {W.shape[-1]}), got {list(support)}")
+        raise ValueError(
+            f"support must be non-empty indices in [0, {W.shape[-1]}), got {list(support)}"
+        )
     sq = W.detach().pow(2)
     return sq.index_select(-1, idx).sum((-1, -2)) / sq.sum((-1, -2))

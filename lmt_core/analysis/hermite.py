@@ -24,7 +24,7 @@ from lmt_core._checks import check_int
 
 __all__ = [
     "hermite_he",
-    "hermite",
+    "hermite_polynomial",
     "hermite_all",
     "gauss_hermite",
     "hermite_coefficients",
@@ -45,7 +45,7 @@ def hermite_he(j: int, z):
     return cur
 
 
-def hermite(j: int, z):
+def hermite_polynomial(j: int, z):
     """The normalized Hermite polynomial h_j = He_j / sqrt(j!) at ``z``: orthonormal under N(0,1)."""
     return hermite_he(j, z) / math.sqrt(math.factorial(j))
 
@@ -99,7 +99,9 @@ def hermite_coefficients(f: Callable, jmax: int, *, num_nodes: int = 150) -> np.
     fz = f(torch.from_numpy(z))
     fz = fz.detach().cpu().numpy() if isinstance(fz, torch.Tensor) else np.asarray(fz, dtype=float)
     if fz.shape != z.shape:
-        raise ValueError(f"f must map a tensor of shape {z.shape} to the same shape, got {fz.shape}")
+        raise ValueError(
+            f"f must map a tensor of shape {z.shape} to the same shape, got {fz.shape}"
+        )
     return (w * fz) @ hermite_all(jmax, z)
 
 
@@ -143,5 +145,9 @@ def monomial_coefficients(p: int, jmax: int | None = None) -> np.ndarray:
     for i in range(p // 2 + 1):
         j = p - 2 * i
         if j <= jmax:
-            c[j] = math.factorial(p) / (2**i * math.factorial(i) * math.factorial(j)) * math.sqrt(math.factorial(j))
+            c[j] = (
+                math.factorial(p)
+                / (2**i * math.factorial(i) * math.factorial(j))
+                * math.sqrt(math.factorial(j))
+            )
     return c

@@ -2,7 +2,7 @@
 
 Everything here works on a *loss closure* ``loss_fn() -> scalar tensor`` that reads a list of
 parameters ``params`` (e.g. ``list(model.parameters())``), and never forms the Hessian
-H = ∇²L(θ) unless asked to (:func:`hessian`, for small models and tests). Vectors in parameter
+H = ∇²L(θ) unless asked to (:func:`dense_hessian`, for small models and tests). Vectors in parameter
 space are flat 1-D tensors of length ``P = sum(p.numel() for p in params)``, in the order of
 ``params``.
 
@@ -13,7 +13,7 @@ space are flat 1-D tensors of length ``P = sum(p.numel() for p in params)``, in 
 - :func:`lanczos` — the k algebraically largest eigenvalues by Lanczos with full
   re-orthogonalisation.
 - :func:`hutchinson_trace` — Tr H by Hutchinson's estimator with Rademacher probes, unbiased.
-- :func:`hessian`, :func:`exact_trace` — dense H and its exact trace, P Hessian–vector products.
+- :func:`dense_hessian`, :func:`exact_trace` — dense H and its exact trace, P Hessian–vector products.
 """
 
 from __future__ import annotations
@@ -31,25 +31,21 @@ __all__ = [
     "EigenResult",
     "TraceEstimate",
     "hvp",
-    "hessian",
+    "dense_hessian",
     "top_eigenvalue",
     "lanczos",
     "hutchinson_trace",
     "exact_trace",
-    "num_params",
 ]
 
 LossFn = Callable[[], torch.Tensor]
 
 
-def num_params(params: Sequence[torch.Tensor]) -> int:
-    """P, the total number of entries of ``params`` (the length of a flat parameter-space vector)."""
-    return sum(p.numel() for p in check_params(params))
-
-
 def _loss(loss_fn: LossFn) -> torch.Tensor:
     if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be a callable returning a scalar loss, got {type(loss_fn).__name__}")
+        raise TypeError(
+            f"loss_fn must be a callable returning a scalar loss, got {type(loss_fn).__name__}"
+        )
     loss = loss_fn()
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         raise ValueError("loss_fn() must return a scalar tensor (one element)")
@@ -60,8 +56,10 @@ def _check_vector(name: str, v: torch.Tensor, size: int) -> torch.Tensor:
     if not isinstance(v, torch.Tensor):
         raise TypeError(f"{name} must be a tensor, got {type(v).__name__}")
     if v.dim() != 1 or v.numel() != size:
-        raise ValueError(f"{name} must be a flat vector of length {size} (number of parameters), "
-                         f"got shape {tuple(v.shape)}")
+        raise ValueError(
+            f"{name} must be a flat vector of length {size} (number of parameters), "
+            f"got shape {tuple(v.shape)}"
+        )
     return v
 
 
@@ -86,7 +84,9 @@ class HessianOperator:
         self.params = check_params(params)
         loss = _loss(loss_fn)
         grads = torch.autograd.grad(loss, self.params, create_graph=True, allow_unused=True)
-        self._grads = [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, self.params)]
+        self._grads = [
+            g if g is not None else torch.zeros_like(p) for g, p in zip(grads, self.params)
+        ]
         self.loss = loss.detach()
         self.grad = torch.cat([g.detach().reshape(-1) for g in self._grads])
         self.size = self.grad.numel()
@@ -95,13 +95,19 @@ class HessianOperator:
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         """H v for a flat vector ``v`` of length P; returns a flat detached vector."""
         v = _check_vector("v", v, self.size).to(dtype=self.dtype, device=self.device)
-        dot = sum((g.reshape(-1) * piece).sum()
-                  for g, piece in zip(self._grads, torch.split(v, [p.numel() for p in self.params])))
+        dot = sum(
+            (g.reshape(-1) * piece).sum()
+            for g, piece in zip(self._grads, torch.split(v, [p.numel() for p in self.params]))
+        )
         if not dot.requires_grad:  # the gradient does not depend on the parameters: H = 0
             return torch.zeros_like(v)
         hv = torch.autograd.grad(dot, self.params, retain_graph=True, allow_unused=True)
-        return torch.cat([(h if h is not None else torch.zeros_like(p)).reshape(-1)
-                          for h, p in zip(hv, self.params)]).detach()
+        return torch.cat(
+            [
+                (h if h is not None else torch.zeros_like(p)).reshape(-1)
+                for h, p in zip(hv, self.params)
+            ]
+        ).detach()
 
 
 def hvp(loss_fn: LossFn, params: Sequence[torch.Tensor], v: torch.Tensor) -> torch.Tensor:
@@ -112,7 +118,7 @@ def hvp(loss_fn: LossFn, params: Sequence[torch.Tensor], v: torch.Tensor) -> tor
     return HessianOperator(loss_fn, params)(v)
 
 
-def hessian(loss_fn: LossFn, params: Sequence[torch.Tensor]) -> torch.Tensor:
+def dense_hessian(loss_fn: LossFn, params: Sequence[torch.Tensor]) -> torch.Tensor:
     """The dense P × P Hessian, one Hessian–vector product per column (small models only)."""
     op = HessianOperator(loss_fn, params)
     eye = torch.eye(op.size, dtype=op.dtype, device=op.device)
@@ -151,8 +157,12 @@ class EigenResult:
 
 
 def _random_unit(size: int, generator: torch.Generator | None, dtype, device) -> torch.Tensor:
-    v = torch.randn(size, generator=generator, dtype=dtype, device="cpu" if generator is None
-                    else generator.device).to(device)
+    v = torch.randn(
+        size,
+        generator=generator,
+        dtype=dtype,
+        device="cpu" if generator is None else generator.device,
+    ).to(device)
     return v / v.norm()
 
 
@@ -199,7 +209,7 @@ def top_eigenvalue(
     while True:
         lam_new = float(v @ hv)
         norm = hv.norm()
-        if norm == 0:                      # H v = 0: v is in the kernel, λ = 0 along it
+        if norm == 0:  # H v = 0: v is in the kernel, λ = 0 along it
             return EigenResult(0.0, v, n, 0.0)
         converged = n > 1 and abs(lam_new - lam) <= tol * max(abs(lam_new), 1e-30)
         lam = lam_new
@@ -259,11 +269,11 @@ def lanczos(
         w = op(Q[j])
         alphas.append(float(Q[j] @ w))
         basis = torch.stack(Q, dim=1)
-        for _ in range(2):                                # full re-orthogonalisation, twice
+        for _ in range(2):  # full re-orthogonalisation, twice
             w = w - basis @ (basis.T @ w)
         beta = float(w.norm())
         if j == steps - 1 or beta <= 1e-10 * max(abs(a) for a in alphas):
-            break                                         # Krylov space exhausted (invariant)
+            break  # Krylov space exhausted (invariant)
         betas.append(beta)
         Q.append(w / beta)
     s = len(alphas)

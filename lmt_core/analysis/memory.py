@@ -16,8 +16,14 @@ from torch import nn
 
 from lmt_core._checks import check_choice
 
-__all__ = ["METHODS", "tensor_bytes", "saved_activation_bytes", "inference_activation_bytes",
-           "memory_budget", "cuda_peak_bytes"]
+__all__ = [
+    "METHODS",
+    "tensor_bytes",
+    "saved_activation_bytes",
+    "inference_activation_bytes",
+    "memory_budget",
+    "cuda_peak_bytes",
+]
 
 METHODS = ("inference", "mezo", "sgd", "adam")
 
@@ -32,8 +38,9 @@ def tensor_bytes(tensors: Iterable[torch.Tensor]) -> int:
     return total
 
 
-def saved_activation_bytes(fn: Callable[[], torch.Tensor], exclude: Iterable[torch.Tensor] = ()
-                           ) -> tuple[int, torch.Tensor]:
+def saved_activation_bytes(
+    fn: Callable[[], torch.Tensor], exclude: Iterable[torch.Tensor] = ()
+) -> tuple[int, torch.Tensor]:
     """Run ``fn()`` with autograd on and count the bytes of the tensors it saves for backward.
 
     Tensors that share storage with ``exclude`` (the parameters, already counted elsewhere) are
@@ -79,9 +86,13 @@ def inference_activation_bytes(model: nn.Module, x: torch.Tensor) -> int:
     return peak
 
 
-def memory_budget(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                  loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], method: str
-                  ) -> dict[str, int]:
+def memory_budget(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    method: str,
+) -> dict[str, int]:
     """Bytes one training step of ``method`` holds at its peak, by part, and their ``total``.
 
     ``method``: ``"inference"`` (a forward pass), ``"mezo"`` (forward passes plus one buffer
@@ -92,8 +103,13 @@ def memory_budget(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     check_choice("method", method, METHODS)
     params = list(model.parameters())
     trainable = [p for p in params if p.requires_grad]
-    parts = {"parameters": tensor_bytes(params), "gradients": 0, "optimizer_state": 0,
-             "activations": 0, "perturbation": 0}
+    parts = {
+        "parameters": tensor_bytes(params),
+        "gradients": 0,
+        "optimizer_state": 0,
+        "activations": 0,
+        "perturbation": 0,
+    }
     if method in ("inference", "mezo"):
         parts["activations"] = inference_activation_bytes(model, x)
         if method == "mezo" and trainable:

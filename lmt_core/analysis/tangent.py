@@ -41,7 +41,7 @@ def tangent_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
             raise ValueError("tangent_features needs a scalar output per example")
         return out.reshape(())
 
-    jac = vmap(jacrev(f), in_dims=(None, 0))(params, x)           # {name: (B, *shape)}
+    jac = vmap(jacrev(f), in_dims=(None, 0))(params, x)  # {name: (B, *shape)}
     return torch.cat([jac[k].reshape(x.shape[0], -1) for k in params], dim=1)
 
 
@@ -58,13 +58,16 @@ def ridge_solve(F: torch.Tensor, y: torch.Tensor, ridge: float) -> torch.Tensor:
     F, y = F.double(), y.double()
     m, P = F.shape
     if P <= m:  # primal: (FᵀF + λI) w = Fᵀy
-        return torch.linalg.solve(F.T @ F + ridge * torch.eye(P, dtype=F.dtype, device=F.device), F.T @ y)
+        return torch.linalg.solve(
+            F.T @ F + ridge * torch.eye(P, dtype=F.dtype, device=F.device), F.T @ y
+        )
     c = torch.linalg.solve(F @ F.T + ridge * torch.eye(m, dtype=F.dtype, device=F.device), y)
-    return F.T @ c                                                # dual: w = Fᵀ (FFᵀ + λI)⁻¹ y
+    return F.T @ c  # dual: w = Fᵀ (FFᵀ + λI)⁻¹ y
 
 
-def fit_linearized(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, ridge: float
-                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+def fit_linearized(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, ridge: float
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """Train the first-order Taylor model of ``model`` at its current parameters on (x, y).
 
     Minimises Σ_i (f_{θ0}(x_i) + φ(x_i)·Δ − y_i)² + ridge · ‖Δ‖² over Δ = θ − θ0 (the limit of

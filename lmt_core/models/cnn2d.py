@@ -36,15 +36,17 @@ class DigitCNN(nn.Module):
     ``forward(x)`` takes ``(B, side*side)`` or ``(B, side, side)`` and returns logits ``(B, n_classes)``.
     """
 
-    def __init__(self, depth: int, channels: int, *, n_classes: int = 10, side: int = 8,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, depth: int, channels: int, *, n_classes: int = 10, side: int = 8, seed: int = 0
+    ) -> None:
         super().__init__()
         self.depth = check_int("depth", depth, minimum=1)
         self.channels = check_int("channels", channels, minimum=1)
         self.n_classes = check_int("n_classes", n_classes, minimum=1)
         self.side = check_int("side", side, minimum=1)
         self.convs = nn.ModuleList(
-            nn.Conv2d(1 if l == 0 else channels, channels, 3, padding=1) for l in range(depth))
+            nn.Conv2d(1 if i == 0 else channels, channels, 3, padding=1) for i in range(depth)
+        )
         self.readout = nn.Linear(channels * side * side, n_classes)
         self.reset_parameters(seed)
 
@@ -64,7 +66,9 @@ class DigitCNN(nn.Module):
         if x.dim() == 2 and x.shape[1] == s * s:
             x = x.reshape(-1, s, s)
         if x.dim() != 3 or x.shape[1:] != (s, s):
-            raise ValueError(f"x must have shape (B, {s * s}) or (B, {s}, {s}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (B, {s * s}) or (B, {s}, {s}), got {tuple(x.shape)}"
+            )
         h = x.unsqueeze(1)
         for conv in self.convs:
             h = torch.relu(conv(h))

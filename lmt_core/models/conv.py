@@ -66,7 +66,7 @@ class LocalCNN(nn.Module):
         """Hidden activations ReLU(<w_c, x[i:i+k]> + b_c), shape ``(B, P, C)``."""
         if x.dim() != 2 or x.shape[1] != self.n:
             raise ValueError(f"x must have shape (B, {self.n}), got {tuple(x.shape)}")
-        windows = x.unfold(1, self.k, 1)                     # (B, P, k): x[i:i+k] for each position i
+        windows = x.unfold(1, self.k, 1)  # (B, P, k): x[i:i+k] for each position i
         return torch.relu(windows @ self.filters.T + self.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

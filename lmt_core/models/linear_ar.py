@@ -22,15 +22,9 @@ import torch
 from torch import nn
 
 from lmt_core._checks import check_int
+from lmt_core.tasks.base import check_tokens  # the library's one token check
 
 __all__ = ["LinearAR", "PrefixMLP", "greedy_generate"]
-
-
-def _check_tokens(tokens: torch.Tensor, length: int, vocab_size: int) -> None:
-    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
-        raise ValueError("tokens must be a tensor of shape (B, T)")
-    if tokens.shape[1] > length:
-        raise ValueError(f"sequence of length {tokens.shape[1]} exceeds the model's length {length}")
 
 
 class LinearAR(nn.Module):
@@ -49,8 +43,15 @@ class LinearAR(nn.Module):
         bias: ``(T, V)`` or ``None``.
     """
 
-    def __init__(self, vocab_size: int, length: int, *, bias: bool = True, init_scale: float = 0.0,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        length: int,
+        *,
+        bias: bool = True,
+        init_scale: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         self.vocab_size = check_int("vocab_size", vocab_size, minimum=2)
         self.length = check_int("length", length, minimum=1)
@@ -62,9 +63,11 @@ class LinearAR(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, T', V)`` for tokens ``(B, T')`` with ``T' <= T``."""
-        _check_tokens(tokens, self.length, self.vocab_size)
+        tokens = check_tokens(tokens, max_length=self.length)
         L, V = tokens.shape[1], self.vocab_size
-        onehot = (tokens.unsqueeze(-1) == torch.arange(V, device=tokens.device)).to(self.weight.dtype)
+        onehot = (tokens.unsqueeze(-1) == torch.arange(V, device=tokens.device)).to(
+            self.weight.dtype
+        )
         w = (self.weight * self.mask)[:L, :, :L, :]
         out = torch.einsum("bsv,tusv->btu", onehot, w)
         return out if self.bias is None else out + self.bias[:L]
@@ -87,7 +90,9 @@ class PrefixMLP(nn.Module):
             ``E``, uniform on ``[-1/sqrt(d), 1/sqrt(d)]`` for the later layers, ``P = 0``).
     """
 
-    def __init__(self, vocab_size: int, length: int, width: int, *, depth: int = 1, seed: int = 0) -> None:
+    def __init__(
+        self, vocab_size: int, length: int, width: int, *, depth: int = 1, seed: int = 0
+    ) -> None:
         super().__init__()
         self.vocab_size = check_int("vocab_size", vocab_size, minimum=2)
         self.length = check_int("length", length, minimum=1)
@@ -108,10 +113,10 @@ class PrefixMLP(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, T', V)`` for tokens ``(B, T')`` with ``T' <= T``."""
-        _check_tokens(tokens, self.length, self.vocab_size)
+        tokens = check_tokens(tokens, max_length=self.length)
         L = tokens.shape[1]
         pos_idx = torch.arange(L, device=tokens.device)
-        e = self.embed[pos_idx.unsqueeze(0), tokens]          # (B, L, d): E[s, x_s]
+        e = self.embed[pos_idx.unsqueeze(0), tokens]  # (B, L, d): E[s, x_s]
         h = torch.relu(e.cumsum(1) + self.pos[:L])
         return self.out(self.hidden(h))
 

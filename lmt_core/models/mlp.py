@@ -74,11 +74,16 @@ class MLP(nn.Module):
         check_int("seed", seed, minimum=0)
         self.n_in, self.width, self.depth, self.n_out = n_in, width, depth, n_out
         self.activation = activation
-        self.init, self.init_scale, self.first_layer_sparsity = init, float(init_scale), first_layer_sparsity
+        self.init, self.init_scale, self.first_layer_sparsity = (
+            init,
+            float(init_scale),
+            first_layer_sparsity,
+        )
         dims = [n_in] + [width] * depth + [n_out]
         # skip_init: no default (global-RNG) draw; reset_parameters fills every weight from `seed`
-        self.layers = nn.ModuleList(nn.utils.skip_init(nn.Linear, a, b, bias=bias)
-                                    for a, b in zip(dims[:-1], dims[1:]))
+        self.layers = nn.ModuleList(
+            nn.utils.skip_init(nn.Linear, a, b, bias=bias) for a, b in zip(dims[:-1], dims[1:])
+        )
         self.reset_parameters(seed)
 
     @torch.no_grad()
@@ -121,5 +126,7 @@ class MLP(nn.Module):
         return out.squeeze(-1) if self.n_out == 1 else out
 
     def extra_repr(self) -> str:
-        return (f"activation={self.activation}, init={self.init}, init_scale={self.init_scale}, "
-                f"first_layer_sparsity={self.first_layer_sparsity}")
+        return (
+            f"activation={self.activation}, init={self.init}, init_scale={self.init_scale}, "
+            f"first_layer_sparsity={self.first_layer_sparsity}"
+        )

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from lmt_core._checks import check_int
+from lmt_core.tasks.base import check_tokens  # the library's one token check
 
 __all__ = ["LSTM", "SelectiveSSM", "SSM", "linear_scan"]
 
@@ -62,8 +63,16 @@ class LSTM(nn.Module):
     train seeds one after another (the cuDNN/oneDNN kernel is fast).
     """
 
-    def __init__(self, vocab_size: int, *, d_hidden: int = 64, n_layers: int = 1, attention: bool = False,
-                 n_out: int | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        *,
+        d_hidden: int = 64,
+        n_layers: int = 1,
+        attention: bool = False,
+        n_out: int | None = None,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         check_int("vocab_size", vocab_size, minimum=1)
         check_int("d_hidden", d_hidden, minimum=1)
@@ -86,7 +95,7 @@ class LSTM(nn.Module):
         return 2 * self.d_hidden * self.n_layers
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        _check_tokens(tokens)
+        tokens = check_tokens(tokens)  # shape and dtype (no value check: no GPU sync)
         h, _ = self.rnn(self.embed(tokens))
         if self.readout_attention is not None:
             h = self.readout_attention(h)
@@ -115,12 +124,12 @@ class SelectiveSSM(nn.Module):
             self.to_delta.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # softplus^{-1}(dt)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        delta = nn.functional.softplus(self.to_delta(u))             # (B, T, d)
-        A = -torch.exp(self.A_log)                                    # (d, N)
-        Bt, Ct = self.to_B(u), self.to_C(u)                           # (B, T, N)
-        decay = torch.exp(delta.unsqueeze(-1) * A)                    # (B, T, d, N), in (0, 1]
-        drive = (delta * u).unsqueeze(-1) * Bt.unsqueeze(2)           # (B, T, d, N)
-        h = linear_scan(decay, drive)                                 # h_t = decay_t h_{t−1} + drive_t
+        delta = nn.functional.softplus(self.to_delta(u))  # (B, T, d)
+        A = -torch.exp(self.A_log)  # (d, N)
+        Bt, Ct = self.to_B(u), self.to_C(u)  # (B, T, N)
+        decay = torch.exp(delta.unsqueeze(-1) * A)  # (B, T, d, N), in (0, 1]
+        drive = (delta * u).unsqueeze(-1) * Bt.unsqueeze(2)  # (B, T, d, N)
+        h = linear_scan(decay, drive)  # h_t = decay_t h_{t−1} + drive_t
         return (h * Ct.unsqueeze(2)).sum(-1) + self.D * u
 
 
@@ -171,8 +180,18 @@ class SSM(nn.Module):
     Shapes: ``forward(tokens)`` maps ``(B, T)`` to logits ``(B, T, n_out)``.
     """
 
-    def __init__(self, vocab_size: int, *, d_model: int = 64, d_state: int = 16, expand: int = 2,
-                 n_layers: int = 2, attention: bool = False, n_out: int | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        *,
+        d_model: int = 64,
+        d_state: int = 16,
+        expand: int = 2,
+        n_layers: int = 2,
+        attention: bool = False,
+        n_out: int | None = None,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         check_int("vocab_size", vocab_size, minimum=1)
         check_int("d_model", d_model, minimum=1)
@@ -185,7 +204,9 @@ class SSM(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.embed = nn.Embedding(vocab_size, d_model)
-            self.blocks = nn.ModuleList(_SSMBlock(d_model, self.d_inner, d_state) for _ in range(n_layers))
+            self.blocks = nn.ModuleList(
+                _SSMBlock(d_model, self.d_inner, d_state) for _ in range(n_layers)
+            )
             self.readout_attention = _AttentionReadout(d_model) if attention else None
             self.ln_f = nn.LayerNorm(d_model)
             self.unembed = nn.Linear(d_model, n_out)
@@ -196,17 +217,10 @@ class SSM(nn.Module):
         return self.d_inner * self.d_state * self.n_layers
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        _check_tokens(tokens)
+        tokens = check_tokens(tokens)
         h = self.embed(tokens)
         for block in self.blocks:
             h = block(h)
         if self.readout_attention is not None:
             h = self.readout_attention(h)
         return self.unembed(self.ln_f(h))
-
-
-def _check_tokens(tokens: torch.Tensor) -> None:
-    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
-        raise ValueError(f"tokens must be a tensor of shape (B, T), got {getattr(tokens, 'shape', type(tokens))}")
-    if tokens.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"tokens must be an integer tensor, got {tokens.dtype}")

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from lmt_core._checks import check_choice, check_int, check_positive
+from lmt_core.tasks.base import check_tokens  # the library's one token check
 
 __all__ = ["POSITIONAL", "Attention", "Block", "Transformer", "alibi_slopes"]
 
@@ -62,10 +63,24 @@ class Attention(nn.Module):
     from position j.
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_head: int, *, positional: str, causal: bool,
-                 windows: Sequence[int | None] | None, bias: bool) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        d_head: int,
+        *,
+        positional: str,
+        causal: bool,
+        windows: Sequence[int | None] | None,
+        bias: bool,
+    ) -> None:
         super().__init__()
-        self.n_heads, self.d_head, self.positional, self.causal = n_heads, d_head, positional, causal
+        self.n_heads, self.d_head, self.positional, self.causal = (
+            n_heads,
+            d_head,
+            positional,
+            causal,
+        )
         inner = n_heads * d_head
         self.q = nn.Linear(d_model, inner, bias=bias)
         self.k = nn.Linear(d_model, inner, bias=bias)
@@ -95,8 +110,9 @@ class Attention(nn.Module):
             bias = bias.masked_fill(dist < 0, float("-inf"))
         return bias
 
-    def forward(self, h: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, h: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         B, T, _ = h.shape
         q, k, v = self._split(self.q(h)), self._split(self.k(h)), self._split(self.v(h))
         if rope is not None:
@@ -123,18 +139,37 @@ class FeedForward(nn.Module):
 class Block(nn.Module):
     """One residual block: attention, then (optionally) the MLP, each with a pre-LayerNorm."""
 
-    def __init__(self, d_model: int, n_heads: int, d_head: int, d_mlp: int | None, *, positional: str,
-                 causal: bool, windows: Sequence[int | None] | None, layer_norm: bool, activation: str,
-                 bias: bool) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        d_head: int,
+        d_mlp: int | None,
+        *,
+        positional: str,
+        causal: bool,
+        windows: Sequence[int | None] | None,
+        layer_norm: bool,
+        activation: str,
+        bias: bool,
+    ) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(d_model) if layer_norm else nn.Identity()
-        self.attn = Attention(d_model, n_heads, d_head, positional=positional, causal=causal,
-                              windows=windows, bias=bias)
+        self.attn = Attention(
+            d_model,
+            n_heads,
+            d_head,
+            positional=positional,
+            causal=causal,
+            windows=windows,
+            bias=bias,
+        )
         self.ln2 = nn.LayerNorm(d_model) if (layer_norm and d_mlp) else nn.Identity()
         self.mlp = FeedForward(d_model, d_mlp, activation, bias) if d_mlp else None
 
-    def forward(self, h: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, h: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         a, attn = self.attn(self.ln1(h), rope)
         h = h + a
         if self.mlp is not None:
@@ -204,7 +239,9 @@ class Transformer(nn.Module):
         check_int("seed", seed, minimum=0)
         if d_head is None:
             if d_model % n_heads:
-                raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}; pass d_head")
+                raise ValueError(
+                    f"d_model={d_model} is not divisible by n_heads={n_heads}; pass d_head"
+                )
             d_head = d_model // n_heads
         check_int("d_head", d_head, minimum=1)
         if positional == "rope" and d_head % 2:
@@ -220,7 +257,9 @@ class Transformer(nn.Module):
             if windows is None:
                 windows = [None] + [2 ** (h - 1) for h in range(1, n_heads)]
             if len(windows) != n_heads:
-                raise ValueError(f"windows must give one window per head ({n_heads}), got {len(windows)}")
+                raise ValueError(
+                    f"windows must give one window per head ({n_heads}), got {len(windows)}"
+                )
             for h, w in enumerate(windows):
                 if w is not None:
                     check_int(f"windows[{h}]", w, minimum=1)
@@ -228,16 +267,37 @@ class Transformer(nn.Module):
             raise ValueError("windows is only used with positional='hard_alibi'")
 
         self.vocab_size, self.d_model, self.n_layers, self.n_heads, self.d_head = (
-            vocab_size, d_model, n_layers, n_heads, d_head)
-        self.max_len, self.positional, self.n_out, self.init_std = max_len, positional, n_out, float(init_std)
+            vocab_size,
+            d_model,
+            n_layers,
+            n_heads,
+            d_head,
+        )
+        self.max_len, self.positional, self.n_out, self.init_std = (
+            max_len,
+            positional,
+            n_out,
+            float(init_std),
+        )
         self.embed = nn.Embedding(vocab_size, d_model)
         self.pos = nn.Embedding(max_len, d_model) if positional == "learned" else None
         if positional == "sinusoidal":
             self.register_buffer("sinusoids", self._sinusoids(max_len, d_model), persistent=False)
         self.blocks = nn.ModuleList(
-            Block(d_model, n_heads, d_head, d_mlp, positional=positional, causal=causal, windows=windows,
-                  layer_norm=layer_norm, activation=activation, bias=bias)
-            for _ in range(n_layers))
+            Block(
+                d_model,
+                n_heads,
+                d_head,
+                d_mlp,
+                positional=positional,
+                causal=causal,
+                windows=windows,
+                layer_norm=layer_norm,
+                activation=activation,
+                bias=bias,
+            )
+            for _ in range(n_layers)
+        )
         self.ln_f = nn.LayerNorm(d_model) if layer_norm else nn.Identity()
         self.unembed = nn.Linear(d_model, n_out, bias=False)
         self.reset_parameters(seed)
@@ -263,7 +323,11 @@ class Transformer(nn.Module):
             elif ".ln" in name or name.startswith("ln_f"):
                 p.fill_(1.0)
             else:
-                std = resid_std if name.endswith(("attn.o.weight", "mlp.proj.weight")) else self.init_std
+                std = (
+                    resid_std
+                    if name.endswith(("attn.o.weight", "mlp.proj.weight"))
+                    else self.init_std
+                )
                 p.copy_(torch.randn(p.shape, generator=g) * std)
 
     def _rope(self, T: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -283,8 +347,13 @@ class Transformer(nn.Module):
             h = h + self.sinusoids[:T]
         return h
 
-    def forward(self, tokens: torch.Tensor, *, return_attention: bool = False,
-                prefix: torch.Tensor | None = None) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        *,
+        return_attention: bool = False,
+        prefix: torch.Tensor | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """Logits ``(B, T, n_out)`` for integer ``tokens`` ``(B, T)``.
 
         Args:
@@ -292,17 +361,17 @@ class Transformer(nn.Module):
             prefix: optional embeddings ``(P, d)`` or ``(B, P, d)`` placed before the tokens (soft
                 prompts for prompt tuning); the logits then cover all ``T' = P + T`` positions.
         """
-        if tokens.dim() != 2:
-            raise ValueError(f"tokens must have shape (B, T), got {tuple(tokens.shape)}")
-        if tokens.dtype not in (torch.int64, torch.int32):
-            raise TypeError(f"tokens must be an integer tensor, got {tokens.dtype}")
+        # shape and dtype only: a vocabulary check would read the values (a GPU sync per step)
+        tokens = check_tokens(tokens)
         h = self.embed(tokens)
         if prefix is not None:
             if prefix.dim() == 2:
                 prefix = prefix.unsqueeze(0).expand(h.shape[0], -1, -1)
             if prefix.dim() != 3 or prefix.shape[-1] != self.d_model:
-                raise ValueError(f"prefix must have shape (P, d) or (B, P, d) with d={self.d_model}, "
-                                 f"got {tuple(prefix.shape)}")
+                raise ValueError(
+                    f"prefix must have shape (P, d) or (B, P, d) with d={self.d_model}, "
+                    f"got {tuple(prefix.shape)}"
+                )
             h = torch.cat([prefix.to(h.dtype), h], dim=1)
         h = self.add_positions(h)
         rope = self._rope(h.shape[1], h.device) if self.positional == "rope" else None

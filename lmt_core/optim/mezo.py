@@ -63,8 +63,15 @@ class MeZO:
     both evaluations inside one step. ``step`` returns the projected gradient ĝ and the loss ℓ₊.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], *, lr: float, eps: float = 1e-3,
-                 weight_decay: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor],
+        *,
+        lr: float,
+        eps: float = 1e-3,
+        weight_decay: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         self.params = [p for p in params if p.requires_grad]
         if not self.params:
             raise ValueError("params must contain at least one tensor with requires_grad")

@@ -25,14 +25,18 @@ from lmt_core._checks import check_generator, check_int, check_params, check_pos
 __all__ = ["sam_gradient", "sam_step", "stochastic_sam_step"]
 
 
-def _grad(loss_fn: Callable[[], torch.Tensor], params: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def _grad(
+    loss_fn: Callable[[], torch.Tensor], params: list[torch.Tensor]
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     loss = loss_fn()
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         raise ValueError("loss_fn() must return a scalar tensor")
     grads = torch.autograd.grad(loss.reshape(()), params, allow_unused=True)
-    return loss.detach(), [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, params)]
+    return loss.detach(), [
+        g if g is not None else torch.zeros_like(p) for g, p in zip(grads, params)
+    ]
 
 
 def sam_gradient(
@@ -59,6 +63,7 @@ def sam_gradient(
     if rho == 0 or norm == 0:
         return loss, g
     eps = [rho * gi / norm.to(gi.dtype) for gi in g]
+    saved = [p.detach().clone() for p in params]  # w + e − e is not w in floating point
     with torch.no_grad():
         for p, e in zip(params, eps):
             p.add_(e)
@@ -66,8 +71,8 @@ def sam_gradient(
         _, g_adv = _grad(loss_fn, params)
     finally:
         with torch.no_grad():
-            for p, e in zip(params, eps):
-                p.sub_(e)
+            for p, w in zip(params, saved):
+                p.copy_(w)  # back to w exactly
     return loss, g_adv
 
 

@@ -3,28 +3,52 @@ base learning rate η (so the step size at update t is η s_t). Pass one to
 ``train.fit(..., lr_schedule=schedule)`` or call it in your own loop.
 
 - :func:`constant` — s_t = 1.
+- :func:`warmup` — linear warm-up, then s_t = 1.
 - :func:`cosine` — linear warm-up, then a half cosine from 1 down to ``final``.
 - :func:`wsd` — warm-up, stable (s_t = 1), decay: the warmup–stable–decay schedule, whose long
   stable branch can be decayed at any budget.
 - :func:`wsd_s` — WSD-S: one run that passes several budgets; at each it decays, then returns to
   the stable rate *from the decayed weights* (no branching, no rollback).
+
+Each function returns a small frozen dataclass (:class:`Constant`, :class:`Warmup`,
+:class:`Cosine`, :class:`WSD`, :class:`WSDS`) that is called like a function. Its ``repr`` names
+the schedule and its settings, e.g. ``WSD(total=1000, warmup=20, decay=200, final=0.0,
+shape='linear')``, so :func:`lmt_core.train.fit` can key a checkpoint on it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from lmt_core._checks import check_choice, check_int
 
-__all__ = ["Schedule", "DECAY_SHAPES", "constant", "cosine", "wsd", "wsd_s"]
+__all__ = [
+    "Schedule",
+    "DECAY_SHAPES",
+    "constant",
+    "warmup",
+    "cosine",
+    "wsd",
+    "wsd_s",
+    "Constant",
+    "Warmup",
+    "Cosine",
+    "WSD",
+    "WSDS",
+]
 
 Schedule = Callable[[int], float]
 DECAY_SHAPES = ("linear", "cosine", "sqrt")
 
 
 def _fraction(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0.0 <= float(value) <= 1.0
+    ):
         raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
     return float(value)
 
@@ -41,28 +65,120 @@ def _decay(u: float, shape: str, final: float) -> float:
     return final + (1.0 - final) * w
 
 
-def constant() -> Schedule:
+def _ramp(t: int, warmup: int) -> float:
+    """Linear warm-up multiplier (t + 1)/warmup at step t < warmup."""
+    return (t + 1) / warmup
+
+
+@dataclass(frozen=True)
+class Constant:
+    """s_t = 1 for every t (see :func:`constant`)."""
+
+    def __call__(self, t: int) -> float:
+        return 1.0
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """Linear warm-up over ``warmup`` steps, then s_t = 1 (see :func:`warmup`)."""
+
+    total: int
+    warmup: int
+
+    def __call__(self, t: int) -> float:
+        return _ramp(t, self.warmup) if t < self.warmup else 1.0
+
+
+@dataclass(frozen=True)
+class Cosine:
+    """Linear warm-up, then a half cosine from 1 to ``final`` at ``total`` (see :func:`cosine`)."""
+
+    total: int
+    warmup: int
+    final: float
+
+    def __call__(self, t: int) -> float:
+        if t < self.warmup:
+            return _ramp(t, self.warmup)
+        return _decay((t - self.warmup) / (self.total - self.warmup), "cosine", self.final)
+
+
+@dataclass(frozen=True)
+class WSD:
+    """Warm-up, stable, decay over the last ``decay`` steps before ``total`` (see :func:`wsd`)."""
+
+    total: int
+    warmup: int
+    decay: int
+    final: float
+    shape: str
+
+    def __call__(self, t: int) -> float:
+        if t < self.warmup:
+            return _ramp(t, self.warmup)
+        start = self.total - self.decay
+        if t < start or self.decay == 0:
+            return 1.0
+        return _decay((t - start + 1) / self.decay, self.shape, self.final)
+
+
+@dataclass(frozen=True)
+class WSDS:
+    """WSD-S through increasing ``budgets`` (see :func:`wsd_s`)."""
+
+    budgets: tuple[int, ...]
+    warmup: int
+    decay: float
+    final: float
+    shape: str
+
+    def __call__(self, t: int) -> float:
+        if t < self.warmup:
+            return _ramp(t, self.warmup)
+        for a, b in zip((0, *self.budgets[:-1]), self.budgets):
+            if t < b:
+                d = int(round(self.decay * (b - a)))
+                if d == 0 or t < b - d:
+                    return 1.0
+                return _decay((t - (b - d) + 1) / d, self.shape, self.final)
+        return 1.0  # after the last budget: back on the stable branch
+
+
+def constant() -> Constant:
     """s_t = 1 for every t."""
-    return lambda t: 1.0
+    return Constant()
 
 
-def cosine(total: int, *, warmup: int = 0, final: float = 0.0) -> Schedule:
+def warmup(total: int, warmup: int) -> Warmup:
+    """Linear warm-up from 1/warmup to 1 over the first ``warmup`` steps, then s_t = 1.
+
+    Args:
+        total: the run's length in steps (checked: ``warmup <= total``; s_t = 1 also after it).
+        warmup: steps of warm-up, ``s_t = (t + 1)/warmup`` for t < warmup (0: no warm-up).
+
+    This is the stable branch of WSD, the same as ``wsd(total, warmup=warmup, decay=0)``.
+    """
+    check_int("total", total, minimum=1)
+    check_int("warmup", warmup, minimum=0, maximum=total)
+    return Warmup(total=total, warmup=warmup)
+
+
+def cosine(total: int, *, warmup: int = 0, final: float = 0.0) -> Cosine:
     """Linear warm-up over ``warmup`` steps, then s_t = final + (1 − final)(1 + cos(π u))/2 with
     u = (t − warmup)/(total − warmup); s_t = final for t ≥ total."""
     check_int("total", total, minimum=1)
     check_int("warmup", warmup, minimum=0, maximum=total - 1)
-    final = _fraction("final", final)
-
-    def s(t: int) -> float:
-        if t < warmup:
-            return (t + 1) / warmup
-        return _decay((t - warmup) / (total - warmup), "cosine", final)
-
-    return s
+    return Cosine(total=total, warmup=warmup, final=_fraction("final", final))
 
 
-def wsd(total: int, *, warmup: int = 0, decay: int | float = 0.1, final: float = 0.0,
-        shape: str = "linear") -> Schedule:
+def wsd(
+    total: int,
+    *,
+    warmup: int = 0,
+    decay: int | float = 0.1,
+    final: float = 0.0,
+    shape: str = "linear",
+) -> WSD:
     """Warm-up, stable, decay.
 
     Args:
@@ -83,20 +199,17 @@ def wsd(total: int, *, warmup: int = 0, decay: int | float = 0.1, final: float =
     check_int("decay", decay, minimum=0)
     if warmup + decay > total:
         raise ValueError(f"warmup ({warmup}) + decay ({decay}) must not exceed total ({total})")
-    start = total - decay
-
-    def s(t: int) -> float:
-        if t < warmup:
-            return (t + 1) / warmup
-        if t < start or decay == 0:
-            return 1.0
-        return _decay((t - start + 1) / decay, shape, final)
-
-    return s
+    return WSD(total=total, warmup=warmup, decay=decay, final=final, shape=shape)
 
 
-def wsd_s(budgets: Sequence[int], *, warmup: int = 0, decay: float = 0.1, final: float = 0.0,
-          shape: str = "linear") -> Schedule:
+def wsd_s(
+    budgets: Sequence[int],
+    *,
+    warmup: int = 0,
+    decay: float = 0.1,
+    final: float = 0.0,
+    shape: str = "linear",
+) -> WSDS:
     """WSD-S: one run through increasing ``budgets`` T_1 < T_2 < …; before each T_i the rate
     decays over ``decay`` × (T_i − T_{i−1}) steps, and at T_i it jumps back to 1 and the run goes
     on from the decayed weights. The checkpoint at T_i is the model for budget T_i.
@@ -111,18 +224,6 @@ def wsd_s(budgets: Sequence[int], *, warmup: int = 0, decay: float = 0.1, final:
     final = _fraction("final", final)
     check_choice("shape", shape, DECAY_SHAPES)
     check_int("warmup", warmup, minimum=0, maximum=budgets[0])
-    starts = [0, *budgets[:-1]]
-    ends = list(budgets)
-
-    def s(t: int) -> float:
-        if t < warmup:
-            return (t + 1) / warmup
-        for a, b in zip(starts, ends):
-            if t < b:
-                d = int(round(decay * (b - a)))
-                if d == 0 or t < b - d:
-                    return 1.0
-                return _decay((t - (b - d) + 1) / d, shape, final)
-        return 1.0  # after the last budget: back on the stable branch
-
-    return s
+    return WSDS(
+        budgets=tuple(int(b) for b in budgets), warmup=warmup, decay=decay, final=final, shape=shape
+    )

@@ -22,47 +22,86 @@ has cross-entropy exactly ``log D`` (:meth:`Facts.relation_only_loss`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 
 from lmt_core._checks import check_int
+from lmt_core.tasks.base import device_of
 
 __all__ = ["Facts"]
 
 
+@dataclass(frozen=True)
 class Facts:
     """A random, balanced fact base and the query sequences that ask for its facts.
 
-    Args:
+    Attributes:
         n_subjects: S.
         n_relations: R.
         answers_per_relation: D, the size of each answer set A_r; must divide S.
         seq_len: T ≥ 2, the length of a query (subject, T − 2 noise tokens, relation).
         n_noise: number of distinct noise tokens (≥ 1 when T > 2).
         seed: seed of the fact base (which subject gets which answer).
+        answers: ``(S, R)`` int64 tensor of answer classes on the CPU (computed),
+            ``answers[s, r] ∈ {r·D, …, r·D + D − 1}``.
 
-    Attributes:
-        answers: ``(S, R)`` tensor of answer classes, ``answers[s, r] ∈ {r·D, …, r·D + D − 1}``.
-        vocab_size, n_answers: input vocabulary size and ``R·D``.
+    ``sample(m, generator=g)`` returns queries ``(m, T)`` and answer classes ``(m,)``.
     """
 
-    def __init__(self, n_subjects: int, n_relations: int, answers_per_relation: int, *,
-                 seq_len: int = 4, n_noise: int = 8, seed: int = 0) -> None:
-        self.S = check_int("n_subjects", n_subjects, minimum=1)
-        self.R = check_int("n_relations", n_relations, minimum=1)
-        self.D = check_int("answers_per_relation", answers_per_relation, minimum=1)
-        self.T = check_int("seq_len", seq_len, minimum=2)
-        self.n_noise = check_int("n_noise", n_noise, minimum=1 if seq_len > 2 else 0)
-        check_int("seed", seed, minimum=0)
-        if self.S % self.D:
-            raise ValueError(f"answers_per_relation={self.D} must divide n_subjects={self.S} "
-                             "(balanced answers)")
-        g = torch.Generator().manual_seed(int(seed))
+    n_subjects: int
+    n_relations: int
+    answers_per_relation: int
+    seq_len: int = 4
+    n_noise: int = 8
+    seed: int = 0
+    answers: torch.Tensor = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        S = check_int("n_subjects", self.n_subjects, minimum=1)
+        R = check_int("n_relations", self.n_relations, minimum=1)
+        D = check_int("answers_per_relation", self.answers_per_relation, minimum=1)
+        check_int("seq_len", self.seq_len, minimum=2)
+        check_int("n_noise", self.n_noise, minimum=1 if self.seq_len > 2 else 0)
+        check_int("seed", self.seed, minimum=0)
+        if S % D:
+            raise ValueError(
+                f"answers_per_relation={D} must divide n_subjects={S} (balanced answers)"
+            )
+        g = torch.Generator(device="cpu").manual_seed(int(self.seed))
         # relation r: a random permutation of S subjects, cut into D equal groups, one per answer
-        cols = [r * self.D + torch.randperm(self.S, generator=g) % self.D for r in range(self.R)]
-        self.answers = torch.stack(cols, dim=1)                              # (S, R)
-        self.vocab_size = self.S + self.R + self.n_noise
-        self.n_answers = self.R * self.D
+        cols = [r * D + torch.randperm(S, generator=g, device="cpu") % D for r in range(R)]
+        object.__setattr__(self, "answers", torch.stack(cols, dim=1))  # (S, R)
+
+    @property
+    def S(self) -> int:
+        """Number of subjects."""
+        return self.n_subjects
+
+    @property
+    def R(self) -> int:
+        """Number of relations."""
+        return self.n_relations
+
+    @property
+    def D(self) -> int:
+        """Number of answers of each relation."""
+        return self.answers_per_relation
+
+    @property
+    def T(self) -> int:
+        """Query length."""
+        return self.seq_len
+
+    @property
+    def vocab_size(self) -> int:
+        """Input vocabulary S + R + n_noise."""
+        return self.S + self.R + self.n_noise
+
+    @property
+    def n_answers(self) -> int:
+        """Number of answer classes R · D."""
+        return self.R * self.D
 
     @property
     def n_facts(self) -> int:
@@ -74,49 +113,59 @@ class Facts:
         return r + self.S
 
     def answer_set(self, r: int) -> torch.Tensor:
-        """The D answer classes of relation ``r``."""
+        """The D answer classes of relation ``r`` (int64 on the CPU)."""
         check_int("r", r, minimum=0, maximum=self.R - 1)
-        return torch.arange(r * self.D, (r + 1) * self.D)
+        return torch.arange(r * self.D, (r + 1) * self.D, device="cpu")
 
-    def encode(self, s: torch.Tensor, r: torch.Tensor, generator: torch.Generator | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Query sequences ``(B, T)`` and answer classes ``(B,)`` for subjects ``s`` and relations ``r`` (B,).
+    def encode(
+        self, s: torch.Tensor, r: torch.Tensor, *, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Queries ``(B, T)`` and answer classes ``(B,)`` for subjects ``s`` and relations ``r``
+        (``(B,)`` each), on ``generator.device``.
 
         The subject goes to a uniformly random position among the first T − 1, noise tokens
         (uniform) fill the other positions, the relation is last.
         """
-        s, r = torch.as_tensor(s).long().reshape(-1), torch.as_tensor(r).long().reshape(-1)
+        dev = device_of(generator)
+        # as_tensor with an explicit device: without one, it moves s to the default device
+        s = torch.as_tensor(s, device=dev).long().reshape(-1)
+        r = torch.as_tensor(r, device=dev).long().reshape(-1)
         if s.shape != r.shape:
             raise ValueError(f"s and r must have the same length, got {s.numel()} and {r.numel()}")
-        if s.numel() and (s.min() < 0 or s.max() >= self.S or r.min() < 0 or r.max() >= self.R):
+        if (
+            s.numel()
+            and dev.type != "meta"
+            and (s.min() < 0 or s.max() >= self.S or r.min() < 0 or r.max() >= self.R)
+        ):
             raise ValueError(f"subjects must lie in [0, {self.S}) and relations in [0, {self.R})")
         B, T = s.numel(), self.T
-        dev = generator.device if generator is not None else torch.device("cpu")
         if T > 2:
-            x = self.S + self.R + torch.randint(0, self.n_noise, (B, T), generator=generator, device=dev)
+            noise = torch.randint(0, self.n_noise, (B, T), generator=generator, device=dev)
+            x = self.S + self.R + noise
         else:
             x = torch.empty(B, T, dtype=torch.long, device=dev)
         pos = torch.randint(0, T - 1, (B,), generator=generator, device=dev)
-        s, r = s.to(dev), r.to(dev)
         x[torch.arange(B, device=dev), pos] = s
         x[:, -1] = r + self.S
         return x, self.answers.to(dev)[s, r]
 
-    def sample(self, batch: int, generator: torch.Generator | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``batch`` queries for facts drawn uniformly (with replacement): ``(B, T)``, ``(B,)``."""
-        check_int("batch", batch, minimum=1)
-        dev = generator.device if generator is not None else torch.device("cpu")
-        i = torch.randint(0, self.n_facts, (batch,), generator=generator, device=dev)
-        return self.encode(i // self.R, i % self.R, generator)
+    def sample(self, m: int, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``m`` queries for facts drawn uniformly (with replacement): int64 ``(m, T)`` and
+        ``(m,)`` on ``generator.device``."""
+        check_int("m", m, minimum=1)
+        dev = device_of(generator)
+        i = torch.randint(0, self.n_facts, (m,), generator=generator, device=dev)
+        return self.encode(i // self.R, i % self.R, generator=generator)
 
-    def all_facts(self, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every fact once (subject-major order), with random noise: ``(S·R, T)``, ``(S·R,)``."""
-        i = torch.arange(self.n_facts)
-        return self.encode(i // self.R, i % self.R, generator)
+    def all_facts(self, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every fact once (subject-major order), with random noise: ``(S·R, T)``, ``(S·R,)``,
+        on ``generator.device``."""
+        i = torch.arange(self.n_facts, device=device_of(generator))
+        return self.encode(i // self.R, i % self.R, generator=generator)
 
     def relation_only_loss(self) -> float:
-        """Cross-entropy of the best subject-blind predictor, the empirical H(a | r) (= log D here)."""
+        """Cross-entropy of the best subject-blind predictor, the empirical H(a | r)
+        (= log D here)."""
         h = 0.0
         for r in range(self.R):
             counts = torch.bincount(self.answers[:, r] - r * self.D, minlength=self.D).double()
@@ -125,13 +174,17 @@ class Facts:
         return h / self.R
 
     def relation_only_logits(self, r: torch.Tensor) -> torch.Tensor:
-        """Logits ``(B, R·D)`` of the relation-only predictor (uniform on A_r, −inf elsewhere)."""
-        r = torch.as_tensor(r).long().reshape(-1)
-        out = torch.full((r.numel(), self.n_answers), float("-inf"))
-        cls = torch.arange(self.n_answers)
+        """Logits ``(B, R·D)`` of the relation-only predictor (uniform on A_r, −inf elsewhere),
+        for relations ``r`` ``(B,)``, on ``r.device``."""
+        r = r if isinstance(r, torch.Tensor) else torch.as_tensor(r, device="cpu")
+        r = r.long().reshape(-1)
+        out = torch.full((r.numel(), self.n_answers), float("-inf"), device=r.device)
+        cls = torch.arange(self.n_answers, device=r.device)
         out[(cls // self.D).unsqueeze(0) == r.unsqueeze(1)] = -math.log(self.D)
         return out
 
     def __repr__(self) -> str:
-        return (f"Facts(S={self.S}, R={self.R}, D={self.D}, T={self.T}, n_noise={self.n_noise}, "
-                f"facts={self.n_facts}, vocab={self.vocab_size}, answers={self.n_answers})")
+        return (
+            f"Facts(S={self.S}, R={self.R}, D={self.D}, T={self.T}, n_noise={self.n_noise}, "
+            f"facts={self.n_facts}, vocab={self.vocab_size}, answers={self.n_answers})"
+        )

@@ -6,65 +6,102 @@ argmax(V_s φ(x)) over ``source_classes`` classes, the *target* label argmax(V_t
 ``target_classes`` classes, with independent random read-outs V_s and V_t. A network pretrained on
 the (plentiful) source data learns a representation of φ; the target task, seen through few
 samples, needs a new read-out of the same features.
+
+``FeatureTransfer(...)`` is the source task; ``transfer.target`` (and ``transfer.source``) are
+the two views of the same teacher, each a task with ``sample(m, generator=g)``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass, field
 
 import torch
 
 from lmt_core._checks import check_choice, check_int
+from lmt_core.tasks.base import device_of
 
 __all__ = ["FeatureTransfer"]
 
+_VIEWS = ("source", "target")
 
+
+@dataclass(frozen=True)
 class FeatureTransfer:
-    """A source/target pair of classification tasks with shared teacher features.
+    """One view (source or target) of a pair of classification tasks with shared features.
 
-    Args:
+    Attributes:
         n: input dimension.
         features: number of teacher features (rows of A).
         source_classes: classes of the source task.
         target_classes: classes of the target task.
-        seed: seed of the teacher (A, c, V_s, V_t).
+        seed: seed of the teacher (A, c, V_s, V_t); the two views of one seed share it.
+        task: which labels :meth:`sample` and :meth:`label` give, ``"source"`` or ``"target"``.
+        A, c, V: the teacher on the CPU (computed): ``A`` ``(features, n)``, ``c``
+            ``(features,)``, ``V[view]`` ``(classes, features)``.
 
-    ``sample(m, task, generator=)`` returns ``x`` of shape ``(m, n)`` and integer labels ``(m,)``.
+    ``sample(m, generator=g)`` returns ``x`` ``(m, n)`` (float32) and labels ``(m,)`` (int64).
     """
 
-    def __init__(self, n: int = 32, features: int = 16, source_classes: int = 10,
-                 target_classes: int = 4, *, seed: int = 0) -> None:
-        self.n = check_int("n", n, minimum=1)
-        self.features = check_int("features", features, minimum=1)
-        self.source_classes = check_int("source_classes", source_classes, minimum=2)
-        self.target_classes = check_int("target_classes", target_classes, minimum=2)
-        check_int("seed", seed, minimum=0)
-        g = torch.Generator().manual_seed(int(seed))
-        self.A = torch.randn(features, n, generator=g) / math.sqrt(n)
-        self.c = 0.5 * torch.randn(features, generator=g)
-        self.V = {"source": torch.randn(source_classes, features, generator=g),
-                  "target": torch.randn(target_classes, features, generator=g)}
+    n: int = 32
+    features: int = 16
+    source_classes: int = 10
+    target_classes: int = 4
+    seed: int = 0
+    task: str = "source"
+    A: torch.Tensor = field(init=False, repr=False, compare=False)
+    c: torch.Tensor = field(init=False, repr=False, compare=False)
+    V: dict[str, torch.Tensor] = field(init=False, repr=False, compare=False)
 
-    def classes(self, task: str) -> int:
-        """Number of classes of ``task`` (``"source"`` or ``"target"``)."""
-        check_choice("task", task, ("source", "target"))
-        return self.source_classes if task == "source" else self.target_classes
+    def __post_init__(self) -> None:
+        n = check_int("n", self.n, minimum=1)
+        f = check_int("features", self.features, minimum=1)
+        check_int("source_classes", self.source_classes, minimum=2)
+        check_int("target_classes", self.target_classes, minimum=2)
+        check_int("seed", self.seed, minimum=0)
+        check_choice("task", self.task, _VIEWS)
+        g = torch.Generator(device="cpu").manual_seed(int(self.seed))
+        set_ = object.__setattr__
+        set_(self, "A", torch.randn(f, n, generator=g, device="cpu") / math.sqrt(n))
+        set_(self, "c", 0.5 * torch.randn(f, generator=g, device="cpu"))
+        set_(
+            self,
+            "V",
+            {
+                "source": torch.randn(self.source_classes, f, generator=g, device="cpu"),
+                "target": torch.randn(self.target_classes, f, generator=g, device="cpu"),
+            },
+        )
+
+    @property
+    def source(self) -> "FeatureTransfer":
+        """The source view of the same teacher."""
+        return self if self.task == "source" else dataclasses.replace(self, task="source")
+
+    @property
+    def target(self) -> "FeatureTransfer":
+        """The target view of the same teacher."""
+        return self if self.task == "target" else dataclasses.replace(self, task="target")
+
+    @property
+    def classes(self) -> int:
+        """Number of classes of this view."""
+        return self.source_classes if self.task == "source" else self.target_classes
 
     def phi(self, x: torch.Tensor) -> torch.Tensor:
-        """Teacher features ReLU(A x + c), shape ``(m, features)``."""
+        """Teacher features ReLU(A x + c), shape ``(m, features)``, on ``x.device``."""
         if x.shape[-1] != self.n:
             raise ValueError(f"x must have last dimension n={self.n}, got {tuple(x.shape)}")
-        return torch.relu(x @ self.A.T + self.c)
+        return torch.relu(x @ self.A.to(x.device).T + self.c.to(x.device))
 
-    def label(self, x: torch.Tensor, task: str) -> torch.Tensor:
-        """Labels argmax(V_task φ(x)), shape ``(m,)``, dtype long."""
-        check_choice("task", task, ("source", "target"))
-        return (self.phi(x) @ self.V[task].T).argmax(-1)
+    def label(self, x: torch.Tensor) -> torch.Tensor:
+        """Labels argmax(V φ(x)) of this view, shape ``(m,)``, int64 on ``x.device``."""
+        return (self.phi(x) @ self.V[self.task].to(x.device).T).argmax(-1)
 
-    def sample(self, m: int, task: str, *, generator: torch.Generator | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``m`` fresh examples ``(x, y)`` of ``task`` with x ~ N(0, I_n)."""
+    def sample(self, m: int, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``m`` fresh examples ``(x, y)`` of this view with x ~ N(0, I_n), on
+        ``generator.device``."""
         check_int("m", m, minimum=1)
-        check_choice("task", task, ("source", "target"))
-        x = torch.randn(m, self.n, generator=generator)
-        return x, self.label(x, task)
+        x = torch.randn(m, self.n, generator=generator, device=device_of(generator))
+        return x, self.label(x)

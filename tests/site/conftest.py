@@ -22,7 +22,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -44,7 +43,11 @@ CHROMIUM_FLAGS = [
 ]
 # `python -m jupyter_book` does not work with Jupyter Book 1.0.4 (the package has no __main__),
 # so the build calls the CLI's entry point, exactly as the `jupyter-book` script does.
-JUPYTER_BOOK = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())"]
+JUPYTER_BOOK = [
+    sys.executable,
+    "-c",
+    "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+]
 BUILD_TIMEOUT_S = 3600  # a cold cache executes every chapter (at most ~90 s each in quick mode)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Resolves once MathJax has typeset the page (or at once on a page without mathematics). The
@@ -137,19 +140,31 @@ def _build_env() -> dict[str, str]:
 def _run_build(cmd: list[str], what: str, log: Path) -> None:
     """Run a build command in the repository root; fail with its warnings and log tail."""
     start = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=_build_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=BUILD_TIMEOUT_S)
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=_build_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
     out = ANSI.sub("", proc.stdout)
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(out, encoding="utf-8")
     print(f"\n{what}: {time.monotonic() - start:.1f} s (log: {log.relative_to(ROOT)})")
     if proc.returncode != 0:
-        problems = [line for line in out.splitlines() if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|Error:", line)
-                    and "Kernel is running over TCP" not in line]
+        problems = [
+            line
+            for line in out.splitlines()
+            if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|Error:", line)
+            and "Kernel is running over TCP" not in line
+        ]
         tail = "\n".join(out.splitlines()[-40:])
         pytest.fail(
             f"{what} failed (exit {proc.returncode})\n"
-            f"--- warnings and errors ({len(problems)}) ---\n" + "\n".join(problems[:60])
+            f"--- warnings and errors ({len(problems)}) ---\n"
+            + "\n".join(problems[:60])
             + f"\n--- last 40 lines of the log (full log: {log}) ---\n{tail}",
             pytrace=False,
         )
@@ -160,8 +175,11 @@ def book_html() -> Path:
     """The book, built once per session as `make book` builds it (warnings are errors)."""
     # --all: a fresh Sphinx environment, so warnings of pages unchanged since an earlier build
     # are reported too (an incremental build would not re-read them).
-    _run_build(JUPYTER_BOOK + ["build", str(ROOT), "-W", "--keep-going", "--all"],
-               "the book build (jupyter-book build . -W --keep-going --all)", BUILD / "site-test-build.log")
+    _run_build(
+        JUPYTER_BOOK + ["build", str(ROOT), "-W", "--keep-going", "--all"],
+        "the book build (jupyter-book build . -W --keep-going --all)",
+        BUILD / "site-test-build.log",
+    )
     html = BUILD / "html"
     assert (html / "index.html").exists(), f"the build wrote no {html / 'index.html'}"
     return html
@@ -172,13 +190,17 @@ def student_html() -> Path:
     """The student edition, built by tools/build.py --student (as `make book-student`)."""
     out = BUILD / "student"
     shutil.rmtree(out, ignore_errors=True)  # no stale pages from an earlier build
-    _run_build([sys.executable, str(ROOT / "tools" / "build.py"), "--student", "--out", "_build/student"],
-               "the student-edition build (tools/build.py --student)", BUILD / "site-test-student.log")
+    _run_build(
+        [sys.executable, str(ROOT / "tools" / "build.py"), "--student", "--out", "_build/student"],
+        "the student-edition build (tools/build.py --student)",
+        BUILD / "site-test-student.log",
+    )
     html = out / "html"
     elsewhere = sorted(str(p.parent.relative_to(ROOT)) for p in out.rglob("index.html"))
     assert (html / "index.html").exists(), (
         f"tools/build.py --out _build/student wrote no {html.relative_to(ROOT)}/index.html, where its "
-        f"docstring and `make book-student` say the HTML goes; index.html found in: {elsewhere or 'nowhere'}")
+        f"docstring and `make book-student` say the HTML goes; index.html found in: {elsewhere or 'nowhere'}"
+    )
     return html
 
 
@@ -233,7 +255,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
         yield browser
         browser.close()
 
@@ -272,8 +296,9 @@ class PageSession:
 
     def open(self, docname: str):
         response = self.page.goto(self.url(docname), wait_until="load")
-        assert response is not None and response.ok, \
+        assert response is not None and response.ok, (
             f"{docname}: {self.url(docname)} answered {response.status if response else 'nothing'}"
+        )
         self.page.evaluate(WAIT_FOR_MATHJAX_JS)
         return self.page
 

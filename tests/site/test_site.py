@@ -74,22 +74,30 @@ def check_page_basics(site, facts: dict) -> list[str]:
     for marker in ("??", "[?]"):
         if marker in facts["prose"]:
             i = facts["prose"].index(marker)
-            problems.append(f"unresolved reference: the text shows {marker!r} in "
-                            f"'…{facts['prose'][max(0, i - 60):i + 20].strip()}…'")
+            problems.append(
+                f"unresolved reference: the text shows {marker!r} in "
+                f"'…{facts['prose'][max(0, i - 60) : i + 20].strip()}…'"
+            )
     leaked = sorted({m.group(0) for m in LEAKED_MARKUP.finditer(facts["prose"])})
     if leaked:
         problems.append(f"MyST markup shown as text (not parsed): {_clip(leaked)}")
     if facts["unresolved"]:
-        problems.append(f"unresolved cross-references (Sphinx rendered them without a link): "
-                        f"{_clip(facts['unresolved'])}")
+        problems.append(
+            f"unresolved cross-references (Sphinx rendered them without a link): "
+            f"{_clip(facts['unresolved'])}"
+        )
     if facts["rawMath"]:
-        problems.append(f"{len(facts['rawMath'])} of {facts['mathCount']} formulas not typeset "
-                        f"(MathJax did not load or run): {_clip(facts['rawMath'], 3)}")
+        problems.append(
+            f"{len(facts['rawMath'])} of {facts['mathCount']} formulas not typeset "
+            f"(MathJax did not load or run): {_clip(facts['rawMath'], 3)}"
+        )
     if facts["mathErrors"]:
         problems.append(f"MathJax errors: {_clip(facts['mathErrors'])}")
     empty_cites = [c["text"] for c in facts["citations"] if not c["links"]]
     if empty_cites:
-        problems.append(f"citations without a link to the bibliography (unknown key?): {_clip(empty_cites)}")
+        problems.append(
+            f"citations without a link to the bibliography (unknown key?): {_clip(empty_cites)}"
+        )
     if facts["brokenImages"]:
         problems.append(f"images that did not load: {_clip(facts['brokenImages'])}")
     if site.failed_local:
@@ -115,16 +123,24 @@ def bibliography_pages(pages: list[str]) -> set[str]:
     for docname in pages:
         for suffix in (".md", ".ipynb"):
             src = ROOT / f"{docname}{suffix}"
-            if src.exists() and re.search(r"[`:]{3,}\s*\{bibliography\}", src.read_text(encoding="utf-8")):
+            if src.exists() and re.search(
+                r"[`:]{3,}\s*\{bibliography\}", src.read_text(encoding="utf-8")
+            ):
                 found.add(docname)
     return found
 
 
+def student_notebook(chapter: str) -> str:
+    """The chapter's student notebook (no MyST markup), written by tools/student_notebooks.py."""
+    return f"colab/{chapter.rsplit('/', 1)[-1]}.ipynb"
+
+
 def colab_url(cfg: dict, chapter: str) -> str:
-    """Where the Colab launch button must point: the notebook on branch main of the configured repository."""
+    """Where the Colab launch button must point: the chapter's student notebook on branch main of
+    the configured repository."""
     owner_repo = urlparse(cfg["repository"]["url"]).path.strip("/").removesuffix(".git")
     owner, repo = owner_repo.split("/")[:2]
-    return f"https://colab.research.google.com/github/{owner}/{repo}/blob/main/{chapter}.ipynb"
+    return f"https://colab.research.google.com/github/{owner}/{repo}/blob/main/{student_notebook(chapter)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,8 +158,9 @@ def test_front_page(site, site_url, toc, config):
     title = config["title"]
     if title not in facts["title"]:
         problems.append(f"the window title {facts['title']!r} does not name the book ({title!r})")
-    hrefs = page.eval_on_selector_all(".bd-sidebar-primary a[href], nav a[href]",
-                                      "els => els.map(a => new URL(a.href).pathname)")
+    hrefs = page.eval_on_selector_all(
+        ".bd-sidebar-primary a[href], nav a[href]", "els => els.map(a => new URL(a.href).pathname)"
+    )
     missing = [p for p in pages[1:] if f"/{p}.html" not in hrefs]
     if missing:
         problems.append(f"the navigation does not link to these toc pages: {_clip(missing)}")
@@ -180,8 +197,10 @@ def test_chapter_theorem_and_proof_boxes(site, chapter):
     proofs = [b for b in boxes if b["title"] is None and b["text"].startswith("Proof")]
     problems = []
     if not theorems:
-        problems.append(f"no theorem box ({'/'.join(THEOREM_LIKE)}: div.proof.theorem etc.); "
-                        f"sphinx-proof boxes found: {_clip(b['classes'] for b in boxes) or 'none'}")
+        problems.append(
+            f"no theorem box ({'/'.join(THEOREM_LIKE)}: div.proof.theorem etc.); "
+            f"sphinx-proof boxes found: {_clip(b['classes'] for b in boxes) or 'none'}"
+        )
     for b in theorems:
         kind = (set(THEOREM_LIKE) & set(b["classes"])).pop()
         if not (b["title"] and re.match(rf"\s*{kind}\s+\d", b["title"], re.I)):
@@ -192,8 +211,9 @@ def test_chapter_theorem_and_proof_boxes(site, chapter):
         problems.append("no proof box (div.proof.admonition whose text starts 'Proof.')")
     problems += [f"proof box is not displayed: {b['text']!r}" for b in proofs if not b["visible"]]
     if theorems:  # a picture of the first result as a reader sees it (typeset mathematics)
-        first = page.locator("article div.admonition.proof.theorem, "
-                             "article div.admonition.proof.proposition").first
+        first = page.locator(
+            "article div.admonition.proof.theorem, article div.admonition.proof.proposition"
+        ).first
         if first.count():
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             first.screenshot(path=str(SCREENSHOTS / f"{Path(chapter).name}-theorem.png"))
@@ -218,10 +238,14 @@ def test_chapter_figures_load_on_white(site, chapter, book_html):
     )
     loaded = [i for i in images if i["loaded"]]
     if not loaded:
-        expect_no_problems(chapter, [
-            f"no figure image loaded (looked for <img> from _images/ in the article; found {len(images)}, "
-            f"none with naturalWidth > 0). Do the notebook's plots reach the page? A figure shown by "
-            f"plt.show() is lost when the kernel runs with MPLBACKEND=Agg."])
+        expect_no_problems(
+            chapter,
+            [
+                f"no figure image loaded (looked for <img> from _images/ in the article; found {len(images)}, "
+                f"none with naturalWidth > 0). Do the notebook's plots reach the page? A figure shown by "
+                f"plt.show() is lost when the kernel runs with MPLBACKEND=Agg."
+            ],
+        )
     problems = [f"figure did not load: {i['src']}" for i in images if not i["loaded"]]
     for img in loaded:
         file = book_html / unquote(urlparse(img["src"]).path).lstrip("/")
@@ -230,8 +254,10 @@ def test_chapter_figures_load_on_white(site, chapter, book_html):
         corners = _corners(file)
         not_white = [c for c in corners if min(c[:3]) < 245 or c[3] < 255]
         if not_white:
-            problems.append(f"figure {file.name} has no white background: corner pixels (RGBA) {corners}; "
-                            f"use a white face colour (lmt_core.plotting.use_house_style) and no transparency")
+            problems.append(
+                f"figure {file.name} has no white background: corner pixels (RGBA) {corners}; "
+                f"use a white face colour (lmt_core.plotting.use_house_style) and no transparency"
+            )
     expect_no_problems(chapter, problems)
 
 
@@ -248,13 +274,18 @@ def test_chapter_solutions_are_folded_and_open_on_click(site, chapter):
     # script then adds a button.toggle-button to its title and hides the body (class toggle-hidden).
     if solutions.count():
         try:
-            page.wait_for_selector("article div.admonition.solution button.toggle-button", state="attached",
-                                   timeout=5000)
+            page.wait_for_selector(
+                "article div.admonition.solution button.toggle-button",
+                state="attached",
+                timeout=5000,
+            )
         except Exception:  # playwright TimeoutError: reported per solution below
             pass
     for i in range(solutions.count()):
         sol = solutions.nth(i)
-        name = (sol.locator(":scope > .admonition-title").text_content() or f"solution {i + 1}").strip()
+        name = (
+            sol.locator(":scope > .admonition-title").text_content() or f"solution {i + 1}"
+        ).strip()
         body = sol.locator(":scope > :not(.admonition-title)").first
         button = sol.locator("button.toggle-button")
         if "dropdown" not in (sol.get_attribute("class") or "").split():
@@ -282,8 +313,15 @@ def test_chapter_citations_link_into_the_bibliography(site, chapter, book_html, 
     bib_pages = bibliography_pages(toc)
     if not bib_pages:
         pytest.fail("no page of the toc holds a {bibliography} directive", pytrace=False)
-    ids_on = {d: set(re.findall(r'<div class="citation" id="([^"]+)"',
-                                (book_html / f"{d}.html").read_text(encoding="utf-8"))) for d in bib_pages}
+    ids_on = {
+        d: set(
+            re.findall(
+                r'<div class="citation" id="([^"]+)"',
+                (book_html / f"{d}.html").read_text(encoding="utf-8"),
+            )
+        )
+        for d in bib_pages
+    }
     problems = []
     for cite in facts["citations"]:
         if not cite["links"]:
@@ -292,27 +330,43 @@ def test_chapter_citations_link_into_the_bibliography(site, chapter, book_html, 
             url = urlparse(href)
             target = url.path.lstrip("/").removesuffix(".html")
             if target not in bib_pages:
-                problems.append(f"citation {cite['text']!r} links to {href}, not to the bibliography "
-                                f"({', '.join(sorted(bib_pages))})")
+                problems.append(
+                    f"citation {cite['text']!r} links to {href}, not to the bibliography "
+                    f"({', '.join(sorted(bib_pages))})"
+                )
             elif url.fragment not in ids_on[target]:
-                problems.append(f"citation {cite['text']!r} links to #{url.fragment}, which is no entry of {target}")
+                problems.append(
+                    f"citation {cite['text']!r} links to #{url.fragment}, which is no entry of {target}"
+                )
     expect_no_problems(chapter, problems)
 
 
 def test_chapter_colab_link(site, chapter, config):
     page = site.open(chapter)
     want = colab_url(config, chapter)
-    hrefs = page.eval_on_selector_all("a[href*='colab.research.google.com']", "els => els.map(a => a.href)")
+    hrefs = page.eval_on_selector_all(
+        "a[href*='colab.research.google.com']", "els => els.map(a => a.href)"
+    )
     if want not in hrefs:
-        expect_no_problems(chapter, [f"no Colab launch link to {want}; Colab links on the page: {_clip(hrefs) or 'none'}"])
-    if not (ROOT / f"{chapter}.ipynb").exists():
-        expect_no_problems(chapter, [f"the Colab link opens {chapter}.ipynb, which is not in the repository"])
+        expect_no_problems(
+            chapter,
+            [f"no Colab launch link to {want}; Colab links on the page: {_clip(hrefs) or 'none'}"],
+        )
+    if not (ROOT / student_notebook(chapter)).exists():
+        expect_no_problems(
+            chapter,
+            [f"the Colab link opens {student_notebook(chapter)}, which is not in the repository"],
+        )
     # The rocket button of sphinx-book-theme opens a menu with the link.
     page.click(".dropdown-launch-buttons button")
     try:
-        page.locator(f".dropdown-launch-buttons a[href='{want}']").wait_for(state="visible", timeout=3000)
+        page.locator(f".dropdown-launch-buttons a[href='{want}']").wait_for(
+            state="visible", timeout=3000
+        )
     except Exception:  # playwright TimeoutError
-        expect_no_problems(chapter, ["the launch (rocket) button does not show the Colab link when clicked"])
+        expect_no_problems(
+            chapter, ["the launch (rocket) button does not show the Colab link when clicked"]
+        )
 
 
 def test_chapter_outputs_show_no_errors(site, chapter):

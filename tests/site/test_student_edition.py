@@ -13,7 +13,9 @@ SOLUTIONS_JS = """
   return body.map(c => c.textContent).join(' ');
 })
 """
-EXERCISES_JS = "() => [...document.querySelectorAll('article div.admonition.exercise')].map(e => e.id)"
+EXERCISES_JS = (
+    "() => [...document.querySelectorAll('article div.admonition.exercise')].map(e => e.id)"
+)
 # The instructor page's text outside its solutions (a line found there may well be in the student edition).
 OUTSIDE_SOLUTIONS_JS = """
 () => {
@@ -36,28 +38,45 @@ def test_student_chapter_has_exercises_but_no_solutions(site, student_site, chap
     solutions = teacher.evaluate(SOLUTIONS_JS)
     outside = re.sub(r"\s+", " ", teacher.evaluate(OUTSIDE_SOLUTIONS_JS))
     if not exercises:
-        pytest.fail(f"page {chapter}: the instructor build has no exercise (div.exercise.admonition)", pytrace=False)
+        pytest.fail(
+            f"page {chapter}: the instructor build has no exercise (div.exercise.admonition)",
+            pytrace=False,
+        )
 
     student = student_site.open(chapter)
     title = student.title()
     student_exercises = student.evaluate(EXERCISES_JS)
     student_solutions = student.locator("article div.admonition.solution").count()
-    student_text = re.sub(r"\s+", " ", student.evaluate("() => document.querySelector('article').textContent"))
+    student_text = re.sub(
+        r"\s+", " ", student.evaluate("() => document.querySelector('article').textContent")
+    )
 
     problems = []
     if "student edition" not in title.lower():
-        problems.append(f"the window title {title!r} does not say 'student edition': is this the student build?")
+        problems.append(
+            f"the window title {title!r} does not say 'student edition': is this the student build?"
+        )
     missing = [e for e in exercises if e not in student_exercises]
     if missing:
-        problems.append(f"exercises missing from the student edition: {', '.join(missing)} "
-                        f"(instructor build: {len(exercises)}, student edition: {len(student_exercises)})")
+        problems.append(
+            f"exercises missing from the student edition: {', '.join(missing)} "
+            f"(instructor build: {len(exercises)}, student edition: {len(student_exercises)})"
+        )
     if student_solutions:
-        problems.append(f"{student_solutions} solution box(es) (div.solution.admonition) in the student edition")
+        problems.append(
+            f"{student_solutions} solution box(es) (div.solution.admonition) in the student edition"
+        )
     if "Solution to" in student_text:
         problems.append("the text 'Solution to' appears in the student edition")
-    leaked = [s for text in solutions for s in _snippets(text) if s in student_text and s not in outside]
+    leaked = [
+        s for text in solutions for s in _snippets(text) if s in student_text and s not in outside
+    ]
     if leaked:
-        problems.append("solution content appears in the student edition (e.g. the code cells of a gated "
-                        "solution-start/solution-end block): " + "; ".join(repr(s[:80]) for s in leaked[:5]))
+        problems.append(
+            "solution content appears in the student edition (e.g. the code cells of a gated "
+            "solution-start/solution-end block): " + "; ".join(repr(s[:80]) for s in leaked[:5])
+        )
     if problems:
-        pytest.fail(f"student edition, page {chapter}:\n  - " + "\n  - ".join(problems), pytrace=False)
+        pytest.fail(
+            f"student edition, page {chapter}:\n  - " + "\n  - ".join(problems), pytrace=False
+        )

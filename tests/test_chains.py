@@ -1,10 +1,10 @@
-"""Tests of lmt_core.tasks.chain_of_thought: parity sequences with and without a chain of thought."""
+"""Tests of lmt_core.tasks.chains: parity chains, threshold circuits, addition, multiplication."""
 
 import pytest
 import torch
 
 from lmt_core import tasks, train
-from lmt_core.tasks.chain_of_thought import IGNORE_INDEX, ParityCoT, running_parities, tokens_to_signs
+from lmt_core.tasks import IGNORE_INDEX, ParityCoT, running_parities, tokens_to_signs
 
 
 def test_ignore_index_matches_train():
@@ -19,7 +19,7 @@ def test_shapes_and_targets_with_cot():
     assert ((tok == 0) | (tok == 1)).all()
     # targets are the next tokens at positions n-1 .. T-2 and ignored elsewhere
     assert (tgt[:, : task.n - 1] == IGNORE_INDEX).all() and (tgt[:, -1] == IGNORE_INDEX).all()
-    assert torch.equal(tgt[:, task.n - 1:-1], tok[:, task.n:])
+    assert torch.equal(tgt[:, task.n - 1 : -1], tok[:, task.n :])
     # the chain is the running XOR in the given order, and the answer is the parity of the support
     x = tok[:, :6]
     assert torch.equal(tok[:, 6], x[:, 4])
@@ -44,7 +44,9 @@ def test_without_cot_same_answer():
 
 
 def test_seeded_and_random_support():
-    g = lambda: torch.Generator().manual_seed(7)
+    def g():
+        return torch.Generator().manual_seed(7)
+
     task = ParityCoT.random(12, 3, seed=5)
     assert task == ParityCoT.random(12, 3, seed=5)
     assert len(set(task.support)) == 3 and list(task.support) == sorted(task.support)
@@ -89,12 +91,94 @@ def test_validation():
 def test_tiny_transformer_learns_with_cot():
     """A one-layer transformer fits the chain of a small instance (the chapter's phenomenon, tiny)."""
     from lmt_core.models import Transformer
+
     torch.manual_seed(0)
     task = ParityCoT(6, (1, 4))
-    net = Transformer(2, d_model=16, n_layers=1, n_heads=2, max_len=task.length, activation="relu", seed=0)
-    hist = train.fit(net, lambda s, g: task.sample(64, generator=g), steps=400, loss="cross_entropy",
-                     optimizer="adam", lr=5e-3, progress=False)
+    net = Transformer(
+        2, d_model=16, n_layers=1, n_heads=2, max_len=task.length, activation="relu", seed=0
+    )
+    hist = train.fit(
+        net,
+        lambda s, g: task.sample(64, generator=g),
+        steps=400,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=5e-3,
+        progress=False,
+    )
     tok, tgt = task.all_sequences()
     pred = net(tok).argmax(-1)
     mask = tgt != IGNORE_INDEX
     assert (pred[mask] == tgt[mask]).float().mean() >= 0.95, hist.final("loss")
+
+
+# ---- threshold circuits and arithmetic ----------------------------------------------------
+
+
+def test_parity_circuit_computes_parity_on_the_cube():
+    c = tasks.parity_circuit(7)
+    x = c.all_inputs()
+    assert c.size == 12 and c.wires == 19
+    assert torch.equal(c.output_values(x)[:, 0], x.sum(1) % 2)
+
+
+def test_sparse_parity_circuit_and_gate_fan_in():
+    c = tasks.parity_circuit(6, support=[4, 1, 3])
+    x = c.all_inputs()
+    assert torch.equal(c.output_values(x)[:, 0], x[:, [1, 3, 4]].sum(1) % 2)
+    assert max(len(g.inputs) for g in c.gates) == 3
+
+
+def test_adder_circuit_adds():
+    for m in (1, 2, 3):
+        c = tasks.adder_circuit(m)
+        x = c.all_inputs()
+        out = tasks.digits_to_int(c.output_values(x), 2)
+        assert torch.equal(out, tasks.digits_to_int(x[:, :m], 2) + tasks.digits_to_int(x[:, m:], 2))
+
+
+def test_circuit_sequences_targets():
+    c = tasks.parity_circuit(4)
+    tok, tgt = c.sequences(c.all_inputs(), cot=True)
+    assert tok.shape == (16, c.wires)
+    assert (tgt[:, :3] == tasks.IGNORE_INDEX).all() and torch.equal(tgt[:, 3:-1], tok[:, 4:])
+    tok0, tgt0 = c.sequences(c.all_inputs(), cot=False)
+    assert tok0.shape == (16, 5) and torch.equal(tgt0[:, 3], tok0[:, 4])
+
+
+def test_circuit_validation():
+    with pytest.raises(ValueError):
+        tasks.ThresholdCircuit(2, (tasks.Gate((0, 2), (1, 1), 1),))  # reads its own output
+    with pytest.raises(ValueError):
+        tasks.parity_circuit(3, support=[0])
+
+
+@pytest.mark.parametrize("base", [2, 4, 10])
+def test_addition_sequences(base):
+    task = tasks.AdditionCoT(3, base)
+    tok, tgt = task.sample(500, generator=torch.Generator().manual_seed(0))
+    a, b = task.operands(tok)
+    assert tok.shape == (500, task.length) and int(tok.max()) < task.vocab_size
+    assert torch.equal(task.answer(tok), a + b)
+    assert torch.equal(tgt[:, task.prompt_length - 1 : -1], tok[:, task.prompt_length :])
+    tok0, _ = task.with_cot(False).sequences(a, b)
+    assert tok0.shape[1] == 3 * 3 + 1 and torch.equal(task.answer(tok0), a + b)
+
+
+@pytest.mark.parametrize("digits", [1, 2, 4])
+def test_multiplication_sequences(digits):
+    task = tasks.MultiplicationCoT(digits)
+    tok, _ = task.sample(500, generator=torch.Generator().manual_seed(1))
+    a, b = task.operands(tok)
+    assert tok.shape == (500, task.length) and int(tok.max()) < task.vocab_size
+    assert torch.equal(task.answer(tok), a * b)
+    top = torch.full((1,), 10**digits - 1)
+    tok_top, _ = task.sequences(top, top)  # the largest tokens appear here
+    assert int(tok_top.max()) < task.vocab_size
+    tok0, _ = task.with_cot(False).sequences(a, b)
+    assert tok0.shape[1] == 4 * digits and torch.equal(task.answer(tok0), a * b)
+
+
+def test_digits_round_trip():
+    v = torch.tensor([0, 7, 12345])
+    assert torch.equal(tasks.digits_to_int(tasks.int_to_digits(v, 5), 10), v)

@@ -6,10 +6,16 @@ strategy returns the visiting order of one epoch and the number of accesses it m
 
 - :func:`full_random` — a uniform permutation of all examples: N accesses;
 - :func:`shard_sequential` — shards one after the other, examples in stored order: S accesses;
-- :func:`corgipile` — shards in random order, ``buffer`` at a time; each buffer is shuffled: S accesses;
-- :func:`corgi2_offline` — one offline CorgiPile pass that *rewrites* the shards (each buffer of
-  ``buffer`` shards is shuffled and written back as ``buffer`` new shards): S reads + S writes, once.
+- :func:`corgipile` — shards in random order, ``buffer`` at a time; each buffer is shuffled:
+  S accesses;
+- :func:`corgi2_offline` — one offline CorgiPile pass that *rewrites* the shards (each buffer
+  of ``buffer`` shards is shuffled and written back as ``buffer`` new shards): S reads + S
+  writes, once.
   Corgi² = this offline pass, then :func:`corgipile` on the new shards every epoch.
+
+The orders are index arrays (NumPy): they index a data set that may live anywhere, and drawing them
+needs no tensor device. The variance of a buffer's mean, the chapter's prediction for how much a
+buffer mixes, is :func:`lmt_core.analysis.buffer_mean_variance`.
 """
 
 from __future__ import annotations
@@ -20,8 +26,7 @@ import numpy as np
 
 from lmt_core._checks import check_int
 
-__all__ = ["label_sorted_shards", "full_random", "shard_sequential", "corgipile", "corgi2_offline",
-           "buffer_mean_variance"]
+__all__ = ["label_sorted_shards", "full_random", "shard_sequential", "corgipile", "corgi2_offline"]
 
 Shards = list[np.ndarray]
 
@@ -47,14 +52,17 @@ def full_random(shards: Sequence[np.ndarray], rng: np.random.Generator) -> tuple
     return rng.permutation(allx), len(allx)
 
 
-def shard_sequential(shards: Sequence[np.ndarray], rng: np.random.Generator | None = None
-                     ) -> tuple[np.ndarray, int]:
+def shard_sequential(
+    shards: Sequence[np.ndarray], rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, int]:
     """One epoch reading the shards in stored order (no shuffling at all): S accesses."""
     _check_shards(shards)
     return np.concatenate(shards), len(shards)
 
 
-def corgipile(shards: Sequence[np.ndarray], buffer: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+def corgipile(
+    shards: Sequence[np.ndarray], buffer: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
     """CorgiPile: visit the shards in random order, ``buffer`` shards at a time; shuffle the
     examples inside each buffer. Each shard is read once: S accesses."""
     _check_shards(shards)
@@ -62,12 +70,14 @@ def corgipile(shards: Sequence[np.ndarray], buffer: int, rng: np.random.Generato
     perm = rng.permutation(len(shards))
     parts = []
     for i in range(0, len(shards), buffer):
-        pool = np.concatenate([shards[j] for j in perm[i:i + buffer]])
+        pool = np.concatenate([shards[j] for j in perm[i : i + buffer]])
         parts.append(rng.permutation(pool))
     return np.concatenate(parts), len(shards)
 
 
-def corgi2_offline(shards: Sequence[np.ndarray], buffer: int, rng: np.random.Generator) -> tuple[Shards, int]:
+def corgi2_offline(
+    shards: Sequence[np.ndarray], buffer: int, rng: np.random.Generator
+) -> tuple[Shards, int]:
     """The offline step of Corgi²: one CorgiPile pass whose shuffled buffers are written back to
     storage as new shards (a buffer of b shards becomes b new shards of the same sizes).
     Returns the new shards and the accesses (S reads + S writes)."""
@@ -76,21 +86,8 @@ def corgi2_offline(shards: Sequence[np.ndarray], buffer: int, rng: np.random.Gen
     perm = rng.permutation(len(shards))
     new: Shards = []
     for i in range(0, len(shards), buffer):
-        group = [shards[j] for j in perm[i:i + buffer]]
+        group = [shards[j] for j in perm[i : i + buffer]]
         pool = rng.permutation(np.concatenate(group))
         cuts = np.cumsum([len(s) for s in group])[:-1]
         new.extend(np.split(pool, cuts))
     return new, 2 * len(shards)
-
-
-def buffer_mean_variance(shard_means: np.ndarray, buffer: int) -> float:
-    """Exact E‖m_B − μ̄‖² for the mean m_B of ``buffer`` shard means drawn without replacement from
-    S equal-size shards with means ``shard_means`` (S, ...): (S − b)/(S − 1) · σ_b²/b, with
-    σ_b² = (1/S) Σ_j ‖μ_j − μ̄‖² the between-shard variance."""
-    mu = np.asarray(shard_means, dtype=float).reshape(len(shard_means), -1)
-    S = len(mu)
-    check_int("buffer", buffer, minimum=1, maximum=S)
-    sb2 = float(((mu - mu.mean(0)) ** 2).sum(1).mean())
-    if S == 1:
-        return 0.0
-    return (S - buffer) / (S - 1) * sb2 / buffer

@@ -5,6 +5,8 @@
 #   make book-student  the student edition (solutions hidden) in _build/student/html
 #   make book-noexec   build without executing the notebooks (fast; pages show no outputs)
 #   make student-notebooks  regenerate colab/NN_slug.ipynb (what the Colab button opens)
+#   make reproduce     run chapters in full mode (CHAPTERS="09 15" for some), write their records
+#                      reproductions/NN_slug.json and the Reproductions page
 #   LMT_SCALE=full make book   execute at full (GPU) scale
 
 SHELL := /bin/bash
@@ -18,7 +20,7 @@ export LMT_STATIC := 1
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup browser book book-student book-noexec test test-fast student-notebooks clean
+.PHONY: setup browser book book-student book-noexec test test-fast student-notebooks reproduce clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +72,12 @@ test-fast: setup
 # The student notebooks colab/NN_slug.ipynb (no MyST markup), from the chapter scripts; commit them.
 student-notebooks: setup
 	$(PY) tools/student_notebooks.py
+
+# Each chapter in quick then full mode, in parallel up to JOBS (one thread each); a record per
+# chapter in reproductions/, then book/reproductions.md from the records.
+reproduce: setup
+	$(PY) tools/reproduce.py --jobs $(JOBS) $(CHAPTERS)
+	$(PY) tools/reproductions_page.py --write
 
 clean:
 	rm -rf _build

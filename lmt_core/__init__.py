@@ -25,6 +25,7 @@ from lmt_core import (
     plotting,
     reproduce,
     runtime,
+    stacked_transformer,
     tasks,
     train,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "plotting",
     "reproduce",
     "runtime",
+    "stacked_transformer",
     "tasks",
     "train",
     "__version__",

@@ -6,8 +6,11 @@ models' parameters are *stacked* along a leading member dimension and run as one
 
 * :class:`StackedMLP` — the fast path for :class:`~lmt_core.models.MLP`: batched matrix products
   (one large GEMM for the first layer when all members see the same batch).
-* :class:`FunctionalEnsemble` — any ``nn.Module`` (e.g. a transformer), through
-  ``torch.func.functional_call`` vectorised with ``torch.vmap``.
+* :class:`~lmt_core.stacked_transformer.StackedTransformer` — the fast path for
+  :class:`~lmt_core.models.Transformer` members of one configuration (module
+  :mod:`lmt_core.stacked_transformer`, re-exported here): batched projections, MLPs and attention;
+* :class:`FunctionalEnsemble` — any ``nn.Module``, through ``torch.func.functional_call``
+  vectorised with ``torch.vmap``.
 
 Build either with :func:`stack`; train with :func:`lmt_core.train.fit`, which gives each member its
 own learning rate, loss, history and stop-at-target. Member ``i`` of a stacked run follows the same
@@ -24,7 +27,7 @@ from torch import nn
 
 from lmt_core.models.mlp import ACTIVATIONS, MLP
 
-__all__ = ["Ensemble", "StackedMLP", "FunctionalEnsemble", "stack"]
+__all__ = ["Ensemble", "StackedMLP", "StackedTransformer", "FunctionalEnsemble", "stack"]
 
 
 class Ensemble(nn.Module):
@@ -51,8 +54,7 @@ def _mlp_signature(m: MLP) -> tuple:
 
 
 def _module_signature(m: nn.Module) -> list:
-    return [(k, tuple(v.shape), v.dtype) for k, v in
-            [*m.named_parameters(), *m.named_buffers()]]
+    return [(k, tuple(v.shape), v.dtype) for k, v in [*m.named_parameters(), *m.named_buffers()]]
 
 
 class StackedMLP(Ensemble):
@@ -79,13 +81,23 @@ class StackedMLP(Ensemble):
         self._template = [copy.deepcopy(mlps[0])]  # a list: keep it out of .parameters()/state_dict
         self.n_in, self.n_out, self.activation = mlps[0].n_in, mlps[0].n_out, mlps[0].activation
         n_layers = len(mlps[0].layers)
-        self.weights = nn.ParameterList(  # (E, fan_in, fan_out), a transposed view of (E, fan_out, fan_in)
-            nn.Parameter(torch.stack([m.layers[l].weight.detach() for m in mlps]).transpose(1, 2))
-            for l in range(n_layers))
+        self.weights = (
+            nn.ParameterList(  # (E, fan_in, fan_out), a transposed view of (E, fan_out, fan_in)
+                nn.Parameter(
+                    torch.stack([m.layers[l].weight.detach() for m in mlps]).transpose(1, 2)
+                )
+                for l in range(n_layers)
+            )
+        )
         has_bias = mlps[0].layers[0].bias is not None
-        self.biases = nn.ParameterList(
-            nn.Parameter(torch.stack([m.layers[l].bias.detach() for m in mlps]).unsqueeze(1))
-            for l in range(n_layers)) if has_bias else None
+        self.biases = (
+            nn.ParameterList(
+                nn.Parameter(torch.stack([m.layers[l].bias.detach() for m in mlps]).unsqueeze(1))
+                for l in range(n_layers)
+            )
+            if has_bias
+            else None
+        )
 
     @property
     def first_layer(self) -> torch.Tensor:
@@ -96,10 +108,14 @@ class StackedMLP(Ensemble):
         act = ACTIVATIONS[self.activation]
         E, n = self.members, self.n_in
         Ws = [W.transpose(1, 2) for W in self.weights]  # (E, fan_out, fan_in), contiguous
-        bs = [b.transpose(1, 2) for b in self.biases] if self.biases is not None else None  # (E, fan_out, 1)
+        bs = (
+            [b.transpose(1, 2) for b in self.biases] if self.biases is not None else None
+        )  # (E, fan_out, 1)
         if x.dim() == 2 and x.shape[1] == n:  # shared batch (B, n): one GEMM for all first layers
             W0 = Ws[0].reshape(-1, n)  # (E·d, n), a view
-            h = torch.addmm(bs[0].reshape(-1, 1), W0, x.T) if bs is not None else W0 @ x.T  # (E·d, B)
+            h = (
+                torch.addmm(bs[0].reshape(-1, 1), W0, x.T) if bs is not None else W0 @ x.T
+            )  # (E·d, B)
             h = h.view(E, -1, x.shape[0])  # (E, d, B)
         elif x.dim() == 3 and x.shape[0] == E and x.shape[2] == n:
             xt = x.transpose(1, 2)  # (E, n, B)
@@ -140,16 +156,22 @@ class FunctionalEnsemble(Ensemble):
         self.per_member_inputs = bool(per_member_inputs)
         kinds = {type(m) for m in modules}
         if len(kinds) != 1:
-            raise ValueError(f"modules must all have the same type, got {sorted(k.__name__ for k in kinds)}")
+            raise ValueError(
+                f"modules must all have the same type, got {sorted(k.__name__ for k in kinds)}"
+            )
         sig = _module_signature(modules[0])
         for j, m in enumerate(modules):
             if _module_signature(m) != sig:
-                raise ValueError(f"modules[{j}] has parameters/buffers {_module_signature(m)}, expected {sig} "
-                                 "(as modules[0])")
+                raise ValueError(
+                    f"modules[{j}] has parameters/buffers {_module_signature(m)}, expected {sig} "
+                    "(as modules[0])"
+                )
         params, buffers = torch.func.stack_module_state(list(modules))
         self.members = len(modules)
         self._names = list(params)
-        self.params = nn.ParameterDict({k.replace(".", "__"): nn.Parameter(v) for k, v in params.items()})
+        self.params = nn.ParameterDict(
+            {k.replace(".", "__"): nn.Parameter(v) for k, v in params.items()}
+        )
         for k, v in buffers.items():
             self.register_buffer("buf__" + k.replace(".", "__"), v)
         self._buffer_names = list(buffers)
@@ -169,7 +191,9 @@ class FunctionalEnsemble(Ensemble):
             return torch.func.functional_call(base, (params, buffers), (xb,))
 
         if self.per_member_inputs and (x.dim() < 1 or x.shape[0] != self.members):
-            raise ValueError(f"x must have a leading member dimension {self.members}, got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have a leading member dimension {self.members}, got {tuple(x.shape)}"
+            )
         in_x = 0 if self.per_member_inputs else None
         return torch.vmap(one, in_dims=(0, 0, in_x), randomness="different")(p, b, x)
 
@@ -192,10 +216,17 @@ class FunctionalEnsemble(Ensemble):
 def stack(modules: Sequence[nn.Module], *, per_member_inputs: bool = False) -> Ensemble:
     """Stack E independently initialised modules into one :class:`Ensemble`.
 
-    MLPs of one architecture become a :class:`StackedMLP`; anything else a
-    :class:`FunctionalEnsemble`. Different seeds, initial scales or sparsities per member are
-    set when building the modules: ``stack([MLP(n, d, seed=s) for s in seeds])``.
-    ``per_member_inputs`` matters for the generic path only (a StackedMLP reads it off the shape).
+    MLPs of one architecture become a :class:`StackedMLP`; ``models.Transformer``\\ s of one
+    configuration a :class:`StackedTransformer` (a subclass, hooks or a replaced activation fall
+    back to the generic path); anything
+    else a :class:`FunctionalEnsemble`. Different seeds, initial scales or sparsities per member
+    are set when building the modules: ``stack([MLP(n, d, seed=s) for s in seeds])``.
+    ``per_member_inputs`` matters for the generic path only (the stacked paths read it off the
+    shape: ``(B, ...)`` shared, ``(E, B, ...)`` one batch per member).
+
+    Raises:
+        ValueError: transformers of different configurations (e.g. positional schemes) or with
+            different trainable parameters, or modules of different types or parameter shapes.
     """
     if not isinstance(modules, Sequence) or isinstance(modules, (str, bytes)):
         raise TypeError("modules must be a list of nn.Module")
@@ -206,4 +237,11 @@ def stack(modules: Sequence[nn.Module], *, per_member_inputs: bool = False) -> E
             raise TypeError(f"modules[{j}] must be an nn.Module, got {type(m).__name__}")
     if all(isinstance(m, MLP) for m in modules):
         return StackedMLP(modules)  # type: ignore[arg-type]
+    if stackable(modules):
+        return StackedTransformer(modules)  # type: ignore[arg-type]
     return FunctionalEnsemble(modules, per_member_inputs=per_member_inputs)
+
+
+# At the end: stacked_transformer subclasses Ensemble (defined above). lmt_core/__init__ imports
+# this module first, so the cycle always resolves in this order.
+from lmt_core.stacked_transformer import StackedTransformer, stackable  # noqa: E402

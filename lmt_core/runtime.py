@@ -254,9 +254,18 @@ class Progress:
         if total is not None and self.limit is not None:
             total = min(total, initial + self.limit)
         # leave=False: a finished bar disappears instead of piling up under the cell
-        self.bar = tqdm(
-            desc=desc, total=total, initial=initial, leave=False, disable=not is_interactive()
-        )
+        settings = dict(desc=desc, total=total, initial=initial, leave=False)
+        self._handle = None
+        if is_interactive() and _is_notebook_bar(tqdm):
+            # A notebook bar is an ipywidget. Shown through a display handle, it can be replaced
+            # by an empty output when it closes, so a saved notebook keeps no reference to a
+            # widget that will not exist when it is reopened ("model not found").
+            from IPython.display import display
+
+            self.bar = tqdm(**settings, display=False)
+            self._handle = display(self.bar.container, display_id=True)
+        else:
+            self.bar = tqdm(**settings, disable=not is_interactive())
 
     def __iter__(self) -> Iterator[T]:
         try:
@@ -279,6 +288,20 @@ class Progress:
         if bar.total is not None and bar.n < bar.total:
             bar.total = bar.n
         bar.close()
+        if self._handle is not None:
+            from IPython.display import HTML
+
+            self._handle.update(HTML(""))
+            self._handle = None
+
+
+def _is_notebook_bar(bar_class: type) -> bool:
+    """Whether ``bar_class`` (``tqdm.auto.tqdm``) draws an ipywidget (Jupyter, Colab)."""
+    try:
+        from tqdm.notebook import tqdm as notebook_tqdm
+    except ImportError:
+        return False
+    return isinstance(bar_class, type) and issubclass(bar_class, notebook_tqdm)
 
 
 def progress(

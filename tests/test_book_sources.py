@@ -212,3 +212,47 @@ def test_no_link_leaves_the_repository():
                 if target != root and root not in target.parents:
                     outside.append(f"{f.relative_to(ROOT)}:{lineno}: {path}")
     assert not outside, "paths that leave the repository:\n" + "\n".join(outside)
+
+
+def test_reproductions_page_is_current_and_records_pass():
+    """book/reproductions.md is made from reproductions/*.json, whose asserts all passed."""
+    import reproductions_page
+
+    problems = [
+        p
+        for name, rec in reproductions_page.load_records().items()
+        for p in reproductions_page.record_problems(name, rec)
+    ]
+    assert not problems, "\n".join(problems)
+    page = (ROOT / reproductions_page.PAGE).read_text(encoding="utf-8")
+    assert page == reproductions_page.page(), "run `python tools/reproductions_page.py --write`"
+
+
+def test_reproductions_page_flags_a_record_of_older_code(tmp_path):
+    """A record whose code hash is not the current one is flagged on the page."""
+    import shutil
+
+    import reproduce
+    import reproductions_page
+
+    for rel in ("_toc.yml", "book", "lmt_core", "notebooks"):
+        src = ROOT / rel
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / rel)
+    (tmp_path / "reproductions").mkdir()
+    chapter = CHAPTERS[0].stem
+    record = {
+        "chapter": chapter,
+        "commit": "abc",
+        "code_hash": "0" * 16,
+        "scale": "full",
+        "wall_seconds": 1,
+        "machine": "m",
+        "date": "2026-01-01T00:00:00+00:00",
+        "results": [],
+    }
+    path = tmp_path / "reproductions" / f"{chapter}.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert "older than the chapter's code" in reproductions_page.page(tmp_path)
+    record["code_hash"] = reproduce.code_hash(chapter, tmp_path)
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert "older than the chapter's code" not in reproductions_page.page(tmp_path)

@@ -20,8 +20,16 @@ def small_net(seed, n=5, d=7, c=3):
     return nn.Sequential(nn.Linear(n, d), nn.Tanh(), nn.Linear(d, c))
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(depth=3, activation="tanh"), dict(n_out=3), dict(bias=False),
-                                dict(activation="gelu", depth=2, n_out=2)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(depth=3, activation="tanh"),
+        dict(n_out=3),
+        dict(bias=False),
+        dict(activation="gelu", depth=2, n_out=2),
+    ],
+)
 def test_stacked_mlp_equals_members_shared_batch(kw):
     ms = mlps(**kw)
     st = stack(ms)
@@ -174,7 +182,9 @@ def test_functional_ensemble_member_round_trip_and_parameters():
         f.member(0)[0].weight.add_(1.0)
     torch.testing.assert_close(f.member(0)(x), nets[0](x))
     # only the stacked parameters are trainable parameters of the ensemble
-    assert sum(p.numel() for p in f.parameters()) == 3 * sum(p.numel() for p in nets[0].parameters())
+    assert sum(p.numel() for p in f.parameters()) == 3 * sum(
+        p.numel() for p in nets[0].parameters()
+    )
     for p in f.parameters():
         assert p.shape[0] == 3
     with pytest.raises(ValueError, match="member index"):
@@ -220,9 +230,17 @@ def test_to_moves_everything():
     assert st.member(0).first_layer.dtype == torch.float64
     f = stack([small_net(0), small_net(1)]).to(torch.float64)
     assert all(p.dtype == torch.float64 for p in f.member(1).parameters())
-    torch.testing.assert_close(f(torch.ones(2, 5, dtype=torch.float64))[1],
-                               f.member(1)(torch.ones(2, 5, dtype=torch.float64)))
+    torch.testing.assert_close(
+        f(torch.ones(2, 5, dtype=torch.float64))[1],
+        f.member(1)(torch.ones(2, 5, dtype=torch.float64)),
+    )
 
 
 def test_module_exports():
-    assert set(ensemble.__all__) == {"Ensemble", "StackedMLP", "FunctionalEnsemble", "stack"}
+    assert set(ensemble.__all__) == {
+        "Ensemble",
+        "StackedMLP",
+        "StackedTransformer",
+        "FunctionalEnsemble",
+        "stack",
+    }

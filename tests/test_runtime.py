@@ -207,3 +207,36 @@ def test_progress_closes_an_early_stopped_bar_as_complete(monkeypatch):
     assert bar.bar.total == bar.bar.n <= 10 and bar.bar.disable  # closed, and not below total
     bar = runtime.progress(range(5), "to the end")
     assert list(bar) == list(range(5)) and bar.bar.n == bar.bar.total == 5 and not bar.bar.leave
+
+
+def test_a_notebook_bar_leaves_no_widget_behind(monkeypatch):
+    """In Jupyter the bar is a widget shown through a display handle; when the loop ends the
+    handle's output is replaced, so a saved notebook does not refer to a widget that is gone."""
+    pytest.importorskip("ipywidgets")
+    import IPython.display
+    import tqdm.auto
+    import tqdm.notebook
+
+    class Handle:
+        def __init__(self, obj):
+            self.shown, self.updates = obj, []
+
+        def update(self, obj):
+            self.updates.append(obj)
+
+    handles = []
+
+    def display(obj, display_id=False):
+        handles.append(Handle(obj))
+        return handles[-1]
+
+    monkeypatch.delenv("LMT_MAX_STEPS", raising=False)
+    monkeypatch.setattr(runtime, "is_interactive", lambda: True)
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.notebook.tqdm)
+    monkeypatch.setattr(IPython.display, "display", display)
+    for i in runtime.progress(range(50), "widget"):
+        if i == 4:
+            break
+    assert len(handles) == 1 and handles[0].shown.__class__.__name__.endswith("HBox")
+    assert [type(u).__name__ for u in handles[0].updates] == ["HTML"]
+    assert handles[0].updates[0].data == ""

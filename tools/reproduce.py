@@ -9,7 +9,7 @@ Each chapter is executed twice, headless, with one thread: in quick mode and in 
 line per checked result, and ``$LMT_RECORD_FIGURE`` at ``reproductions/NN_slug.png`` for the full
 run's headline figure. The two runs are joined by (paper, claim) into the record::
 
-    {"chapter", "commit", "scale": "full", "wall_seconds", "machine", "date",
+    {"chapter", "commit", "code_hash", "scale": "full", "wall_seconds", "machine", "date",
      "results": [{"paper", "claim", "paper_value", "quick", "full", "assert", "passed",
                   "status", "section"}, ...]}
 
@@ -87,6 +87,22 @@ def commit() -> str:
     return sha + ("+dirty" if dirty else "")
 
 
+def code_hash(chapter: str, root: Path = ROOT) -> str:
+    """A hash of the code a chapter's run depends on: its script and every module of lmt_core.
+
+    The Reproductions page compares it with the hash stored in the record to flag a record
+    made before the last change to that code.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    files = [root / "notebooks" / f"{chapter}.py", *sorted((root / "lmt_core").rglob("*.py"))]
+    for path in files:
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def execute(nb: Path, scale: str, record: Path, figure: Path | None) -> tuple[bool, float, str]:
     """Run ``nb`` headless at ``scale``; returns (ok, wall seconds, the tail of the log)."""
     env = dict(
@@ -155,6 +171,7 @@ def reproduce(nb: Path, with_quick: bool) -> tuple[str, bool, str]:
     record = {
         "chapter": nb.stem,
         "commit": commit(),
+        "code_hash": code_hash(nb.stem),
         "scale": "full",
         "wall_seconds": round(wall),
         "machine": machine(),

@@ -442,7 +442,7 @@ D, HEADS, LR, BATCH = (
 )
 STEPS = cfg.pick(quick=600, full=8000)
 M_SIZES = cfg.pick(quick=[100, 300, 1000], full=[100, 300, 1000, 3000, 10000, 30000])
-SEEDS = cfg.pick(quick=[0, 1, 2, 3, 4], full=[0, 1, 2, 3])
+SEEDS = cfg.pick(quick=[0, 1, 2, 3, 4], full=list(range(8)))
 M_MAIN = cfg.pick(quick=1000, full=10000)
 M_TEST = cfg.pick(quick=1000, full=4000)
 task_cot = tasks.ParityCoT.random(N, K, seed=cfg.seed)

@@ -39,7 +39,7 @@
 # save checkpoints so that a disconnected session resumes where it stopped.
 #
 # **Open in Colab:**
-# [notebooks/01_sparse_parity.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/01_sparse_parity.ipynb)
+# [colab/01_sparse_parity.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/01_sparse_parity.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

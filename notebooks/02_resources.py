@@ -40,7 +40,7 @@
 # is meant for a GPU. All figures in the book are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/02_resources.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/02_resources.ipynb)
+# [colab/02_resources.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/02_resources.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

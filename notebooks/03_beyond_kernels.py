@@ -46,7 +46,7 @@
 # seeds; the figures on this page are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/03_beyond_kernels.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/03_beyond_kernels.ipynb)
+# [colab/03_beyond_kernels.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/03_beyond_kernels.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

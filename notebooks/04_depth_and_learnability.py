@@ -41,7 +41,7 @@
 # networks; it is meant for a GPU and takes several minutes. The figures of the book are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/04_depth_and_learnability.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/04_depth_and_learnability.ipynb)
+# [colab/04_depth_and_learnability.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/04_depth_and_learnability.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

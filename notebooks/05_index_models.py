@@ -42,7 +42,7 @@
 # dimensions and more seeds; it is meant for a GPU or a few minutes of CPU.
 #
 # **Open in Colab:**
-# [notebooks/05_index_models.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/05_index_models.ipynb)
+# [colab/05_index_models.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/05_index_models.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

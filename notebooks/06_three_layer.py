@@ -44,7 +44,7 @@
 # for a GPU; every figure and number below comes from quick mode unless the text says otherwise.
 #
 # **Open in Colab:**
-# [notebooks/06_three_layer.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/06_three_layer.ipynb)
+# [colab/06_three_layer.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/06_three_layer.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

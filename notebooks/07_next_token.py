@@ -41,7 +41,7 @@
 # comes from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/07_next_token.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/07_next_token.ipynb)
+# [colab/07_next_token.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/07_next_token.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

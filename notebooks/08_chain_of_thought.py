@@ -37,7 +37,7 @@
 # uses longer inputs, more training and more seeds.
 #
 # **Open in Colab:**
-# [notebooks/08_chain_of_thought.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/08_chain_of_thought.ipynb)
+# [colab/08_chain_of_thought.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/08_chain_of_thought.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

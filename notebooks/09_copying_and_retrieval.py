@@ -42,7 +42,7 @@
 # eight times longer than in training. The figures in the book are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/09_copying_and_retrieval.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/09_copying_and_retrieval.ipynb)
+# [colab/09_copying_and_retrieval.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/09_copying_and_retrieval.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

@@ -42,7 +42,7 @@
 # pages come from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/10_causal_structure.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/10_causal_structure.ipynb)
+# [colab/10_causal_structure.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/10_causal_structure.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

@@ -38,7 +38,7 @@
 # facts and longer training; every figure of the book's build comes from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/11_factual_recall.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/11_factual_recall.ipynb)
+# [colab/11_factual_recall.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/11_factual_recall.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

@@ -39,7 +39,7 @@
 # larger models and more seeds. All figures in the book are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/12_interpretability.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/12_interpretability.ipynb)
+# [colab/12_interpretability.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/12_interpretability.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

@@ -42,7 +42,7 @@
 # allocator's peak counter. The figures on the book's pages come from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/13_finetuning.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/13_finetuning.ipynb)
+# [colab/13_finetuning.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/13_finetuning.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

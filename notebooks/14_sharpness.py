@@ -43,7 +43,7 @@
 # 1797 digits, a wider network and more steps; the figures on this page are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/14_sharpness.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/14_sharpness.ipynb)
+# [colab/14_sharpness.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/14_sharpness.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

@@ -41,7 +41,7 @@
 # more shuffling replicates. The figures in the book are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/15_schedules_and_data_order.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/15_schedules_and_data_order.ipynb)
+# [colab/15_schedules_and_data_order.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/15_schedules_and_data_order.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

@@ -39,7 +39,7 @@
 # data set; the figures in the book are from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/16_incremental_learning.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/16_incremental_learning.ipynb)
+# [colab/16_incremental_learning.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/16_incremental_learning.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

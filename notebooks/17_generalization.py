@@ -46,7 +46,7 @@
 # pages come from quick mode.
 #
 # **Open in Colab:**
-# [notebooks/17_generalization.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/notebooks/17_generalization.ipynb)
+# [colab/17_generalization.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/17_generalization.ipynb)
 # (or use the rocket button at the top of the page).
 
 # %% tags=["remove-input"]

@@ -256,3 +256,13 @@ def test_reproductions_page_flags_a_record_of_older_code(tmp_path):
     record["code_hash"] = reproduce.code_hash(chapter, tmp_path)
     path.write_text(json.dumps(record), encoding="utf-8")
     assert "older than the chapter's code" not in reproductions_page.page(tmp_path)
+
+
+@pytest.mark.parametrize("py", CHAPTERS, ids=lambda p: p.stem)
+def test_open_in_colab_link_opens_the_student_notebook(py: Path):
+    """The title cell's Colab link opens colab/NN_slug.ipynb (no MyST markup) of this repository."""
+    url, branch = repo_url.repository()
+    slug = url.removeprefix("https://github.com/").removesuffix(".git")
+    want = f"https://colab.research.google.com/github/{slug}/blob/{branch}/colab/{py.stem}.ipynb"
+    links = re.findall(r"https://colab\.research\.google\.com/[^\s)]+", py.read_text("utf-8"))
+    assert links == [want], f"{py.name}: Colab links {links}, expected [{want}]"

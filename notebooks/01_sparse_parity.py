@@ -1050,6 +1050,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change $n$, $k$, the width and the learning rate, and watch the plateau move. The sliders re-run a
 # four-member ensemble for at most 3000 steps (in a static build of the book, this shows the default
 # setting).

@@ -735,6 +735,9 @@ print("both methods recovered every secret exactly")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the sample size, the width and the sparsity of the initialisation, and compare the dense
 # and sparse networks on one fixed sample. Each call trains eight seeds of each initialisation
 # together for at most 2000 steps (in a static build of the book, this shows the default setting).

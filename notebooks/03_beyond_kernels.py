@@ -1017,6 +1017,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # How much of a degree-$k$ parity can $N$ random ReLU features capture on the cube of dimension
 # $n$? The sliders recompute the exact squared correlations of the dimension argument (in a static
 # build of the book, this shows the default setting).

@@ -957,6 +957,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change $n$, $k$, the width (channels $=$ hidden units) and the number of steps, and compare the
 # CNN with the fully connected network of the same size. The sliders re-run two seeds of each (in a
 # static build of the book, this shows the default setting).

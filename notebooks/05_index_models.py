@@ -1019,6 +1019,9 @@ print(
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the input dimension, the smoothing exponent ($\lambda = n^{e}$, with the step size
 # $\eta = c_{\mathrm s} n^{-3/2} \lambda^4$ that goes with it) and the step-size constants, and watch the
 # median overlap of plain and smoothed SGD. Exponents above $1/4$ over-smooth. (In a static build of

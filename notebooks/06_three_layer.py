@@ -840,6 +840,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the dimension, the sample size and the link, and compare the three-layer network with the
 # kernel (a static build shows the default setting).
 

@@ -784,6 +784,9 @@ print(
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Train the linear model on parity of $n$ bits with the gate-level chain, the running-XOR chain or
 # the answer only, for a chosen number of steps (in a static build of the book, this shows the
 # default setting).

@@ -733,6 +733,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change $n$, $k$, the training-set size and the number of steps. The sliders retrain one model with
 # and one without CoT (in a static build of the book, this shows the default setting).
 

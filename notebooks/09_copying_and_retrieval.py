@@ -754,6 +754,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Pick a model and a string length and watch it learn to copy (or not). The sliders train one model
 # from scratch for the chosen number of steps (in a static build of the book, this shows the
 # default setting).

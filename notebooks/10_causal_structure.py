@@ -1029,6 +1029,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the vocabulary size, the context length and the graph, and watch how fast the layer-1
 # attention finds the parents. The sliders re-run one model for the given number of steps (in a
 # static build of the book, this shows the default setting).

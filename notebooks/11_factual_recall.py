@@ -714,6 +714,9 @@ print("all checks passed")
 #
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the number of subjects $S$ and the width $d$ and watch the plateau: more subjects make it
 # longer ({prf:ref}`thm-ch11-plateau`), a smaller model may never leave it. The sliders re-run the
 # plateau experiment for at most 1500 steps (in a static build of the book, this shows the default

@@ -970,6 +970,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Choose the key scores of the first layer of the hand-built network: the score of BOS, and the
 # spread of random scores for the brackets. The network stays exact (the check is printed) while
 # the attention map changes. In a static build this shows the default setting.

@@ -937,6 +937,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # How much target data does SubTuning need before full fine-tuning catches up? Move $m$ and the
 # number of Adam steps; the cell re-runs the profile for one seed (in a static build of the book it
 # shows the default setting).

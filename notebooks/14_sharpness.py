@@ -920,6 +920,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the learning rate, the width and the number of training images, and watch where the
 # sharpness settles (in a static build of the book this shows the default setting).
 

@@ -932,6 +932,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # The noisy quadratic of {prf:ref}`prop-ch15-stationary` with one curvature $h$: change the rate,
 # the curvature, the noise and the length of the decay, and compare the simulated excess loss with
 # the formula. (In a static build this shows the default setting.)

@@ -823,6 +823,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the ratio $q$ of successive component sizes, the initialization scale $\delta$, the width
 # $d$ and the order $\ell$, and compare the staircase with the predicted times (dashed). Small
 # $\delta$ sharpens the staircase but slows everything down (as $\delta^{-(\ell-2)}$); $q$ close to $1$

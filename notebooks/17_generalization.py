@@ -981,6 +981,9 @@ print("all checks passed")
 # %% [markdown]
 # ## Explore
 #
+# In a live notebook the figure is drawn with the default setting as soon as the cell runs;
+# move the sliders and press **Re-run with these settings** to redraw it.
+#
 # Change the noise rate, the teacher's sample size and the student's width: the teacher's error
 # tracks $2p(1-p)$, while the student stays near $p$ as long as it is too small to copy the
 # speckles. (In a static build this shows the default setting.)

@@ -244,13 +244,21 @@ class Progress:
     """
 
     def __init__(
-        self, iterable: Iterable[T], desc: str, *, total: int | None = None, initial: int = 0
+        self,
+        iterable: Iterable[T],
+        desc: str,
+        *,
+        total: int | None = None,
+        initial: int = 0,
+        steps: bool = False,
     ) -> None:
         from tqdm.auto import tqdm  # local: importing the runtime must not need a display
 
         if total is None and hasattr(iterable, "__len__"):
             total = initial + len(iterable)  # type: ignore[arg-type]
-        self.iterable, self.limit = iterable, max_steps()
+        # only a loop over training steps is capped: a sweep cut short would change the shapes
+        # of everything computed from it
+        self.iterable, self.limit = iterable, (max_steps() if steps else None)
         if total is not None and self.limit is not None:
             total = min(total, initial + self.limit)
         # leave=False: a finished bar disappears instead of piling up under the cell
@@ -305,20 +313,27 @@ def _is_notebook_bar(bar_class: type) -> bool:
 
 
 def progress(
-    iterable: Iterable[T], desc: str, *, total: int | None = None, initial: int = 0
+    iterable: Iterable[T],
+    desc: str,
+    *,
+    total: int | None = None,
+    initial: int = 0,
+    steps: bool = False,
 ) -> Progress:
     """``iterable`` with a progress bar: ``for m in runtime.progress(M_GRID, "sample sizes"):``.
 
     The bar (``tqdm.auto``, ``leave=False``) is shown only where a person watches it
     (:func:`is_interactive`: not in builds, tests or scripts), and a loop that ends early does
-    not leave a failed bar behind. With ``$LMT_MAX_STEPS`` set (:func:`max_steps`) the loop stops
-    after that many items.
+    not leave a failed bar behind. A loop over training steps says so (``steps=True``); with
+    ``$LMT_MAX_STEPS`` set (:func:`max_steps`, a smoke test) it stops after that many items.
 
     Args:
         iterable: what to loop over.
         desc: the label of the bar.
         total: the number of items, when ``len(iterable)`` does not give it.
         initial: items already done before this loop (a resumed run), counted by the bar.
+        steps: the items are training steps (capped by ``$LMT_MAX_STEPS``); a sweep over
+            sizes, seeds or settings is never capped.
 
     Returns:
         A :class:`Progress`, iterated like ``iterable``.
@@ -331,4 +346,6 @@ def progress(
             raise ValueError(f"total must be >= 0, got {total}")
     if isinstance(initial, bool) or not isinstance(initial, int) or initial < 0:
         raise ValueError(f"initial must be an int >= 0, got {initial!r}")
-    return Progress(iterable, desc, total=total, initial=initial)
+    if not isinstance(steps, bool):
+        raise TypeError(f"steps must be a bool, got {type(steps).__name__}")
+    return Progress(iterable, desc, total=total, initial=initial, steps=steps)

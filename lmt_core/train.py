@@ -576,7 +576,7 @@ def fit(
             )
 
     loop = range(start, end)
-    bar = runtime.progress(loop, desc, total=steps, initial=start) if progress else None
+    bar = runtime.progress(loop, desc, total=steps, initial=start, steps=True) if progress else None
     step = start
     for t in bar if bar is not None else loop:
         x, y = batches(t, gen)

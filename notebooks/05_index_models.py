@@ -525,7 +525,9 @@ def overlap_chain(
     alpha = KAPPA / np.sqrt(n)
     hits, traj = np.full(n.size, np.inf), [alpha.copy()]
     A = np.empty((block, n.size))
-    for t in runtime.progress(range(0, max_steps, block), desc):  # t: steps done
+    for t in runtime.progress(
+        range(0, max_steps, block), desc, steps=True
+    ):  # t: steps done
         if not np.isinf(hits).any():
             break
         a, b = rng.standard_normal((2, block, n.size))
@@ -564,7 +566,7 @@ def full_vector_sgd(n, seeds, lam_exponent, *, generator, max_steps, desc=""):
     )
     lam2, eta = (float(v) for v in schedule(n, lam_exponent))
     hits = torch.full((seeds,), math.inf, dtype=torch.float64)
-    for t in runtime.progress(range(1, max_steps + 1), desc):
+    for t in runtime.progress(range(1, max_steps + 1), desc, steps=True):
         x, y = task.sample(seeds, generator=generator)  # one fresh sample per chain
         a = (x * w).sum(1)
         g = y * smoothed_h3_prime(
@@ -932,7 +934,7 @@ def train_multi_index(
     W = tasks.gaussian_inputs(SEEDS_MI * P_MI, n, generator=gen).view(SEEDS_MI, P_MI, n)
     W = W / W.norm(dim=-1, keepdim=True)  # (seeds, units, n)
     rec, sub, dirs = [], [], []
-    for t in runtime.progress(range(steps + 1), desc):
+    for t in runtime.progress(range(steps + 1), desc, steps=True):
         if t % record_every == 0:
             M = (W @ task.directions.T) ** 2  # (seeds, units, P) squared overlaps
             rec.append(t)

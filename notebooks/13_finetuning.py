@@ -729,7 +729,9 @@ def run_mezo(x, y, seed, steps=MEZO_STEPS, lr=MEZO_LR):
     net = with_new_head(pretrained, task.target_classes, seed)
     opt = optim.MeZO(net.parameters(), lr=lr, eps=EPS, seed=seed)
     closure = lambda: nn.functional.cross_entropy(net(x), y)  # noqa: E731  (no_grad inside step)
-    losses = [opt.step(closure)[1] for _ in runtime.progress(range(steps), "MeZO")]
+    losses = [
+        opt.step(closure)[1] for _ in runtime.progress(range(steps), "MeZO", steps=True)
+    ]
     return net, np.array(losses)
 
 

@@ -518,7 +518,7 @@ def train_gd(lr, steps, net=None, desc="GD", X=X_dig, Y=Y_dig):
     params = list(net.parameters())
     loss_fn = mse_closure(net, X, Y)
     vec, losses, sharp_steps, sharp = None, [], [], []
-    for t in runtime.progress(range(steps), desc):
+    for t in runtime.progress(range(steps), desc, steps=True):
         if t % MEASURE_EVERY == 0:
             est = analysis.top_eigenvalue(
                 loss_fn,
@@ -682,7 +682,7 @@ def train_to_target(rho):
     """Full-batch SAM (rho > 0) or GD (rho = 0) until the training loss is <= LOSS_TARGET."""
     net = make_net()
     params, loss_fn = list(net.parameters()), mse_closure(net)
-    for t in runtime.progress(range(MAX_STEPS), f"rho={rho}"):
+    for t in runtime.progress(range(MAX_STEPS), f"rho={rho}", steps=True):
         if optim.sam_step(loss_fn, params, SAM_LR, rho) <= LOSS_TARGET:
             break
     top_ = analysis.top_eigenvalue(

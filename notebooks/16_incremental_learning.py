@@ -360,7 +360,7 @@ def train_decomposition(
     """Full-batch gradient descent on the decomposition loss; returns the final W and the records."""
     W = W0.clone()
     times, fits, losses = [], [], []
-    for step in runtime.progress(range(steps + 1), desc):
+    for step in runtime.progress(range(steps + 1), desc, steps=True):
         if step % record == 0:
             times.append(eta * step)
             fits.append(analysis.component_fit(W, a, order))

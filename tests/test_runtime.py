@@ -190,8 +190,12 @@ def test_progress_iterates_everything_and_caps(monkeypatch):
     assert list(runtime.progress(range(10), "all")) == list(range(10))
     assert list(runtime.progress(iter("abc"), "no length")) == ["a", "b", "c"]
     monkeypatch.setenv("LMT_MAX_STEPS", "3")
-    assert list(runtime.progress(range(10), "capped")) == [0, 1, 2]
-    assert list(runtime.progress(range(2), "short")) == [0, 1]
+    assert list(runtime.progress(range(10), "capped", steps=True)) == [0, 1, 2]
+    assert list(runtime.progress(range(2), "short", steps=True)) == [0, 1]
+    # a sweep (sizes, seeds, settings) is never cut short: its results would change shape
+    assert list(runtime.progress(range(10), "sweep")) == list(range(10))
+    with pytest.raises(TypeError, match="steps"):
+        runtime.progress(range(3), "x", steps=1)
     with pytest.raises(TypeError, match="desc"):
         runtime.progress(range(3), 5)
 

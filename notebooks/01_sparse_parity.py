@@ -93,7 +93,8 @@ plotting.use_house_style()
 # ## The setting
 #
 # ### Sparse parities
-#
+
+# %% [markdown]
 # :::{prf:definition} Sparse parity
 # :label: def-ch01-sparse-parity
 #
@@ -110,7 +111,8 @@ plotting.use_house_style()
 # for seeing why is Fourier analysis on the hypercube.
 #
 # ### Fourier–Walsh expansion
-#
+
+# %% [markdown]
 # :::{prf:definition} Fourier–Walsh coefficients
 # :label: def-ch01-fourier
 #
@@ -119,7 +121,8 @@ plotting.use_house_style()
 # $\hat f(S) = \langle f, \chi_S \rangle$, and the *Fourier–Walsh expansion* of $f$ is
 # $f = \sum_{S \subseteq [n]} \hat f(S)\, \chi_S$. The *degree* of a coefficient $\hat f(S)$ is $|S|$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:lemma} Orthonormality and Parseval
 # :label: lem-ch01-parseval
 #
@@ -127,7 +130,8 @@ plotting.use_house_style()
 # otherwise. Hence every $f: \{-1,+1\}^n \to \mathbb R$ equals its Fourier–Walsh expansion, and
 # $\sum_{S} \hat f(S)^2 = \mathbb E[f(x)^2]$ (Parseval).
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Since $x_i^2 = 1$, $\chi_S \chi_T = \chi_{S \triangle T}$, and for $U \neq \emptyset$ independence
 # of the coordinates gives $\mathbb E[\chi_U] = \prod_{i \in U} \mathbb E[x_i] = 0$. So the $2^n$
@@ -162,7 +166,8 @@ print(
 
 # %% [markdown]
 # ### Statistical queries
-#
+
+# %% [markdown]
 # :::{prf:definition} Statistical query oracle
 # :label: def-ch01-sq
 #
@@ -183,7 +188,8 @@ print(
 
 # %% [markdown]
 # ## Why sparse parities are hard: the statistical-query lower bound
-#
+
+# %% [markdown]
 # :::{prf:theorem} SQ lower bound for sparse parities
 # :label: thm-ch01-sq-lower-bound
 #
@@ -193,7 +199,8 @@ print(
 #
 # $$ q \;\ge\; (N - 1)\, \tau^2 . $$
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Write a query as $\phi(x, y) = \phi_+(x) + y\, g(x)$ with
 # $\phi_+(x) = \tfrac12(\phi(x, 1) + \phi(x, -1))$ and $g(x) = \tfrac12(\phi(x,1) - \phi(x,-1))$; this
@@ -218,7 +225,8 @@ print(
 # $\mathrm{err}_S(h) + \mathrm{err}_{S'}(h) \ge \Pr[\chi_S \ne \chi_{S'}] = 1/2$. This contradiction
 # shows $q \ge (N-1)\tau^2$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:corollary} Either many queries or a tiny tolerance
 # :label: cor-ch01-sq
 #
@@ -273,7 +281,9 @@ for name, g in queries.items():
 #
 # Hardness is not about expressivity: a two-layer ReLU network with $k$ hidden units computes
 # $\chi_S$ exactly.
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} A ReLU network that computes a parity
 # :label: prop-ch01-parity-network
 #
@@ -285,7 +295,9 @@ for name, g in queries.items():
 # a two-layer ReLU network with $k$ hidden units (unit $j$ has weights $1$ on $S$, $0$ elsewhere and
 # bias $-s_j = k - 2j$) and output bias $v_0$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # If $m$ of the coordinates in $S$ equal $-1$, then $s(x) = k - 2m$ and $\chi_S(x) = (-1)^m$, so
 # $\chi_S(x) = P(s(x))$ for any function $P$ with $P(s_j) = v_j$ for $j = 0, \dots, k$. Take for $P$
@@ -340,7 +352,9 @@ print(
 # We use the *correlation loss* $L(\theta) = -\mathbb E[y\, f_\theta(x)]$; the hinge loss
 # $\mathbb E\max(0, 1 - y f_\theta(x))$ used in training equals $1 + L(\theta)$ as long as
 # $|f_\theta| < 1$ on the cube, as at a small initialisation, so it has the same gradient there.
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} The gradient of a first-layer weight is a Fourier coefficient
 # :label: prop-ch01-gradient-fourier
 #
@@ -355,7 +369,9 @@ print(
 # So a relevant coordinate $i \in S$ receives a coefficient of degree $k - 1$ and an irrelevant
 # coordinate $i \notin S$ one of degree $k + 1$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # The expectation is a finite average, so we may differentiate inside it:
 # $\partial L / \partial w_{ji} = -a_j\, \mathbb E[\chi_S(x)\, x_i\, \sigma'(w_j \cdot x + b_j)]$.
@@ -368,7 +384,9 @@ print(
 #
 # For a general neuron the coefficients $\hat g_j(S \setminus \{i\})$ differ from coordinate to
 # coordinate. For a *symmetric* neuron they do not, and the picture becomes exact.
-#
+
+
+# %% [markdown]
 # :::{prf:corollary} Symmetric neurons see a Fourier gap
 # :label: cor-ch01-symmetric
 #
@@ -380,7 +398,9 @@ print(
 # $$ \Big|\frac{\partial L}{\partial w_{ji}}\Big| = |a_j|\,|\xi_{k-1}| \text{ for every } i \in S, \qquad
 #    \Big|\frac{\partial L}{\partial w_{ji}}\Big| = |a_j|\,|\xi_{k+1}| \text{ for every } i \notin S. $$
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # The change of variables $x_i \mapsto \varepsilon_i x_i$ preserves the uniform distribution and maps
 # $\chi_T$ to $(\prod_{i \in T} \varepsilon_i)\, \chi_T$, so it reduces the claim to
@@ -392,7 +412,9 @@ print(
 # For $b_j = 0$ and odd $n$, $g_j = \tfrac12(1 + \mathrm{Maj}_n)$ where
 # $\mathrm{Maj}_n(x) = \mathrm{sign}(\sum_i x_i)$, and the coefficients of majority are known in
 # closed form.
-#
+
+
+# %% [markdown]
 # :::{prf:lemma} The Fourier gap of majority
 # :label: lem-ch01-majority
 #
@@ -406,7 +428,9 @@ print(
 # irrelevant one $\Theta(n^{-(k+1)/2})$, and the *Fourier gap* $|\xi_{k-1}| - |\xi_{k+1}|$ is
 # $\Theta(n^{-(k-1)/2})$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # $\mathrm{Maj}_n$ is odd, so its even-degree coefficients vanish, and
 # $\xi_m = \tfrac12 \widehat{\mathrm{Maj}}_n(m)$ for $m \ge 1$. The displayed value is majority's
@@ -591,7 +615,8 @@ for m, slope in gap_slopes.items():
 #
 # The Fourier gap turns into a learning guarantee. We state the result of
 # {cite}`barak2022hidden` for two-layer ReLU networks in a qualitative form.
-#
+
+# %% [markdown]
 # :::{prf:theorem} SGD on a two-layer ReLU network learns sparse parities (informal)
 # :label: thm-ch01-sgd-learns
 #
@@ -615,7 +640,8 @@ for m, slope in gap_slopes.items():
 # ({prf:ref}`prop-ch01-gradient-fourier`) and the gap of the symmetric neuron
 # ({prf:ref}`lem-ch01-majority`). The experiments below go beyond the theorem's assumptions: PyTorch's
 # default random initialisation, odd $k$, and a small batch.
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch. It skips the concentration bounds for the batch gradient, the choice of biases
 # that makes the hidden units diverse enough, and the analysis of the second phase; see

@@ -94,7 +94,8 @@ plotting.use_house_style()
 #
 # Chapter 1 trained *online*: every step drew fresh examples, so the number of samples and the
 # number of steps were the same resource. Here they are separated.
-#
+
+# %% [markdown]
 # :::{prf:definition} Offline sparse parity
 # :label: def-ch02-offline
 #
@@ -111,7 +112,8 @@ plotting.use_house_style()
 # all $\binom nk$ sets finds it), and $m \approx n$ examples suffice for Gaussian elimination over
 # $\mathbb F_2$. The question is what *gradient training* of a network needs, and how the resources
 # it consumes can replace one another.
-#
+
+# %% [markdown]
 # :::{prf:definition} Sparse initialisation
 # :label: def-ch02-sparse-init
 #
@@ -131,7 +133,8 @@ plotting.use_house_style()
 # The SQ lower bound of Chapter 1 was stated for deterministic algorithms that must always succeed.
 # Allowing the algorithm to be *lucky*, to succeed only with some probability $\delta$ over its
 # own coins, gives a bound in which all four resources appear.
-#
+
+# %% [markdown]
 # :::{prf:theorem} SQ lower bound with luck
 # :label: thm-ch02-sq-luck
 #
@@ -142,7 +145,8 @@ plotting.use_house_style()
 #
 # $$ \frac{q}{\tau^2} \;\ge\; \delta N - 1 . $$
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Fix the algorithm's random seed $r$; then $\mathcal A_r$ is deterministic. As in the proof of
 # {prf:ref}`thm-ch01-sq-lower-bound`, write each query as $\phi(x,y) = \phi_+(x) + y\, g(x)$ and let
@@ -186,7 +190,8 @@ plotting.use_house_style()
 # all $k$ relevant ones among them, faces a problem of dimension $s$ instead: its gradient signal is
 # of order $s^{-(k-1)/2}$. Such a unit is a *lottery ticket*. Sparse initialisation makes tickets,
 # and width buys more of them.
-#
+
+# %% [markdown]
 # :::{prf:proposition} Covering probability
 # :label: prop-ch02-covering
 #
@@ -201,7 +206,8 @@ plotting.use_house_style()
 # at most $dp$: a constant probability $c$ of holding a ticket needs width $d = \Theta(1/p)$, at least
 # $c/p \ge c\,(n/s)^k$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Among the $\binom ns$ equally likely supports, those containing $S$ are determined by their
 # other $s-k$ elements, chosen from $n-k$: there are $\binom{n-k}{s-k}$. Writing the binomials
@@ -215,7 +221,8 @@ plotting.use_house_style()
 # A dense unit ($s = n$) always covers $S$ but pays the full dimension $n$; a sparse unit pays
 # dimension $s$, but only one in $1/p \approx (n/s)^k$ is a ticket. The positive result of
 # {cite}`edelman2023pareto` turns this into a sample-complexity bound.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Width and sparsity buy sample efficiency (informal)
 # :label: thm-ch02-sparse-wide
 #
@@ -234,7 +241,8 @@ plotting.use_house_style()
 # architecture, loss and training schedule, with explicit exponents and factors that we have not
 # re-derived; we state only the qualitative shape, which the sketch below supports, and check its
 # first step (the covering) exactly.
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch. It skips the concentration bounds that make the empirical gradient of a covering
 # unit close to its population value on a sample of size $m$, the control of the initially-zero
@@ -513,7 +521,9 @@ print("all checks passed")
 
 # %% [markdown]
 # ## Learning parity with noise
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Learning parity with noise (LPN)
 # :label: def-ch02-lpn
 #
@@ -529,7 +539,9 @@ print("all checks passed")
 # (1-2\rho)\,\mathbf 1[T = S]$. Every correlation, including the gradient signal of Chapter 1, is
 # multiplied by $1-2\rho$, so anything built on averages needs about $(1-2\rho)^{-2}$ times more
 # samples. For exhaustive search this is the whole story.
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} Exhaustive search over supports
 # :label: prop-ch02-exhaustive
 #
@@ -539,7 +551,9 @@ print("all checks passed")
 # $m \ge 8 (1-2\rho)^{-2} \log\big(\binom nk / \varepsilon\big)$ samples make $\hat S = S$ with
 # probability at least $1-\varepsilon$, in time $O\big(\binom nk\, m\, k\big)$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # $\mathbb E[c(S)] = 1-2\rho$ and $\mathbb E[c(T)] = 0$ for $T \ne S$. The summands of $c(T) - c(S)$
 # lie in $[-2, 2]$ and have mean $-(1-2\rho)$, so by Hoeffding's inequality

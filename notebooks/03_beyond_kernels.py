@@ -107,7 +107,8 @@ plotting.use_house_style()
 # distribution under which gradient descent on a network learns something that no linear method
 # over a fixed representation can? Their answer mixes the uniform distribution with a component
 # that gives the hidden set away.
-#
+
+# %% [markdown]
 # :::{prf:definition} The leaky parity distribution
 # :label: def-ch03-leaky
 #
@@ -126,14 +127,16 @@ plotting.use_house_style()
 # from $0$ and $1$, and we keep $\alpha$ as a parameter. On $\mathcal L_S$ the label is always $+1$,
 # so learning $\chi_S$ there is trivial. The leaky component matters because of what it does to the
 # statistics a gradient sees.
-#
+
+# %% [markdown]
 # :::{prf:proposition} The leak is visible to first-order statistics
 # :label: prop-ch03-leak
 #
 # Let $k \ge 2$ and $(x, y) \sim \mathcal D_{S,\alpha}$. Then $\mathbb E[y] = \alpha$, and
 # $\mathbb E[y\, x_i] = \alpha$ for $i \in S$ while $\mathbb E[y\, x_i] = 0$ for $i \notin S$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Split the expectation over the two components. On $\mathcal U$, $\mathbb E[\chi_S] = 0$ and
 # $\mathbb E[\chi_S\, x_i] = \mathbb E[\chi_{S \triangle \{i\}}] = 0$ because $S \triangle \{i\} \neq \emptyset$
@@ -163,7 +166,8 @@ print(
 
 # %% [markdown]
 # ### Linear methods over a fixed representation
-#
+
+# %% [markdown]
 # :::{prf:definition} Linear method over a data-independent embedding
 # :label: def-ch03-embedding
 #
@@ -185,7 +189,8 @@ print(
 # ## The separation
 #
 # ### Gradient descent learns
-#
+
+# %% [markdown]
 # :::{prf:theorem} Gradient descent learns parities under the leaky distribution (informal)
 # :label: thm-ch03-dm-gd
 #
@@ -200,7 +205,8 @@ print(
 # The paper's theorem is quantitative, with explicit width, sample size, learning rates and
 # initialisation; we do not reproduce its constants or its precise conditions (on $k$, the width and
 # the initialisation) and state only this qualitative form, which the sketch supports.
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch. It skips the concentration of the empirical gradient, the effect of the random
 # initial weights, and the analysis of the convex second phase; see {cite}`daniely2020learning`.)*
@@ -222,7 +228,8 @@ print(
 #
 # The lower bound rests on one inequality: a subspace of dimension $N$ cannot be close to many
 # orthonormal vectors.
-#
+
+# %% [markdown]
 # :::{prf:lemma} Few orthonormal vectors fit in a small subspace
 # :label: lem-ch03-bessel
 #
@@ -235,7 +242,8 @@ print(
 # More generally, for any $\Psi = (\Psi_1, \dots, \Psi_N)$ with $\Psi_j \in L^2(\mathcal U)$,
 # $\sum_S \| \mathbb E[\chi_S \Psi] \|_2^2 \le \sum_{j} \mathbb E[\Psi_j^2]$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Let $e_1, \dots, e_N$ be an orthonormal basis of $V$. Then $\|P_V \chi_S\|^2 = \sum_j \langle e_j, \chi_S \rangle^2$,
 # so $\sum_S \|P_V \chi_S\|^2 = \sum_j \sum_S \langle e_j, \chi_S \rangle^2 \le \sum_j \|e_j\|^2 = N$
@@ -243,7 +251,8 @@ print(
 # all $2^n$ characters). The general form is the same computation with $\Psi_j$ in place of $e_j$:
 # $\sum_S \|\mathbb E[\chi_S \Psi]\|^2 = \sum_j \sum_S \hat\Psi_j(S)^2 \le \sum_j \mathbb E[\Psi_j^2]$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:theorem} Fixed embeddings need dimension of order $\binom nk$
 # :label: thm-ch03-dimension
 #
@@ -265,7 +274,8 @@ print(
 # $N / \binom nk$, nor the trivial hinge loss by more than $B \sqrt{N / \binom nk}$ with norm $B$ —
 # while gradient descent learns the parity exactly ({prf:ref}`thm-ch03-dm-gd`).
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Both losses are non-negative, so for any $h$,
 # $\mathbb E_{\mathcal D_{S,\alpha}}[\ell] = \alpha\, \mathbb E_{\mathcal L_S}[\ell] + (1-\alpha)\, \mathbb E_{\mathcal U}[\ell] \ge (1 - \alpha)\, \mathbb E_{\mathcal U}[\ell]$,
@@ -470,7 +480,8 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 # {prf:ref}`thm-ch03-dimension` applies to it verbatim: linearised training of a network with fewer
 # than $\varepsilon^2 \binom nk - 1$ parameters cannot beat the trivial square loss on the uniform
 # component by $\varepsilon^2$. The first step of gradient descent is tied to this kernel exactly.
-#
+
+# %% [markdown]
 # :::{prf:proposition} The first gradient step is a tangent-kernel predictor
 # :label: prop-ch03-first-step
 #
@@ -481,7 +492,8 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 # uniform distribution and $y = \chi_S$, the average of this growth over the $\binom nk$ sets of size
 # $k$ is at most $\eta\, \mathbb E\|\nabla_\theta f_{\theta_0}(x)\|^2 / \binom nk$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # $\nabla L(\theta_0) = -\mathbb E[y' \nabla f_{\theta_0}(x')]$, so the step is
 # $\theta_1 - \theta_0 = \eta\, \mathbb E[y' \nabla f_{\theta_0}(x')]$ and, to first order,
@@ -493,7 +505,8 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 #
 # The proposition is about one step. What happens over a whole run is the subject of
 # {cite}`malach2021quantifying`, whose two results we state informally.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Gradient descent and the tangent kernel (informal)
 # :label: thm-ch03-malach
 #
@@ -513,7 +526,8 @@ notebook.glue("dim_bound_mid", dim_rows[i_mid][1] / n_sets)
 #
 # We do not reproduce the precise conditions or the quantitative bounds; they are in
 # {cite}`malach2021quantifying`.
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch. This conveys the idea only: the paper's arguments for both parts, including the
 # control of the whole trajectory in part 1 and the actual construction in part 2, are skipped.)*
@@ -805,7 +819,9 @@ notebook.glue("kernel_leak", kernel_leak)
 # average of a bounded function of $(x, y)$. That is only half true, and
 # {cite}`abbe2021power` make it exact. What decides is how the *precision* of the gradient compares
 # with the *sampling noise* of the batch.
-#
+
+
+# %% [markdown]
 # :::{prf:definition} SGD with batch size $b$ and precision $\rho$
 # :label: def-ch03-sgd-precision
 #
@@ -818,7 +834,9 @@ notebook.glue("kernel_leak", kernel_leak)
 # admissible choice). *GD with precision $\rho$* is the same with one fixed sample of size $m$ in
 # place of the fresh batches. The per-example gradients are assumed bounded, say in $[-1, 1]$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} SGD between SQ and PAC (informal)
 # :label: thm-ch03-abbe
 #
@@ -856,7 +874,9 @@ notebook.glue("kernel_leak", kernel_leak)
 # is finer than the influence $1/b$ of a single example, a suitably built model can read individual
 # examples out of its gradients, store them in its weights and compute with them — arbitrary
 # computation, which is the PAC side.
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch. It skips the construction of the models, the handling of the adversarial
 # rounding along a whole run, and all constants; see {cite}`abbe2021power`.)*

@@ -98,7 +98,9 @@ plotting.use_house_style()
 # Throughout, $\mathcal D$ is a distribution on inputs $x$ and
 # $\langle f, g \rangle = \mathbb E_{x \sim \mathcal D}[f(x) g(x)]$, $\|f\| = \langle f, f\rangle^{1/2}$.
 # Targets are functions $f$ with $\|f\| = 1$ (for instance $\pm 1$-valued ones).
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Weak approximation
 # :label: def-ch04-weak
 #
@@ -125,7 +127,9 @@ plotting.use_house_style()
 # $\sigma(w_j \cdot x + b_j)$ and the functions $a_j \sigma'(w_j \cdot x + b_j)\, x_i$ of
 # {prf:ref}`prop-ch01-gradient-fourier`. As in Chapter 1, we model finite samples by an oracle that
 # returns each gradient coordinate up to a tolerance $\tau$.
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Approximate gradient descent
 # :label: def-ch04-approx-gd
 #
@@ -136,7 +140,9 @@ plotting.use_house_style()
 # $\theta^0_{t+1} = \theta^0_t - \eta\, \mathbb E[f_{\theta^0_t} \nabla_\theta f_{\theta^0_t}]$; it does
 # not depend on $f$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} Learning by gradient descent needs weak approximation by tangent features
 # :label: thm-ch04-gd-needs-approx
 #
@@ -150,7 +156,9 @@ plotting.use_house_style()
 #    $T p B^2 / \tau^2 + 1/\alpha^2$ indices $i$, $\tau$-approximate gradient descent on $f_i$ can end
 #    with loss $L_{f_i}(\theta_T) \ge (1 - \alpha^2)/2$, while the zero predictor has loss $1/2$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # (1) Along the blind trajectory the exact gradient for target $f$ differs from the blind update
 # direction $\mathbb E[f_\theta \nabla f_\theta]$ by the vector of correlations
@@ -171,7 +179,9 @@ plotting.use_house_style()
 # target, already approximates it): learnability implies weak approximability by the network's own
 # features. For a family of $N$ orthogonal targets, success on all of them needs
 # $T p B^2 / \tau^2 \gtrsim N$, the count of {prf:ref}`thm-ch01-sq-lower-bound` with $q = T p$ queries.
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} Learnability by deep networks needs weak approximability by shallow ones (informal)
 # :label: thm-ch04-myss
 #
@@ -197,7 +207,9 @@ plotting.use_house_style()
 # ({prf:ref}`def-ch01-sq`). A *feature map* is $\Psi: \mathcal X \to \mathbb R^q$ with
 # $\|\Psi(x)\|_2 \le 1$ for all $x$; it defines the kernel $K(x, x') = \Psi(x) \cdot \Psi(x')$ and the
 # kernel class $\mathcal H_{\Psi, R} = \{x \mapsto w \cdot \Psi(x) : \|w\|_2 \le R\}$.
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} Efficient SQ learning and weak approximation by a kernel
 # :label: thm-ch04-sq-kernel
 #
@@ -217,7 +229,9 @@ plotting.use_house_style()
 # polynomial norm (part 1 holds as well for a deterministic weak learner with error below
 # $\tfrac12 - \gamma'$, with correlation $\min(\tau, 2\gamma')$ in place of $\min(\tau, 1/2)$).
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # (1) Write each query as $\phi_i(x, y) = \phi_{i,+}(x) + y\, g_i(x)$ with $|g_i| \le 1$, as in the proof
 # of {prf:ref}`thm-ch01-sq-lower-bound`. Run the algorithm against the adversary that answers
@@ -358,7 +372,9 @@ notebook.glue("rf_maj", corr_maj)
 # The counting in the last two proofs uses one property of the target class. Malach and
 # Shalev-Shwartz {cite}`malach2022hardness` isolate it and show that it implies hardness of
 # approximation and hardness of learning at once. We state it in the following form.
-#
+
+
+# %% [markdown]
 # :::{prf:definition} $\varepsilon$-spread class
 # :label: def-ch04-spread
 #
@@ -369,7 +385,9 @@ notebook.glue("rf_maj", corr_maj)
 #
 # An orthonormal class of size $N$ is $1/N$-spread (Bessel); so the $k$-parities are
 # $\binom nk^{-1}$-spread, and all parities $2^{-n}$-spread.
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} A spread class is hard to approximate and hard to learn
 # :label: thm-ch04-hardness
 #
@@ -385,7 +403,9 @@ notebook.glue("rf_maj", corr_maj)
 #    $\tau$-approximate gradient descent with $p$ parameters for $T$ steps asks
 #    $T p$ such queries ({prf:ref}`thm-ch04-gd-needs-approx`, with features normalised by $B$).
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # (1) With an orthonormal basis $e_1, \dots, e_q$ of $V$,
 # $\frac1N \sum_i \|P_V f_i\|^2 = \sum_{j} \frac1N \sum_i \langle f_i, e_j \rangle^2 \le q\, \varepsilon$;
@@ -420,7 +440,9 @@ notebook.glue("rf_maj", corr_maj)
 # ## Convolutional versus fully connected networks
 #
 # ### Parities of adjacent bits
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Local parity
 # :label: def-ch04-local-parity
 #
@@ -440,7 +462,9 @@ notebook.glue("rf_maj", corr_maj)
 #
 # It has $C k + C + C P + 1 = C(n + 2) + 1$ parameters, exactly as many as a two-layer fully connected
 # network of width $d = C$.
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} A CNN that computes a local parity
 # :label: prop-ch04-cnn-parity
 #
@@ -448,7 +472,9 @@ notebook.glue("rf_maj", corr_maj)
 # $U_{jc}$ equal to the output weights of {prf:ref}`prop-ch01-parity-network` at the position $j$ of the
 # window and $0$ elsewhere, and $u_0 = (-1)^k$, the network computes $\chi_{W_j}$ exactly.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # At position $j$ the hidden units are those of {prf:ref}`prop-ch01-parity-network` for the set
 # $W_j$; the readout keeps only them, with that proposition's output weights and bias.
@@ -495,7 +521,8 @@ print(
 
 # %% [markdown]
 # ### The separation
-#
+
+# %% [markdown]
 # :::{prf:theorem} CNNs learn local parities; fully connected networks trained by gradient descent do not
 # :label: thm-ch04-cnn-fc
 #
@@ -514,7 +541,8 @@ print(
 #    least $1 - (T p B^2/\tau^2 + 1/\alpha^2) / \binom nk$ over the initialisation, the run on
 #    $\chi_{W_j}$ can end with loss at least $(1 - \alpha^2)/2$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch for part 1: it skips the sample-complexity bound of least squares and the paper's
 # analysis of training the filters too.)* (1) The indicator form: $z_c \cdot z = k$ if $z = z_c$ and
@@ -688,7 +716,9 @@ notebook.glue("k_small", KS[0])
 # networks of polynomial size cannot approximate it beyond an accuracy that is inverse-polynomial in
 # $n$, while three-layer networks approximate it to any accuracy with polynomial size (we do not
 # reproduce their exact conditions and rates). Why three layers suffice is easy to see.
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} Three layers compute radial functions
 # :label: prop-ch04-three-layer
 #
@@ -702,7 +732,9 @@ notebook.glue("k_small", KS[0])
 # For $f^\star$ take $G(s) = \mathrm{ReLU}(1 - \sqrt s)$, which is Lipschitz on $s \ge s_0 > 0$ and can be
 # smoothed near $0$; the widths are polynomial in $n$, $R$, $L$ and $1/\varepsilon$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *First layer.* Let $q$ be the piecewise-linear interpolant of $t \mapsto t^2$ at the knots
 # $0, \pm h, \pm 2h, \dots, \pm R$. On $[0, R]$ its slope on $[lh, (l+1)h]$ is $(2l + 1) h$, so
@@ -790,7 +822,8 @@ notebook.glue("hand_bound", bound_hand)
 #
 # Expressing a function is not learning it ({prf:ref}`thm-ch04-myss`). For this target the
 # separation is algorithmic.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Three-layer mean-field networks learn the separating function (informal)
 # :label: thm-ch04-rzg
 #
@@ -801,7 +834,8 @@ notebook.glue("hand_bound", bound_hand)
 # and $1/\varepsilon$, reaches square loss at most $\varepsilon$ {cite}`ren2023depth`. Two-layer networks
 # of polynomial size cannot reach this accuracy for small enough inverse-polynomial $\varepsilon$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch. It names the steps of the paper's argument and skips all of them: the multilayer
 # mean-field limit, the discretisation bounds and the dynamics of each stage.)* The paper extends the

@@ -86,7 +86,8 @@ plotting.use_house_style()
 # ## The setting
 #
 # ### Single-index models
-#
+
+# %% [markdown]
 # :::{prf:definition} Single-index model
 # :label: def-ch05-single-index
 #
@@ -103,7 +104,8 @@ plotting.use_house_style()
 # to go from $\alpha \approx n^{-1/2}$ to $\alpha$ of order one.
 #
 # ### Hermite expansion
-#
+
+# %% [markdown]
 # :::{prf:definition} Hermite polynomials and coefficients
 # :label: def-ch05-hermite
 #
@@ -112,7 +114,8 @@ plotting.use_house_style()
 # ones, $h_j = \mathrm{He}_j / \sqrt{j!}$. The *Hermite coefficients* of $\sigma \in L^2(\mathcal N(0,1))$
 # are $c_j(\sigma) = \mathbb E_{z \sim \mathcal N(0,1)}[\sigma(z)\, h_j(z)]$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:lemma} Orthonormality and the correlation of two directions
 # :label: lem-ch05-hermite
 #
@@ -122,7 +125,8 @@ plotting.use_house_style()
 # Hence $\mathbb E[\sigma(u\cdot x)\,\sigma_\star(v\cdot x)] = \sum_j c_j(\sigma) c_j(\sigma_\star)(u \cdot v)^j$.
 # (iii) $h_j' = \sqrt j\, h_{j-1}$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Everything follows from the generating function
 # $e^{tz - t^2/2} = \sum_{j \ge 0} \mathrm{He}_j(z)\, t^j / j!$, which one checks by differentiating in
@@ -182,7 +186,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # {glue:text}`relu_coef_err:.0e`, the accuracy that quadrature on a non-smooth function allows.
 #
 # ### The information exponent
-#
+
+# %% [markdown]
 # :::{prf:definition} Information exponent
 # :label: def-ch05-info-exponent
 #
@@ -194,7 +199,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # exponent at which plain online SGD is provably suboptimal.
 #
 # ### Correlational statistical queries
-#
+
+# %% [markdown]
 # :::{prf:definition} Correlational statistical query (CSQ)
 # :label: def-ch05-csq
 #
@@ -226,7 +232,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # $$
 # w_{t+1} = \frac{w_t - \eta\, \nabla^{\mathbb S} \ell(w_t; x_t, y_t)}{\|w_t - \eta\, \nabla^{\mathbb S} \ell(w_t; x_t, y_t)\|}.
 # $$
-#
+
+# %% [markdown]
 # :::{prf:theorem} Online SGD needs about $n^{k^\star - 1}$ samples
 # :label: thm-ch05-benarous
 #
@@ -243,7 +250,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # This is the main example of {cite}`benarous2021online`, who prove it for a general class of losses
 # and with precise (polylogarithmic) conditions that we do not reproduce. We derive the mechanism below
 # ({prf:ref}`prop-ch05-drift`), which gives both the rate and the step size $\eta \asymp n^{-k^\star/2}$.
-#
+
+# %% [markdown]
 # :::{prf:theorem} CSQ lower bound
 # :label: thm-ch05-csq
 #
@@ -254,7 +262,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # $\tau \le C\, n^{-k^\star (1-\delta)/4}$. Read with $\tau^{-2}$ samples per query: a gradient method
 # of this kind needs about $n^{k^\star/2}$ samples.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* We skip the existence of the packing, a standard concentration argument. *Packing.*
 # There are $N = \exp(n^\delta / C)$ unit vectors $w_1, \dots, w_N$ with
@@ -277,7 +286,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 #
 # The gap between $n^{k^\star - 1}$ and $n^{k^\star/2}$ is what {cite}`damian2023smoothing` close. They
 # run the same online SGD on a *smoothed* loss.
-#
+
+# %% [markdown]
 # :::{prf:definition} Smoothed loss
 # :label: def-ch05-smoothing
 #
@@ -286,7 +296,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # $\ell_\lambda(w; x, y) = \mathbb E_z\big[\ell\big(\tfrac{w + \lambda z}{\|w + \lambda z\|}; x, y\big)\big]$,
 # where $\|w + \lambda z\| = \sqrt{1 + \lambda^2}$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:theorem} Smoothing reaches the CSQ rate
 # :label: thm-ch05-smoothing
 #
@@ -321,7 +332,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 #
 # The heart of both results is that the overlap $\alpha_t = w_t \cdot w_\star$ of online SGD is, exactly,
 # a Markov chain on $[-1, 1]$, and that its drift is an explicit polynomial.
-#
+
+# %% [markdown]
 # :::{prf:lemma} The overlap is a one-dimensional Markov chain
 # :label: lem-ch05-markov
 #
@@ -339,7 +351,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 #
 # So the law of $\alpha_{t+1}$ given the past depends only on $\alpha_t$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # The spherical gradient is $\nabla^{\mathbb S}\ell = -y\psi\,(x - a w)$, since $\nabla_w a = x$ and
 # $\|x\|$ does not depend on $w$. So $w_{t+1} \propto w + s\,(x - a w)$. Decompose
@@ -350,7 +363,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # standard normal, which gives the laws of $a$, $b$ and $r^2 = \|x_\perp\|^2$. Finally
 # $w_\star \cdot x = \alpha a + \beta b$. Nothing else about $w$ enters.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proposition} Drift and noise of the overlap
 # :label: prop-ch05-drift
 #
@@ -368,7 +382,8 @@ notebook.glue("relu_coef_err", coef_err["ReLU"])
 # second is about $\frac{\eta^2}{2}\, n\, V \alpha$ with $V = \mathbb E[\sigma_\star^2]\,\mathbb E[\sigma_\star'^2]
 # = \sum_k k c_k^2$ at $\alpha \approx 0$ ($V = 3$ for $h_3$).
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Expand {prf:ref}`lem-ch05-markov`:
 # $\alpha_{t+1} = (\alpha + s\beta b)(1 - \tfrac12 s^2 (b^2 + r^2) + O(s^4 n^2))$. The first-order term
@@ -875,7 +890,8 @@ print(
 # alone only reveals the *subspace* $\mathrm{span}(v_q)$: $\sum_q h_2(v_q\cdot x)$ equals
 # $(\|Vx\|^2 - P)/\sqrt 2$ and is invariant under rotations within the subspace. The degree-$2L$
 # term alone would identify the directions but needs about $n^{2L-1}$ samples.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Subspace first, then directions (informal)
 # :label: thm-ch05-ren-lee
 #
@@ -889,7 +905,8 @@ print(
 #
 # This paraphrases the main theorem of {cite}`ren2024orthogonal`; its precise algorithm, width and
 # polynomial in $P$ are not reproduced here.
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* *Phase 1, subspace.* The degree-2 part of the population gradient of a unit $w$
 # is $2 a_2^2 (V^\top V) w$ (from $\sum_q \mathbb E[h_2(w\cdot x) h_2(v_q\cdot x)] = \sum_q (w\cdot v_q)^2$),

@@ -98,7 +98,8 @@ DT = torch.float64  # least squares and kernels in double precision
 # ## The setting
 #
 # ### Hierarchical targets
-#
+
+# %% [markdown]
 # :::{prf:definition} Hierarchical polynomial, quadratic feature
 # :label: def-ch06-hierarchical
 #
@@ -143,7 +144,8 @@ notebook.glue("op_over_fro", op_over_fro)
 
 # %% [markdown]
 # ### Three-layer networks and layer-wise training
-#
+
+# %% [markdown]
 # :::{prf:definition} Three-layer network, layer-wise training
 # :label: def-ch06-three-layer
 #
@@ -193,7 +195,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # ## Results
 #
 # ### The key step: the degree-2 part of $g \circ p$ is a multiple of $p$
-#
+
+# %% [markdown]
 # :::{prf:proposition} Degree-2 projection of a hierarchical target
 # :label: prop-ch06-projection
 #
@@ -214,7 +217,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # So for a spread $A$ the degree-2 part of the target is, up to centring and a remainder of order
 # $n^{-1/2}$, the feature itself times $c$. When $p$ is close to Gaussian, $c \approx \mathbb E[g(z)z]$,
 # the first Hermite coefficient of $g$: the key assumption of the papers is that it is not zero.
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *Degree 0 and 1.* The constant part of $f^\star$ is $\mathbb E[f^\star]$. Since $p(-x) = p(x)$,
 # $f^\star$ is even, so $\mathbb E[f^\star(x)\, x_i] = 0$: there is no linear part.
@@ -244,7 +248,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # :::
 #
 # ### Stage 1 recovers $p$ from about $n^2$ samples
-#
+
+# %% [markdown]
 # :::{prf:theorem} Stage 1 with the degree-2 first layer
 # :label: thm-ch06-stage-one
 #
@@ -261,7 +266,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # $\tilde g(t) = g\big((t - \mathbb E[g(p)])/c\big)$ satisfies
 # $\mathbb E\,\|\tilde g(\hat h) - f^\star\|_{L^2}^2 \le L^2\, \mathbb E\|e\|_{L^2}^2 / c^2$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Write $\hat h = \hat\beta^\top\phi$ with $\hat\beta = \frac1m\sum_i y_i\phi(x_i)$, and
 # $P_{\le 2} f^\star = \beta^\top\phi$ with $\beta = \mathbb E[f^\star\phi]$ (orthonormality). So
@@ -284,7 +290,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # $g$, stage 2 replaced by the existence of $\tilde g$); the papers remove these idealisations.
 #
 # ### What the papers prove
-#
+
+# %% [markdown]
 # :::{prf:theorem} Three-layer networks learn functions of quadratic features (informal)
 # :label: thm-ch06-ndl
 #
@@ -300,7 +307,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # (The input distribution, activations and regularity conditions above are paraphrased; we have not
 # checked them line by line against each paper.)
 # :::
-#
+
+# %% [markdown]
 # :::{prf:theorem} Degree-$k$ features (informal)
 # :label: thm-ch06-wnl
 #
@@ -325,7 +333,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # has dimension $\binom{n + kq}{kq} = \Theta(n^{kq})$, the kernel needs that many samples. Two-layer
 # networks trained by gradient methods have guarantees for targets of low rank (functions of
 # $r \ll n$ linear directions, Chapter 5); $g \circ p$ with a full-rank $A$ is not of this form.
-#
+
+# %% [markdown]
 # :::{prf:theorem} The general-purpose bound, in words (informal)
 # :label: thm-ch06-general
 #
@@ -358,7 +367,8 @@ notebook.glue("op_over_fro", op_over_fro)
 # linear term vanish, e.g. by a symmetric initialisation and randomisation) learns *sparse*
 # polynomials (functions of a few coordinates) with fewer samples than the NTK, but loses the dense
 # low-degree ones.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Low-degree plus sparse polynomials (informal)
 # :label: thm-ch06-nbl
 #

@@ -84,7 +84,8 @@ plotting.use_house_style()
 # Tokens come from a finite alphabet $\Sigma$; $\Sigma^{\le T}$ is the set of strings of length at
 # most $T$. In this chapter bits are **tokens $0$ and $1$**, not signs: threshold gates read more
 # naturally on $\{0,1\}$ (token $b$ stands for the book's sign $(-1)^b$).
-#
+
+# %% [markdown]
 # :::{prf:definition} Next-token predictors and their auto-regressive composition
 # :label: def-ch07-ar
 #
@@ -100,7 +101,8 @@ plotting.use_house_style()
 # and outputs $h^{\mathrm{AR}}(x) = (z_1, \dots, z_L)$; its *answer* is the last token $z_L$. The
 # tokens $z_1, \dots, z_{L-1}$ are the *chain of thought* (CoT).
 # :::
-#
+
+# %% [markdown]
 # :::{prf:definition} Chain-of-thought data and the teacher-forced distribution
 # :label: def-ch07-cot-data
 #
@@ -112,7 +114,8 @@ plotting.use_house_style()
 # Training with the cross-entropy summed over all positions of CoT examples, as we do below, fits
 # the next token on exactly these pairs.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:definition} Length complexity
 # :label: def-ch07-length
 #
@@ -145,7 +148,8 @@ plotting.use_house_style()
 # earlier tokens, whose distribution differs from the data's once it has made a mistake
 # (distribution shift, or "exposure bias"). The proof sidesteps this by noting that until the first
 # mistake, the model's prefixes *are* the data's prefixes.
-#
+
+# %% [markdown]
 # :::{prf:theorem} From next-token learning to chain learning
 # :label: thm-ch07-reduction
 #
@@ -169,7 +173,8 @@ plotting.use_house_style()
 # {cite}`malach2023autoregressive` (which states it for the composed class, with the sample
 # complexity taken at accuracy $\varepsilon/T$); we do not reproduce the paper's exact formulation.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # The pairs fed to $A$ are independent and labelled by $h^\star \in \mathcal H$, so with probability
 # at least $1 - \delta$ the returned $h$ has teacher-forced error
@@ -201,7 +206,9 @@ plotting.use_house_style()
 
 # %% [markdown]
 # ## Linear predictors compute every threshold circuit
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Threshold circuit
 # :label: def-ch07-circuit
 #
@@ -210,7 +217,9 @@ plotting.use_house_style()
 # weights $w_{j,i}$ and threshold $\theta_j$, where $v_1, \dots, v_n$ are the inputs and $v_{n+i}$ is the
 # output of gate $i$. Its *size* is $s$, and it computes $f$ if $v_{n+s} = f(x)$ for all $x$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} Linear auto-regressive models learn threshold circuits from gate-level chains
 # :label: thm-ch07-linear-universal
 #
@@ -231,7 +240,9 @@ plotting.use_house_style()
 # Consequently $L_{\mathcal H_{\mathrm{lin}}}(f) \le s - 1$. {cite}`malach2023autoregressive` proves
 # the analogous statement for functions computed by Turing machines (next).
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *Part 1.* The prediction of $z_\ell$ is made at position $t = n + \ell - 1$ from the prefix
 # $(v_1, \dots, v_{n + \ell - 1})$, and gate $g_\ell$ reads only these wires. Set all weights for
@@ -252,7 +263,9 @@ plotting.use_house_style()
 # $O\big(\tfrac{L}{\varepsilon}(T^2 \log \tfrac{L}{\varepsilon} + \log \tfrac1\delta)\big)$ pairs, and
 # {prf:ref}`thm-ch07-reduction` turns it into answer error at most $\varepsilon$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} Turing machines (sketch)
 # :label: thm-ch07-turing
 #
@@ -261,7 +274,9 @@ plotting.use_house_style()
 # {prf:ref}`thm-ch07-linear-universal`; in particular every efficiently computable $f$ has polynomial
 # length complexity for linear next-token predictors {cite}`malach2023autoregressive`.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* Write the computation as a $\tau \times \tau$ tableau whose row $r$ encodes the
 # tape, head position and state after $r$ steps in binary. Each cell of row $r + 1$ is a fixed
@@ -747,7 +762,8 @@ print(
 #
 # For the linear class, a chain is the same thing as a threshold circuit, which gives length
 # complexity an exact meaning.
-#
+
+# %% [markdown]
 # :::{prf:proposition} Length complexity of linear predictors is threshold-circuit size
 # :label: prop-ch07-length-circuit
 #
@@ -755,7 +771,8 @@ print(
 # smallest size of a threshold circuit (arbitrary integer weights, gates reading all earlier wires)
 # that computes $f$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # ($\le$) is {prf:ref}`thm-ch07-linear-universal`. ($\ge$): let $h \in \mathcal H_{\mathrm{lin}}$
 # produce $z_1, \dots, z_L$ with $z_L = f(x)$. Each $z_\ell$ is a linear threshold function of the

@@ -83,7 +83,8 @@ plotting.use_house_style()
 # convention, so that XOR of tokens is the product of signs. A *support* $S = (s_1, \dots, s_k)$ of
 # distinct indices in $[n]$ is fixed and unknown; the order in which it is listed is the order in
 # which the chain visits it (we use increasing order).
-#
+
+# %% [markdown]
 # :::{prf:definition} Parity with and without a chain of thought
 # :label: def-ch08-cot-parity
 #
@@ -124,7 +125,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 
 # %% [markdown]
 # ## What the chain changes: sparse dependence
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} Sparse sequential dependence
 # :label: prop-ch08-sparse-dependence
 #
@@ -141,7 +144,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # function of the input bits alone that misses $b_{s_{j+1}}$, and with every function of $z_j$ alone;
 # but $\mathbb E\big[(-1)^{z_{j+1} + z_j} x_u\big] = \mathbf 1[u = s_{j+1}]$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # (a) is the definition. For (b), $(-1)^{z_k} = \chi_S(x) = x_i\, \chi_{S \setminus \{i\}}(x)$ and $x_i$ is
 # independent of $x_{-i}$ with mean $0$, so
@@ -161,7 +166,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # the two ingredients: attention to select $x_u$ and, after it, an MLP that multiplies.
 #
 # ### Sample complexity: hard without the chain, easy with it
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} Without the chain: the SQ lower bound
 # :label: thm-ch08-no-cot-hard
 #
@@ -183,7 +190,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # form of the exponent in its theorem.
 #
 # With the chain, averages suffice, and few of them:
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} With the chain: a few samples identify the support
 # :label: prop-ch08-cot-easy
 #
@@ -194,7 +203,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # $1 - \delta$. In SQ terms it asks $kn$ correlation queries $\mathbb E[(-1)^{z_{j+1} + z_j} x_u]$ at any tolerance
 # $\tau < 1/2$, against the $n^{\Omega(k)}$ of {prf:ref}`thm-ch08-no-cot-hard`.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # For $u = s_{j+1}$ the relation holds on every sequence because $z_{j+1} = z_j \oplus b_{s_{j+1}}$. For
 # $u \ne s_{j+1}$, $z_{j+1} \oplus z_j \oplus b_u = b_{s_{j+1}} \oplus b_u$ is a uniform bit, independent across
@@ -207,7 +218,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # This learner is not a transformer, but it shows where the gain comes from: the chain turns one
 # search over $\binom nk$ sets into $k$ searches over $n$ positions. For transformers trained by
 # gradient descent the paper proves the counterpart.
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} With the chain, a one-layer transformer learns with polynomially many samples (informal)
 # :label: thm-ch08-cot-gd
 #
@@ -223,7 +236,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # degree of the polynomial and the precise sense in which the attention concentrates are not
 # verified here against the paper's theorem.)
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* We give the mechanism, not the paper's proof; we skip the precise architecture,
 # step sizes, initialisation, the number of steps and all constants, and the concentration arguments
@@ -245,7 +260,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # Expressivity is not what separates the two tasks: a one-layer transformer computes the chain
 # exactly, with an attention that is as sparse as it can be. (So can one without the chain, see
 # {ref}`ex-ch08-no-cot-construction`.)
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} A one-head construction
 # :label: thm-ch08-construction
 #
@@ -256,7 +273,9 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 # $1 - (T-1)e^{-\beta}$ on position $s_{j+1}$. Residual coordinates: $0$ holds the sign of the current
 # token, $1, \dots, T$ a one-hot code of the position, $T + 1$ the attended bit and $T + 2$ the MLP's output.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *Attention.* Keys are the position codes, $k_u = e_u$. The query at position $t = n - 1 + j$ is
 # $\beta\sqrt T\, e_{s_{j+1}}$ (zero at other positions), so after the $1/\sqrt{T}$ scaling the score of key $u$

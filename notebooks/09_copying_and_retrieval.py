@@ -83,7 +83,9 @@ plotting.use_house_style()
 
 # %% [markdown]
 # ## The setting
-#
+
+
+# %% [markdown]
 # :::{prf:definition} The copy task
 # :label: def-ch09-copy
 #
@@ -95,7 +97,9 @@ plotting.use_house_style()
 # $\langle\mathrm{BOS}\rangle\, x\, \langle\mathrm{SEP}\rangle\, x$ and is scored on predicting each
 # token of the second copy from the tokens before it (*per-token accuracy*).
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Generalized state-space model
 # :label: def-ch09-gssm
 #
@@ -114,7 +118,9 @@ plotting.use_house_style()
 # attends to the keys and values of all earlier positions, a memory that grows with $t$.
 #
 # ## Fixed-size states cannot copy long strings
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} The counting bound for copying
 # :label: thm-ch09-counting
 #
@@ -127,7 +133,9 @@ plotting.use_house_style()
 # In particular, copying with probability at least $1/2$ requires $b \ge L \log_2 D - 1$ bits of
 # state. {cite}`jelassi2024repeat`
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # First let the update rule be deterministic. After reading
 # $\langle\mathrm{BOS}\rangle\, x\, \langle\mathrm{SEP}\rangle$ the model is in a state $s(x)$.
@@ -248,7 +256,8 @@ for name, model in [
 # The transformer's mechanism is a lookup. To predict the token after position $i$ of the second
 # copy, find the earlier position where the last $n$ tokens occurred and output the token that
 # followed them. This is correct as long as no $n$-gram of $x$ occurs twice.
-#
+
+# %% [markdown]
 # :::{prf:definition} n-gram lookup
 # :label: def-ch09-ngram-lookup
 #
@@ -259,7 +268,8 @@ for name, model in [
 # $n$ tokens but none before the last delimiter. The *$n$-gram lookup* predicts, at position $i$,
 # the token $z_{j^\ast + 1}$ with $j^\ast = \min\{ j < i : g_j = g_i \}$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proposition} n-gram lookup copies strings without repeated n-grams
 # :label: prop-ch09-lookup
 #
@@ -267,7 +277,8 @@ for name, model in [
 # for all $1 \le a < c \le L - n + 1$, then for $r = 0, \dots, L-1$ the $n$-gram lookup at position
 # $i = L + 1 + r$ predicts $x_{r+1}$: it copies $x$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # In the first half, $g_p = (\perp, x_1, \dots, x_p)$ for $p \le n - 1$ and
 # $g_p = (x_{p-n+1}, \dots, x_p)$ for $n \le p \le L$; in the second half,
@@ -280,7 +291,8 @@ for name, model in [
 # repeated $n$-grams the only solution is $p = r$, so $j^\ast = r$ and the prediction is
 # $z_{r+1} = x_{r+1}$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:lemma} Random strings rarely repeat an n-gram
 # :label: lem-ch09-repeats
 #
@@ -292,7 +304,8 @@ for name, model in [
 # with probability at least $1 - \delta$ whenever $L \le \sqrt{2\delta}\, D^{n/2}$: the copyable
 # length grows exponentially with $n$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Fix start positions $a < c$. The event $x_{a+t} = x_{c+t}$ for $t = 0, \dots, n-1$ constrains the $n$
 # distinct variables $x_c, \dots, x_{c+n-1}$, each to equal a variable of smaller index. Revealing the
@@ -300,7 +313,8 @@ for name, model in [
 # given everything revealed before, so the event has probability $D^{-n}$ (even when the two
 # $n$-grams overlap). A union bound over the $\binom{L-n+1}{2}$ pairs finishes the proof.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:theorem} A two-layer transformer copies exponentially long strings
 # :label: thm-ch09-two-layer
 #
@@ -315,7 +329,8 @@ for name, model in [
 # {cite}`jelassi2024repeat` prove a version with soft attention and explicit width (of order
 # $n \log D$); we give the construction and do not reproduce their constants or assumptions.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* *Layer 1.* A hard-ALiBi head with window $w$ attends uniformly to positions
 # $i - w + 1, \dots, i$, so it outputs the average $\bar e_w(i)$ of their token embeddings;
@@ -393,7 +408,8 @@ notebook.glue("lookup_n_ok", n_ok)
 # must be found. Wen, Dang and Lyu {cite}`wen2024rnns` show that the fixed state is the bottleneck
 # for a whole family of such tasks, and that chain of thought, which helps RNNs on other problems,
 # does not remove it.
-#
+
+# %% [markdown]
 # :::{prf:definition} Associative recall
 # :label: def-ch09-recall
 #
@@ -402,7 +418,8 @@ notebook.glue("lookup_n_ok", n_ok)
 # In our multi-query version the input continues with further queries, each followed by its
 # answer, and the model is scored on every answer.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proposition} Retrieval needs a state that grows with the number of pairs
 # :label: prop-ch09-recall-bound
 #
@@ -412,7 +429,8 @@ notebook.glue("lookup_n_ok", n_ok)
 # state reached after the pairs, it would answer *all* $N$ possible queries correctly is at most
 # $2^b / V^N$; answering all queries reliably needs $b \ge N \log_2 V - 1$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # After the pairs the model is in a state $s$ that depends on the values $v = (v_1, \dots, v_N)$. The
 # query, the chain of thought and the answer are generated from $s$ and $q$ alone. For a state $s$, let
@@ -428,7 +446,8 @@ notebook.glue("lookup_n_ok", n_ok)
 # $o(N)$ bits (with $O(\log N)$-bit precision) cannot solve associative recall, or decide whether a
 # graph given as an edge list is a tree, even with chain of thought, while small transformers
 # solve them (the graph task with a chain of thought). We state their positive result without proof.
-#
+
+# %% [markdown]
 # :::{prf:theorem} One attention layer closes the gap (informal)
 # :label: thm-ch09-hybrid
 #
@@ -439,7 +458,8 @@ notebook.glue("lookup_n_ok", n_ok)
 # the input (the paper's accounting uses logarithmic precision); in particular such hybrids solve
 # associative recall and the graph tasks, which the plain RNN cannot.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* The chain of thought writes the computation of the machine as a sequence of
 # (step, head position, symbol written, state) records. To take a step the model needs the symbol

@@ -86,7 +86,8 @@ plotting.use_house_style()
 # ## The setting
 #
 # ### Sequences with a latent causal graph
-#
+
+# %% [markdown]
 # :::{prf:definition} Random sequences with causal structure
 # :label: def-ch10-task
 #
@@ -132,7 +133,8 @@ print("its transition matrix pi:\n", pi[0].cpu().numpy().round(2))
 
 # %% [markdown]
 # ### The Bayes-optimal in-context predictor
-#
+
+# %% [markdown]
 # :::{prf:proposition} The Bayes predictor is a smoothed in-context bigram
 # :label: prop-ch10-bayes
 #
@@ -148,7 +150,8 @@ print("its transition matrix pi:\n", pi[0].cpu().numpy().round(2))
 # So the predictor with the smallest expected log-loss, $\mathbb E[-\log \hat P(y \mid x_{1:T})]$, is
 # this add-$\alpha$ estimate of the transition out of the parent's token, computed from the context.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Given $\pi$, the probability of $x_{1:i-1}$ is
 # $\frac1N \prod_{j=2}^{i-1} \pi(x_j \mid x_{p(j)}) = \frac1N \prod_{a} \prod_s \pi(s \mid a)^{n_{as}(i)}$:
@@ -218,7 +221,9 @@ plt.show()
 # dozen lines rather than in `lmt_core` because the model *is* the lesson of the chapter, and it is
 # too specialised to be reused elsewhere. Positions are $1, \dots, T$ (the context), $e_a \in \mathbb
 # R^N$ is the one-hot vector of token $a$.
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Disentangled two-layer attention-only model
 # :label: def-ch10-model
 #
@@ -282,7 +287,9 @@ class Disentangled(nn.Module):
 
 # %% [markdown]
 # ### The construction: hand-set weights that compute the Bayes predictor
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} A two-layer model computes the in-context bigram estimate
 # :label: prop-ch10-construction
 #
@@ -294,7 +301,9 @@ class Disentangled(nn.Module):
 # $(x_{p(j)}, x_j)$, $2 \le j \le T$. With $\alpha' = \alpha$ it converges to the Bayes predictor
 # of {prf:ref}`prop-ch10-bayes`.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # Layer 1: $a_{i\,p(i)} = e^{\beta_1}/(e^{\beta_1} + i - 2) \to 1$, so $u_i \to e_{x_{p(i)}}$: layer 1
 # copies the parent's token; more precisely $|u_i[a] - \mathbf 1[x_{p(i)} = a]| \le T e^{-\beta_1}$. Layer 2:
@@ -409,7 +418,8 @@ plt.show()
 #
 # The construction needs the graph in $A^{(1)}$. Why would gradient descent put it there? Look at
 # the gradient of the loss with respect to $A^{(1)}$ at the start of training.
-#
+
+# %% [markdown]
 # :::{prf:proposition} The first-layer gradient at initialisation
 # :label: prop-ch10-gradient
 #
@@ -429,7 +439,8 @@ plt.show()
 # the ranking of the entries of row $i$ of the gradient is, to first order, the ranking of
 # $k \mapsto G_{ik}$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Write $v_0 = \frac1N \mathbf 1$ and $v_j = e_{x_j}$, so $\hat q = \sum_j w_j v_j$ and, by the
 # derivative of the softmax, $\partial \hat q_y / \partial s_j = w_j (v_j[y] - \hat q_y)$. Hence
@@ -447,7 +458,8 @@ plt.show()
 # The target $y$ is a child of $x_T$, so $G_{ik}$ is large when the pair $(x_k, x_i)$ is distributed
 # like a parent–child pair. The data-processing inequality says no pair is more dependent than the
 # true edge.
-#
+
+# %% [markdown]
 # :::{prf:lemma} Data processing along the tree
 # :label: lem-ch10-dpi
 #
@@ -460,7 +472,8 @@ plt.show()
 # I_{\chi^2}(x_k; x_i) \;\le\; I_{\chi^2}(x_{p(i)}; x_i).
 # $$
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Given $\pi$ and $x_1, \dots, x_{i-1}$, the law of $x_i$ is $\pi(\cdot \mid x_{p(i)})$: it depends on
 # the past only through $x_{p(i)}$. Since $k < i$, $x_i$ is independent of $x_k$ given $x_{p(i)}$. So
@@ -473,7 +486,8 @@ plt.show()
 # inequality. Both mutual informations are $f$-divergences between the joint law and the product of
 # the marginals ($f(t) = (t-1)^2$ and $f(t) = t \log t$).
 # :::
-#
+
+# %% [markdown]
 # :::{prf:corollary} The gradient points at the parent (idealised)
 # :label: cor-ch10-parent
 #
@@ -484,7 +498,8 @@ plt.show()
 # ($\langle\cdot,\cdot\rangle$ the inner product of $L^2$ of the uniform law on $[N]^2$), and
 # $G_{ik} \le G_{i\,p(i)}$ for every $k < i$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* Under (i)–(iii), $\mathbb E[\mathbf 1[x_i = y] \mathbf 1[x_k = x_T] / q^0_y]
 # = N \sum_{a,c} P(x_k = a, x_i = c) P(x_T = a, y = c)$ and
@@ -501,7 +516,8 @@ plt.show()
 # :::
 #
 # The argument above covers one step. The paper's theorem covers training.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Gradient descent learns the causal graph (Nichani, Damian, Lee 2024; informal)
 # :label: thm-ch10-nichani
 #
@@ -515,7 +531,8 @@ plt.show()
 # of the in-context bigram estimator (hence the Bayes loss as $T \to \infty$). For the in-context
 # Markov chain the learned model is an induction head.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* (1) At initialisation the first-layer gradient is the $G$ of
 # {prf:ref}`prop-ch10-gradient`; by the data-processing argument of {prf:ref}`cor-ch10-parent` its
@@ -769,7 +786,9 @@ plt.show()
 # ## Sparse contextual bigrams and transfer
 #
 # The second paper isolates the "which positions matter" part of the problem in a one-layer model.
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Sparse contextual bigram
 # :label: def-ch10-scb
 #
@@ -789,7 +808,9 @@ plt.show()
 # values. With $W_{v s} = q_v(s)$ and $V = P$ it outputs $\Pr[y \mid x]$ exactly. We train it on the
 # square loss $\|f_{W,V}(x) - e_y\|^2$, whose population version is
 # $\mathbb E\|f_{W,V}(x) - \Pr[\cdot \mid x]\|^2$ plus a constant.
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} A saddle at zero, and a convex problem once the attention is known
 # :label: prop-ch10-scb
 #
@@ -798,7 +819,9 @@ plt.show()
 # other's size. (b) For fixed $W$, $R$ is a convex quadratic in $V$; if $W_{v s} = q_v(s)$ and the
 # matrix $M = \mathbb E[m_W(x) m_W(x)^\top]$ is invertible, its unique minimiser is $V = P$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # (a) $f$ is bilinear in $(W, V)$, so $\nabla_V R = 2\,\mathbb E[m_W(x)(f - e_y)^\top]$ vanishes when
 # $W = 0$ (then $m_W = 0$) and $\nabla_W R$ is linear in $V$ and vanishes when $V = 0$. (b) For
@@ -808,7 +831,9 @@ plt.show()
 # $2\,\mathbb E[m_q(x) (P^\top m_q(x) - e_y)^\top] = 2\,\mathbb E[m_q(x) (P^\top m_q(x) - \mathbb E[e_y \mid x])^\top] = 0$
 # vanishes; a convex function with a positive definite Hessian has one critical point.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} Learning and transferring sparse contextual bigrams (Ren, Wang, Lee 2024; informal)
 # :label: thm-ch10-ren
 #
@@ -821,7 +846,9 @@ plt.show()
 # If the model is instead initialised from one pretrained on a task whose attention pattern has a
 # nontrivial correlation with the downstream $q$, fine-tuning skips the first stage.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* Near the origin, {prf:ref}`prop-ch10-scb`(a) makes the dynamics approximately
 # linear in the product of the two small factors: the signal that aligns $W$ with $q$ is weak (each

@@ -82,7 +82,8 @@ plotting.use_house_style()
 # ## The setting
 #
 # ### Associative memories
-#
+
+# %% [markdown]
 # :::{prf:definition} Associative memory
 # :label: def-ch11-memory
 #
@@ -104,7 +105,8 @@ plotting.use_house_style()
 # (e_{x'}^\top e_x)$ is the right output embedding plus *crosstalk* from the other pairs.
 #
 # ### Synthetic facts
-#
+
+# %% [markdown]
 # :::{prf:definition} Synthetic factual recall
 # :label: def-ch11-facts
 #
@@ -149,7 +151,8 @@ print(
 # ## Results
 #
 # ### The outer-product memory stores about $d^2/\log d$ pairs
-#
+
+# %% [markdown]
 # :::{prf:proposition} Capacity of the outer-product memory
 # :label: thm-ch11-outer-product
 #
@@ -162,7 +165,8 @@ print(
 # then with probability at least $1 - \delta$ the memory recalls every pair:
 # $\arg\max_k u_k^\top W e_j = j$ for all $j \in [N]$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* We skip the values of the constants and the two standard tail bounds we use:
 # for independent uniform unit vectors, $\Pr[|a^\top b| > t] \le 2 e^{-d t^2/2}$; and Bernstein's
@@ -202,7 +206,8 @@ print(
 # the crosstalk.
 #
 # ### Storage scales with the number of parameters
-#
+
+# %% [markdown]
 # :::{prf:theorem} No memory stores more facts than its bits allow
 # :label: thm-ch11-counting
 #
@@ -212,7 +217,8 @@ print(
 #
 # $$ P \;\ge\; \frac{N \log_2 M}{b}. $$
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Recall is a function of the parameters: each of the at most $2^{bP}$ settings recalls one map
 # $x \mapsto \hat y(x)$. Storing every $f$ requires a different setting for each of the $M^N$ maps
@@ -240,7 +246,8 @@ print(
 # that learning is *sequential*: the model first fits the relation-only predictor and stays near
 # it before it learns the subject-specific facts. The mechanism is easiest to see in a model with a
 # separate parameter for each relation and for each fact.
-#
+
+# %% [markdown]
 # :::{prf:proposition} A plateau at the relation-only loss
 # :label: thm-ch11-plateau
 #
@@ -255,7 +262,8 @@ print(
 # In contrast, each row $A_r$ receives the gradient $\frac1R\big(\bar p_r - \mathrm{unif}(\mathcal A_r)\big)$,
 # where $\bar p_r$ is the prediction averaged over subjects: $S$ times the per-fact gradient.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # The gradient of the loss with respect to $z(s, r)$ is $\frac{1}{SR}(p(s,r) - \mathbf e_{a^\star(s,r)})$
 # with $p = \mathrm{softmax}(z)$, and $B_{s,r}$ enters only $z(s, r)$, so every entry of

@@ -81,7 +81,8 @@ plotting.use_house_style()
 
 # %% [markdown]
 # ## Bounded Dyck languages
-#
+
+# %% [markdown]
 # :::{prf:definition} Bounded Dyck language
 # :label: def-ch12-dyck
 #
@@ -99,7 +100,8 @@ plotting.use_house_style()
 #
 # The task, as in the paper, is *next-token prediction*: after every valid prefix, the model must
 # tell which symbols may come next.
-#
+
+# %% [markdown]
 # :::{prf:definition} Next-token sets
 # :label: def-ch12-next
 #
@@ -136,7 +138,9 @@ for i in range(demo.shape[1]):
 # $\mathrm{Dyck}_{k,D}$ exactly when each symbol is allowed after the prefix before it and $\dashv$ is
 # allowed at the end. The following lemma is what lets us check a construction *exhaustively* on a
 # finite set.
-#
+
+
+# %% [markdown]
 # :::{prf:lemma} Finite certificate
 # :label: lem-ch12-certificate
 #
@@ -146,7 +150,9 @@ for i in range(demo.shape[1]):
 # every prefix of every valid prefix of length exactly $L$, then $f$ accepts exactly the members of
 # $\mathrm{Dyck}_{k,D}$ of length $\le L$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # Every valid prefix $p$ of length $\le L$ extends to a valid prefix of length exactly $L$ (open a
 # bracket if $d < D$, else close one), so $f(p) = A(p)$ for all valid prefixes of length $\le L$.
@@ -168,7 +174,9 @@ for i in range(demo.shape[1]):
 # one-hot code of the token, the position $j$, two counters $u, w$, the depth indicators
 # $e_0, \dots, e_D$ and the top-of-stack indicators. The first layer's attention is
 # parametrised by a *key score* $s(v)$ for every token $v$.
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} A two-layer transformer for $\mathrm{Dyck}_{k,D}$
 # :label: prop-ch12-construction
 #
@@ -181,7 +189,9 @@ for i in range(demo.shape[1]):
 # and whose logits $z_i$ satisfy $\{v : z_{i,v} > 0\} = A(x_{1:i})$ for every valid prefix of length
 # $\le L$. With $s \equiv 0$ the first layer attends uniformly.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *Layer 1 (attention).* The query is constant and the key of token $v$ is $s(v)$, which gives the
 # stated weights. The value of an opening bracket $v$ is $+e^{-s(v)}$ on coordinate $u$, of a closing
@@ -397,7 +407,8 @@ notebook.glue("tv_rand", tv_rand)
 # The wording below is our paraphrase: we have not checked it line by line against the paper's
 # formal definition of the balance condition, nor the exact scope of its converse and approximate
 # versions, so read it as a summary of the paper's message rather than as its theorem.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Balanced attention characterises the solutions (informal)
 # :label: thm-ch12-balanced
 #
@@ -411,7 +422,8 @@ notebook.glue("tv_rand", tv_rand)
 # the first layer's attention can be made far from any interpretable pattern (nearly "randomised")
 # while the network stays optimal.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* Necessity is a pumping argument: a balanced substring can be inserted into a
 # prefix arbitrarily often without changing the depth or the top of the stack, hence without changing
@@ -600,7 +612,8 @@ plt.show()
 # The second paper looks at neurons rather than heads. Its setting: a pretrained language model is
 # adapted to a classification task by *prompt tuning*, learning only a few input embeddings (a soft
 # prompt) while every weight stays frozen.
-#
+
+# %% [markdown]
 # :::{prf:definition} Predictivity of a neuron
 # :label: def-ch12-predictivity
 #
@@ -620,7 +633,8 @@ plt.show()
 # task-specific; and the same units matter for other adaptation methods that keep the neurons'
 # weights frozen, which suggests they were formed in pretraining. These are empirical findings, not
 # theorems. What can be said in general is a warning that fits the theme of this chapter.
-#
+
+# %% [markdown]
 # :::{prf:proposition} Predictive is not necessary
 # :label: prop-ch12-redundant
 #
@@ -630,7 +644,8 @@ plt.show()
 # unit $1$ has the same predictivity as before, but replacing its activation by any constant (for
 # example its mean) leaves $F$ unchanged.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # $\langle c, h \rangle$ depends on $(c_1, c_2)$ only through $c_1 \phi + c_2 \phi = (c_1 + c_2)\phi$,
 # which is unchanged. Predictivity depends only on the unit's activations and the labels, not on

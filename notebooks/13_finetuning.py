@@ -90,7 +90,8 @@ plotting.use_house_style()
 # $L(\theta) = \frac1m \sum_{i=1}^m \ell(f_\theta(x_i), y_i)$ over a target sample of size $m$.
 #
 # ### Zeroth-order SGD and MeZO
-#
+
+# %% [markdown]
 # :::{prf:definition} SPSA estimator and ZO-SGD
 # :label: def-ch13-spsa
 #
@@ -108,7 +109,8 @@ plotting.use_house_style()
 #
 # As $\varepsilon \to 0$, $\hat g \to z^\top \nabla L(\theta)$, the derivative of $L$ in the direction
 # $z$. Two forward passes give one such number, whatever $p$ is.
-#
+
+# %% [markdown]
 # :::{prf:definition} MeZO
 # :label: def-ch13-mezo
 #
@@ -125,7 +127,8 @@ plotting.use_house_style()
 # backward pass needs.
 #
 # ### SubTuning
-#
+
+# %% [markdown]
 # :::{prf:definition} SubTuning and the finetuning profile
 # :label: def-ch13-subtuning
 #
@@ -146,7 +149,8 @@ plotting.use_house_style()
 # semi-definite, and write $g = \nabla L(\theta) = H\theta - b$. The central difference is exact on a
 # quadratic: $L(\theta + \varepsilon z) - L(\theta - \varepsilon z) = 2 \varepsilon z^\top g$, so
 # $\hat g = z^\top g$ for every $\varepsilon$, and the estimate is $z z^\top g$.
-#
+
+# %% [markdown]
 # :::{prf:proposition} Mean and curvature of the SPSA estimate
 # :label: prop-ch13-moments
 #
@@ -160,7 +164,8 @@ plotting.use_house_style()
 # In particular ($H = I$) $\mathbb E\|\hat g z\|^2 = (p + 2)\|g\|^2$: the estimate is unbiased, but its
 # second moment is $p + 2$ times the squared gradient.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # $\mathbb E[\hat g z] = \mathbb E[z z^\top] g = g$. For the second identity,
 # $(\hat g z)^\top H (\hat g z) = (z^\top g)^2\, z^\top H z = \sum_{i,j,k,l} g_i g_j H_{kl}\, z_i z_j z_k z_l$.
@@ -170,7 +175,8 @@ plotting.use_house_style()
 # give $\sum_{i,j} g_i g_j H_{ij} = g^\top H g$ each (using $H_{ij} = H_{ji}$). Adding up proves the
 # claim; $H = I$ gives $\operatorname{tr} H = p$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:theorem} One-step expected decrease of ZO-SGD on a quadratic
 # :label: thm-ch13-one-step
 #
@@ -193,7 +199,8 @@ plotting.use_house_style()
 # $\|g\|^2/(2\|H\|)$. The ratio of the two guarantees is $\operatorname{tr}(H)/\|H\| + 2 = r + 2$,
 # where $r = \operatorname{tr}(H)/\|H\| \le \operatorname{rank}(H) \le p$ is the *effective rank* of $H$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # A quadratic is its own second-order Taylor expansion: for every $\Delta$,
 # $L(\theta + \Delta) = L(\theta) + g^\top \Delta + \frac12 \Delta^\top H \Delta$. Put
@@ -213,7 +220,8 @@ plotting.use_house_style()
 # guaranteed per-step progress (the actual ratio can be larger, see below), and $r$ can be far smaller than $p$: the Hessians of pretrained networks have a
 # few large eigenvalues and a long tail of tiny ones. The MeZO paper turns this into a theorem
 # for general losses.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Dimension-free rate under low effective rank (Malladi et al. 2023, informal)
 # :label: thm-ch13-mezo-rate
 #
@@ -231,7 +239,8 @@ plotting.use_house_style()
 # $\sqrt p$), since with Gaussian $z$ the step is unbounded. We have not checked which direction
 # distribution the paper's proof uses.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* Bound $L(\theta_{t+1})$ by its second-order expansion around $\theta_t$ with the
 # Hessian replaced by the upper bound $H(\theta_t)$; this needs the whole segment to $\theta_{t+1}$
@@ -250,7 +259,8 @@ plotting.use_house_style()
 # The simplest way to see why tuning fewer parameters helps with scarce data is a counting bound.
 # Write $\mathcal L(\theta)$ for the population loss and $\hat{\mathcal L}_m(\theta)$ for the
 # average over $m$ i.i.d. samples.
-#
+
+# %% [markdown]
 # :::{prf:theorem} A parameter-counting generalization bound
 # :label: thm-ch13-count
 #
@@ -264,7 +274,8 @@ plotting.use_house_style()
 # \big|\mathcal L(\theta_S) - \hat{\mathcal L}_m(\theta_S)\big| \le \sqrt{\frac{p_S B \ln 2 + \ln(2/\delta)}{2m}} .
 # $$
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # There are at most $N = 2^{p_S B}$ settings. For a fixed one, the loss values of the $m$ samples
 # are i.i.d. in $[0, 1]$, so by Hoeffding's inequality

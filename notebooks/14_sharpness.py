@@ -88,7 +88,8 @@ plotting.use_house_style()
 #
 # We minimize a training loss $L(\theta) = \hat L(\theta)$ over parameters $\theta \in \mathbb R^P$ by
 # full-batch gradient descent (GD), $\theta_{t+1} = \theta_t - \eta \nabla L(\theta_t)$.
-#
+
+# %% [markdown]
 # :::{prf:definition} Sharpness and the edge of stability
 # :label: def-ch14-sharpness
 #
@@ -129,7 +130,8 @@ print(
 
 # %% [markdown]
 # ## Why $2/\eta$: gradient descent on a quadratic
-#
+
+# %% [markdown]
 # :::{prf:proposition} Gradient descent diverges along sharp directions
 # :label: prop-ch14-quadratic
 #
@@ -140,7 +142,8 @@ print(
 # $|u \cdot (\theta_t - \theta^*)| \to \infty$ geometrically, with a sign flip at every step, and
 # $L(\theta_t) \to \infty$. If $\eta < 2/\lambda$, the loss is non-increasing along the iterates.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # $\nabla L(\theta) = A(\theta - \theta^*)$, so $\delta_t = \theta_t - \theta^*$ satisfies
 # $\delta_{t+1} = (I - \eta A)\delta_t$. Write $\delta_t = \sum_i c_{i,t} u_i$ in an orthonormal
@@ -226,7 +229,8 @@ print(
 # $\theta$ (everything except the oscillation along $u$) is gradient descent *constrained* to
 # $S \le 2/\eta$: when the constraint is active, the $-\nabla S$ push of stage 3 removes the component
 # of the gradient that would sharpen, which is what a projection does.
-#
+
+# %% [markdown]
 # :::{prf:definition} The constrained trajectory
 # :label: def-ch14-pgd
 #
@@ -239,7 +243,8 @@ print(
 # The second condition in $\mathcal M$, $\nabla L \cdot u = 0$, says that $\theta^\dagger$ sits at the
 # bottom of the parabola along the sharpest direction; it is what made $u \cdot \nabla L^\star = 0$ in
 # the $x$ equation, with $\theta^\star = \theta^\dagger_t$ as a moving reference point.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Self-stabilization (informal, after Damian, Nichani and Lee)
 # :label: thm-ch14-self-stabilization
 #
@@ -259,7 +264,8 @@ print(
 # trajectory, the sharpness $S(\theta_t)$ oscillates around $2/\eta$, and $L(\theta_t)$ follows
 # $L(\theta^\dagger_t)$ plus the oscillation term $\tfrac1\eta x_t^2$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* The derivation above is the heart of the proof: the first-order expansion along $u$
 # gives the $x$ equation and the second-order expansion of the gradient, with
@@ -601,7 +607,8 @@ notebook.glue("eos_up_min", 100 * min(e["up_frac"] for e in eos.values()))
 # reaching it) or runs away above it.
 #
 # ## What sharpness does SAM minimize?
-#
+
+# %% [markdown]
 # :::{prf:definition} Sharpness-aware minimization
 # :label: def-ch14-sam
 #
@@ -617,7 +624,8 @@ notebook.glue("eos_up_min", 100 * min(e["up_frac"] for e in eos.values()))
 # $\max_{\lVert \epsilon \rVert \le \rho} L(\theta + \epsilon)$, approximated to first order. Wen, Ma and Li
 # show that near a manifold of minimizers the algorithm actually regularizes a specific sharpness,
 # and which one depends on the batch size.
-#
+
+# %% [markdown]
 # :::{prf:theorem} The implicit bias of SAM (informal, after Wen, Ma and Li)
 # :label: thm-ch14-sam
 #
@@ -635,7 +643,8 @@ notebook.glue("eos_up_min", 100 * min(e["up_frac"] for e in eos.values()))
 #    overparameterized model with the squared loss), 1-SAM follows a Riemannian gradient flow of the
 #    trace $\operatorname{Tr}\nabla^2 L$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* Write $v = \nabla L / \lVert \nabla L \rVert$. By Taylor's theorem the SAM gradient is
 #
@@ -760,7 +769,8 @@ plt.show()
 # reasons beyond the sharpness they minimize. The second regime rests on a fact simple enough to
 # prove in full: a network that merely *memorizes* its training set can be as flat as any
 # interpolator. The version below is ours; the paper's constructions and constants differ in details.
-#
+
+# %% [markdown]
 # :::{prf:proposition} A memorizing network is a flattest interpolator
 # :label: prop-ch14-memorize
 #
@@ -775,7 +785,8 @@ plt.show()
 # interpolates, attains the bound, and outputs $0$ on every point of the cube outside the training
 # set; its squared error there is $1$ whatever the target.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # At an interpolating point the residuals vanish, so $\nabla^2 L = \frac2m \sum_i \nabla f(x_i)
 # \nabla f(x_i)^\top$ (the term with the second derivative of $f$ is multiplied by a residual) and

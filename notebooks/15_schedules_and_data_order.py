@@ -89,7 +89,8 @@ plotting.use_house_style()
 # Training updates parameters $\theta$ by $\theta_{t+1} = \theta_t - \eta\, s_t\, g_t$, where $g_t$
 # is a stochastic gradient (or, for Adam, the preconditioned step), $\eta$ the base learning rate
 # and $s_t \in [0, 1]$ a *schedule*. The library's schedules live in `lmt_core.optim.schedules`.
-#
+
+# %% [markdown]
 # :::{prf:definition} Cosine, WSD and WSD-S schedules
 # :label: def-ch15-schedules
 #
@@ -139,7 +140,9 @@ plt.show()
 # ### Noisy quadratics: what a constant learning rate costs
 #
 # The simplest model of a steep valley wall is a quadratic with noisy gradients.
-#
+
+
+# %% [markdown]
 # :::{prf:definition} Noisy quadratic
 # :label: def-ch15-noisy-quadratic
 #
@@ -150,7 +153,9 @@ plt.show()
 # $\sigma_i^2$. The *excess loss* is $\mathbb E[L(x_t)] - \min L = \sum_i \tfrac{h_i}{2}\, v_{t,i}$
 # with $v_{t,i} = \mathbb E[x_{t,i}^2]$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proposition} Stationary excess loss of SGD on a noisy quadratic
 # :label: prop-ch15-stationary
 #
@@ -174,7 +179,9 @@ plt.show()
 #    so the excess loss falls from $\Delta(\eta)$ to $\Delta(\eta') \le (\eta'/\eta)\,\Delta(\eta)$.
 #    If $\eta_t \to 0$ with $\sum_t \eta_t = \infty$ (and $\eta_t h_i < 2$), then $v_{t,i} \to 0$.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # (1) Square $x_{t+1,i} = (1 - \eta_t h_i) x_{t,i} - \eta_t \xi_{t,i}$ and take expectations; the
 # cross term vanishes because $\xi_{t,i}$ has mean zero and is independent of $x_{t,i}$ (which
@@ -209,7 +216,9 @@ plt.show()
 # steep ones, and model the loss near the river by
 # $L(u, v) \approx \ell(v) + \sum_i \tfrac{h_i}{2} u_i^2$ with large $h_i$ and a flat, decreasing
 # $\ell$.
-#
+
+
+# %% [markdown]
 # :::{prf:theorem} River valley: progress along the river, noise across it (informal)
 # :label: thm-ch15-river
 #
@@ -227,7 +236,9 @@ plt.show()
 # is about $\ell(v_{T})$ of the shared stable branch, and a larger stable rate buys more river
 # progress at the price of a larger (but removable) hillside term.
 # :::
-#
+
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* For a quadratic hillside that does not depend on $v$, the hillside part is exactly
 # {prf:ref}`prop-ch15-stationary`, coordinate by coordinate, and the river coordinate sees only its
@@ -640,7 +651,8 @@ notebook.glue("lm_wsds_over_cos", lm_rows[T_last]["wsd_s"] / lm_rows[T_last]["co
 # while reading shards in order is cheap but presents the data in storage order. That order is
 # often far from random: a shard may hold one video, one source, one language. We count *storage
 # accesses*: one per shard read (or written) and one per individually fetched example.
-#
+
+# %% [markdown]
 # :::{prf:definition} Shuffling strategies
 # :label: def-ch15-shuffling
 #
@@ -664,7 +676,8 @@ notebook.glue("lm_wsds_over_cos", lm_rows[T_last]["wsd_s"] / lm_rows[T_last]["co
 # $\sigma_b^2 = \frac1S \sum_j \lVert \mu_j - \bar\mu \rVert^2$ the *between-shard variance*. For
 # homogeneous shards $\sigma_b^2$ is as large as it can be: every shard is one class. What SGD inside
 # a CorgiPile buffer sees is the buffer's mean, not $\bar\mu$.
-#
+
+# %% [markdown]
 # :::{prf:proposition} Variance of a buffer of shards
 # :label: prop-ch15-buffer
 #
@@ -673,7 +686,8 @@ notebook.glue("lm_wsds_over_cos", lm_rows[T_last]["wsd_s"] / lm_rows[T_last]["co
 #
 # $$ \mathbb E\, \lVert m_B - \bar\mu \rVert^2 \;=\; \frac{S - b}{S - 1} \cdot \frac{\sigma_b^2}{b} . $$
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Write $d_j = \mu_j - \bar\mu$, so $\sum_j d_j = 0$ and $\sum_j \lVert d_j \rVert^2 = S \sigma_b^2$, and
 # let $I_j = \mathbf 1[j \in B]$. Then $m_B - \bar\mu = \frac1b \sum_j I_j d_j$ and
@@ -687,7 +701,8 @@ notebook.glue("lm_wsds_over_cos", lm_rows[T_last]["wsd_s"] / lm_rows[T_last]["co
 #
 # So a CorgiPile buffer divides the between-shard variance by about $b$, which for homogeneous
 # shards and a small buffer ($b \ll S$) is not much. Corgi² applies the same reduction twice.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Corgi²: the offline pass shrinks the between-shard variance (sketch)
 # :label: thm-ch15-corgi2
 #
@@ -708,7 +723,8 @@ notebook.glue("lm_wsds_over_cos", lm_rows[T_last]["wsd_s"] / lm_rows[T_last]["co
 # we have not checked line by line against their theorem); we do not reproduce their statement or
 # its constants.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch.)* The offline pass partitions the old shards into $S/b$ groups of $b$, uniformly
 # at random, and each new shard is a uniformly random subset of $N/S$ examples of its group. Its mean

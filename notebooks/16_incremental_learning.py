@@ -83,7 +83,8 @@ plotting.use_house_style()
 # ## Part I. Over-parameterized tensor decomposition
 #
 # ### The setting
-#
+
+# %% [markdown]
 # :::{prf:definition} Orthogonal tensor decomposition, over-parameterized
 # :label: def-ch16-tensor
 #
@@ -105,7 +106,8 @@ plotting.use_house_style()
 # tensors never need to be formed: since $\langle x^{\otimes \ell}, y^{\otimes \ell}\rangle = \langle x, y\rangle^\ell$,
 #
 # $$ 2L(W) = \sum_{j,k} \langle w_j, w_k\rangle^\ell - 2\sum_{j,i} a_i\, c_{ji}^\ell + \sum_i a_i^2 . $$
-#
+
+# %% [markdown]
 # :::{prf:lemma} The gradient
 # :label: lem-ch16-gradient
 #
@@ -116,7 +118,8 @@ plotting.use_house_style()
 #
 # In particular, under gradient flow, $\dot c_{ji} = \ell\, a_i\, c_{ji}^{\ell-1} - \ell \sum_k \langle w_j, w_k\rangle^{\ell-1} c_{ki}$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Differentiate the display above: $\nabla_{w_j}$ of $\tfrac12\sum_{k,k'}\langle w_k, w_{k'}\rangle^\ell$ is
 # $\ell \sum_k \langle w_j, w_k\rangle^{\ell-1} w_k$ (the pairs $(j,k)$ and $(k,j)$ each contribute half),
@@ -129,7 +132,8 @@ plotting.use_house_style()
 # at first every correlation follows its own one-dimensional equation.
 #
 # ### When is a component discovered?
-#
+
+# %% [markdown]
 # :::{prf:proposition} Escape time at small initialization
 # :label: prop-ch16-escape
 #
@@ -142,7 +146,8 @@ plotting.use_house_style()
 # to $0$ and never escapes. For $\ell = 2$ (matrices) the solution is $c_0 e^{2at}$, which reaches
 # $\bar c$ at time $\log(\bar c / c_0)/(2a)$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Separate variables: $\frac{d}{dt} c^{-(\ell-2)} = -(\ell-2)\, c^{-(\ell-1)}\,\dot c = -\ell(\ell-2)\, a$, so
 # $c(t)^{-(\ell-2)} = c_0^{-(\ell-2)} - \ell(\ell-2)\, a\, t = c_0^{-(\ell-2)}(1 - t/t^\ast)$. Solving for
@@ -158,7 +163,8 @@ plotting.use_house_style()
 # Second, the escape time depends on the initial correlation, as $c_0^{-(\ell-2)}$, not as
 # $\log(1/c_0)$ as for matrices. Among the $d$ rows, the one with the largest correlation with $u_i$
 # escapes first and by a wide margin; by the time it has fitted $u_i$, the runner-up has barely moved.
-#
+
+# %% [markdown]
 # :::{prf:corollary} Predicted discovery times and order
 # :label: cor-ch16-order
 #
@@ -180,7 +186,8 @@ plotting.use_house_style()
 # than the pull by a factor of order $d\,\delta^{\ell}$ (times powers of $\sqrt n$), tiny for small
 # $\delta$. After row $j$ has fitted component $1$, it interacts strongly with the others, and here a
 # clean identity takes over.
-#
+
+# %% [markdown]
 # :::{prf:lemma} A fitted component deflates the target
 # :label: lem-ch16-deflation
 #
@@ -192,7 +199,8 @@ plotting.use_house_style()
 # pull towards $u_i$ is gone, and their correlations with the other components follow the same
 # equations as before.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # $w_k^{\otimes \ell} = (\pm 1)^\ell a_i u_i^{\otimes \ell} = a_i u_i^{\otimes\ell}$, so
 # $T(W) - T^\star = \sum_{j\ne k} w_j^{\otimes \ell} - (T^\star - a_i u_i^{\otimes \ell})$.
@@ -201,7 +209,8 @@ plotting.use_house_style()
 # In the flow the fitted row is only approximately $a_i^{1/\ell}u_i$, and it keeps interacting
 # weakly with the rest; controlling these errors over the whole trajectory is the hard part of the
 # paper. Its main result, in a qualitative form:
-#
+
+# %% [markdown]
 # :::{prf:theorem} Gradient flow follows a deflation process (informal)
 # :label: thm-ch16-deflation
 #
@@ -228,7 +237,8 @@ plotting.use_house_style()
 # low-rank learning* for matrices (fit the best rank-one correction, then the next). In our
 # experiments plain gradient descent, with neither modification, already follows the deflation
 # process.
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *(Proof sketch. It skips the error bounds on the interaction terms, the local stability analysis
 # that keeps fitted components in place, and the effect of the regularizer and of the
@@ -479,7 +489,8 @@ print(
 # pairs* counteract this.
 #
 # ### The setting
-#
+
+# %% [markdown]
 # :::{prf:definition} Linear two-view contrastive learning
 # :label: def-ch16-contrastive
 #
@@ -513,7 +524,8 @@ print(
 # Gradient flow on $L_{\mathrm{pos}} = -\operatorname{tr}(W_A C W_B^\top)$ is linear:
 # $\dot W_A = W_B C^\top$, $\dot W_B = W_A C$. Each direction grows at a rate equal to its current
 # size times the cross-covariance: the "rich get richer" of Part I, in its matrix form.
-#
+
+# %% [markdown]
 # :::{prf:proposition} Positive pairs increase the condition number without bound
 # :label: prop-ch16-positive
 #
@@ -524,7 +536,8 @@ print(
 # $W_A(t)/\|W_A(t)\|_F$ converges to a rank-one matrix $v\, p_1^\top$ with $v \ne 0$, and
 # $\kappa(W_A(t)) \to \infty$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Stack $Z = [W_A, W_B] \in \mathbb R^{d \times 2n}$. The flow is $\dot Z = Z K$ with the symmetric
 # matrix $K = \begin{pmatrix} 0 & C \\ C^\top & 0 \end{pmatrix}$, so $Z(t) = Z(0)e^{Kt}$, and a scalar
@@ -552,7 +565,8 @@ print(
 # representation covariance. Below, $L_{\mathrm{sc}}(W)$ and its gradient flow are taken as functions of
 # the shared $W$; the untied flow started at $W_A = W_B = W$ moves each encoder by
 # $\dot W = 2W\Sigma - 2PW\Sigma$, the same trajectory at half the speed.
-#
+
+# %% [markdown]
 # :::{prf:proposition} The spectral contrastive loss balances the representation
 # :label: prop-ch16-spectral
 #
@@ -564,7 +578,8 @@ print(
 # 3. Every critical point has $P$ an orthogonal projection; every local minimum is global, with
 #    $P = I_d$, so $\kappa(W) = 1$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # (1) $\mathbb E\langle Wx, Wx\rangle = \operatorname{tr}(W\Sigma W^\top) = \operatorname{tr} P$, and for independent
 # $x, x'$, $\mathbb E\langle Wx, Wx'\rangle^2 = \mathbb E\,\operatorname{tr}(W^\top W x' x'^\top W^\top W x x^\top)
@@ -589,7 +604,8 @@ print(
 # weighted by $P$: it is strongest along the dominant directions of the representation and cancels
 # the growth exactly where the representation's variance has reached $1$. Large directions are
 # held back, small ones keep growing, and the condition number shrinks.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Positive pairs align, negative pairs balance (informal)
 # :label: thm-ch16-contrastive
 #

@@ -97,7 +97,8 @@ plotting.use_house_style()
 
 # %% [markdown]
 # ## The setting
-#
+
+# %% [markdown]
 # :::{prf:definition} Label noise and the Bayes classifier
 # :label: def-ch17-noise
 #
@@ -113,7 +114,8 @@ plotting.use_house_style()
 #
 # For the Bayes statement: given $x$, a classifier is wrong with probability $p$ if it outputs
 # $f^\star(x)$ and $1 - p > p$ otherwise.
-#
+
+# %% [markdown]
 # :::{prf:definition} Interpolation and conditional sampling
 # :label: def-ch17-sampler
 #
@@ -130,7 +132,8 @@ plotting.use_house_style()
 # training label, noisy or not.
 #
 # ## Interpolating learners are samplers: the 1-NN rule
-#
+
+# %% [markdown]
 # :::{prf:theorem} The 1-NN rule is a conditional sampler
 # :label: thm-ch17-one-nn
 #
@@ -144,7 +147,8 @@ plotting.use_house_style()
 #
 # $$ \mathbb E_S\, \mathrm{err}(h_m) \;\to\; 2p(1-p) \;=\; p + p(1-2p) \;>\; p = \mathrm{err}(f^\star) \quad (0 < p < 1/2). $$
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # *Step 1: the nearest neighbour converges.* Let $x$ be in the support of $\mu$ (a set of full
 # measure), so $\mu(B(x, r)) > 0$ for every $r > 0$. The $m$ training inputs are i.i.d., hence
@@ -261,7 +265,8 @@ plt.show()
 # In *knowledge distillation* a student is trained on unlabelled inputs $x'_1, \dots, x'_u$ drawn
 # from $\mu$, labelled by the teacher. Two facts explain why a sampler is a good teacher. The first
 # is a population statement about the square loss.
-#
+
+# %% [markdown]
 # :::{prf:proposition} The student learns the teacher's conditional mean
 # :label: prop-ch17-conditional-mean
 #
@@ -273,7 +278,8 @@ plt.show()
 # for almost every $x$, so for large $m$ the sign of the optimal student is the Bayes classifier
 # $f^\star$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # Write $s - T = (s - \bar T) + (\bar T - T)$ and expand the square. The cross term
 # $\mathbb E[(s(x) - \bar T(x))(\bar T(x) - T(x))]$ vanishes: conditioning on $x$, the first factor
@@ -288,7 +294,8 @@ plt.show()
 # copies of the same $x$, each from an independent teacher. In practice there is *one* teacher, and
 # a rich enough student could copy it — noise and all. What saves distillation is that the student
 # is drawn from a *smaller* class $\mathcal H$ that cannot tell the teacher's labels from real ones.
-#
+
+# %% [markdown]
 # :::{prf:definition} Sampler with respect to a class
 # :label: def-ch17-h-sampler
 #
@@ -297,7 +304,8 @@ plt.show()
 # A teacher $h$ is an *$\varepsilon$-sampler for $\mathcal H$* if
 # $\lvert L_h(s) - L_{\mathcal D}(s) \rvert \le \varepsilon$ for every $s \in \mathcal H$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proposition} Distillation from a sampler
 # :label: prop-ch17-distillation
 #
@@ -308,7 +316,8 @@ plt.show()
 # the student is within $2\varepsilon + \delta$ of Bayes-optimal, although the teacher's own error is
 # about $2p(1-p)$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # For every $s \in \mathcal H$:
 # $L_{\mathcal D}(\hat s) \le L_h(\hat s) + \varepsilon \le L_h(s) + \delta + \varepsilon \le L_{\mathcal D}(s) + \delta + 2\varepsilon$,
@@ -449,7 +458,8 @@ plt.show()
 # The 1-NN rule interpolates with no parameters to spare. For a linear-in-parameters model
 # $x \mapsto \langle \theta, \phi(x) \rangle$ with $N$ features trained by gradient descent, the
 # interpolant it picks is the minimum-norm one.
-#
+
+# %% [markdown]
 # :::{prf:theorem} Gradient descent from zero finds the minimum-norm interpolant
 # :label: thm-ch17-min-norm
 #
@@ -461,7 +471,8 @@ plt.show()
 # reparameterised model $\theta = D^{1/2} v$ converges to the interpolant minimising
 # $\theta^\top D^{-1} \theta$, namely $D \Phi^\top (\Phi D \Phi^\top)^{-1} y$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # The gradient $\Phi^\top(\Phi\theta - y)$ lies in the row space $\mathcal R = \operatorname{range}(\Phi^\top)$,
 # so every iterate does. The residual $r_t = \Phi\theta_t - y$ obeys
@@ -480,7 +491,8 @@ plt.show()
 #
 # Wen, Teng and Zhang {cite}`wen2022benign` study when interpolating noisy labels is benign. In
 # their analysis the answer depends on the ratio of parameters to samples. Informally:
-#
+
+# %% [markdown]
 # :::{prf:theorem} Phase change of benign overfitting (informal)
 # :label: thm-ch17-phase-change
 #
@@ -666,7 +678,8 @@ plt.show()
 # then rises with depth, and explain it with minimum-norm solutions: in their analysis, the
 # (linearised) convolutional network of depth $L$ acts as a depth-dependent linear transformation of
 # the input, followed by minimum-norm regression. We build the simplest model of this kind.
-#
+
+# %% [markdown]
 # :::{prf:definition} Deep linear circular convolutional network
 # :label: def-ch17-deep-conv
 #
@@ -676,7 +689,8 @@ plt.show()
 # Fourier transform $\hat u_k = \sum_j u_j e^{-2\pi i jk/N}$ we have
 # $\widehat{u \circledast v} = \hat u \odot \hat v$ and $\langle u, v\rangle = \frac1N \sum_k \hat u_k \overline{\hat v_k}$.
 # :::
-#
+
+# %% [markdown]
 # :::{prf:lemma} The tangent kernel of the deep linear convolutional network
 # :label: lem-ch17-conv-ntk
 #
@@ -691,7 +705,8 @@ plt.show()
 # $\sum_k \lvert \hat\beta_k \rvert^2 / \lvert \hat a_k \rvert^{2(L-1)}$ (over frequencies with
 # $\hat a_k \ne 0$).
 # :::
-#
+
+# %% [markdown]
 # :::{prf:proof}
 # In Fourier coordinates $f(x) = \frac1N \sum_k \big(\prod_j \hat w_{j,k}\big) \overline{\hat x_k}$,
 # which is linear in $w_l$: $f(x) = \langle w_l, g_l(x) \rangle$ with

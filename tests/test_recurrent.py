@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lmt_core import ensemble, train
+from lmt_core import ensemble, tasks, train
 from lmt_core.models.recurrent import LSTM, SSM, SelectiveSSM
 
 V, T = 6, 8
@@ -89,7 +89,7 @@ def test_bad_arguments_and_inputs():
 
 def previous_token(step, gen, B=32):
     x = torch.randint(0, V, (B, T), generator=gen)
-    y = torch.full_like(x, train.IGNORE_INDEX)
+    y = torch.full_like(x, tasks.IGNORE_INDEX)
     y[:, 1:] = x[:, :-1]
     return x, y
 

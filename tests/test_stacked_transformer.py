@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lmt_core import ensemble, train
+from lmt_core import ensemble, tasks, train
 from lmt_core.ensemble import FunctionalEnsemble, StackedTransformer
 from lmt_core.models import Transformer
 from lmt_core.stacked_transformer import stackable
@@ -223,7 +223,7 @@ def seq_batches(step, g, B=8):
     """Previous-token prediction on random tokens (position 0 is not scored)."""
     x = torch.randint(0, V, (B, T), generator=g)
     y = x.roll(1, dims=-1)
-    y[:, 0] = train.IGNORE_INDEX
+    y[:, 0] = tasks.IGNORE_INDEX
     return x, y
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from lmt_core import ensemble, train
+from lmt_core import ensemble, tasks, train
 from lmt_core.models import MLP
 from lmt_core.optim import schedules
 from lmt_core.tasks import SparseParity, hypercube
@@ -767,7 +767,7 @@ def test_cross_entropy_on_sequences_skips_ignored_positions():
     g = torch.Generator().manual_seed(0)
     out = torch.randn(2, 3, 4, 5, generator=g)  # (E, B, T, C)
     y = torch.randint(0, 5, (3, 4), generator=g)
-    y[:, :2] = train.IGNORE_INDEX
+    y[:, :2] = tasks.IGNORE_INDEX
     got = train.member_losses(out, y, "cross_entropy")
     want = torch.stack(
         [

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lmt_core import ensemble, train
+from lmt_core import ensemble, tasks, train
 from lmt_core.models import transformer
 from lmt_core.models.transformer import Transformer, _rotate
 
@@ -142,7 +142,7 @@ def test_bad_inputs():
 def previous_token_batches(step, gen, B=64):
     """Predict the previous token: y_t = x_{t-1}; position 0 is left out of the loss."""
     x = torch.randint(0, V, (B, T), generator=gen)
-    y = torch.full_like(x, train.IGNORE_INDEX)
+    y = torch.full_like(x, tasks.IGNORE_INDEX)
     y[:, 1:] = x[:, :-1]
     return x, y
 

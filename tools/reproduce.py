@@ -88,23 +88,20 @@ def commit() -> str:
 
 
 def code_hash(chapter: str, root: Path = ROOT) -> str:
-    """A hash of the code a chapter's run depends on: its script and every module of lmt_core.
+    """The hash of the code a chapter's run depends on (see :func:`lmt_core.reproduce.code_hash`)."""
+    from lmt_core.reproduce import code_hash as lmt_code_hash
 
-    The Reproductions page compares it with the hash stored in the record to flag a record
-    made before the last change to that code.
+    return lmt_code_hash(chapter, root)
+
+
+def execute(
+    nb: Path, scale: str, record: Path, figure: Path | None, checkpoints: Path
+) -> tuple[bool, float, str]:
+    """Run ``nb`` headless at ``scale``; returns (ok, wall seconds, the tail of the log).
+
+    Checkpoints go to ``checkpoints`` (a scratch folder): a record is made from scratch, never
+    from a run loaded from an earlier checkpoint.
     """
-    import hashlib
-
-    h = hashlib.sha256()
-    files = [root / "notebooks" / f"{chapter}.py", *sorted((root / "lmt_core").rglob("*.py"))]
-    for path in files:
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def execute(nb: Path, scale: str, record: Path, figure: Path | None) -> tuple[bool, float, str]:
-    """Run ``nb`` headless at ``scale``; returns (ok, wall seconds, the tail of the log)."""
     env = dict(
         os.environ,
         LMT_SCALE=scale,
@@ -112,8 +109,10 @@ def execute(nb: Path, scale: str, record: Path, figure: Path | None) -> tuple[bo
         LMT_THREADS="1",
         OMP_NUM_THREADS="1",
         LMT_RECORD=str(record),
+        LMT_CHECKPOINTS=str(checkpoints),
         PYTHONHASHSEED="0",
     )
+    env.pop("LMT_MAX_STEPS", None)
     env.pop("LMT_RECORD_FIGURE", None)
     if figure is not None:
         env["LMT_RECORD_FIGURE"] = str(figure)
@@ -156,18 +155,27 @@ def join(quick: list[dict], full: list[dict]) -> list[dict]:
 
 
 def reproduce(nb: Path, with_quick: bool) -> tuple[str, bool, str]:
-    """Make the record of one chapter; returns (chapter, ok, message)."""
+    """Make the record of one chapter and its headline figure; returns (chapter, ok, message).
+
+    A chapter whose full run fails, or saves no headline figure, keeps its previous record.
+    """
     RECORDS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         q_lines, f_lines = Path(tmp) / "quick.jsonl", Path(tmp) / "full.jsonl"
+        figure = Path(tmp) / "headline.png"
         if with_quick:
-            ok, wall, log = execute(nb, "quick", q_lines, None)
+            ok, wall, log = execute(nb, "quick", q_lines, None, Path(tmp) / "ckpt")
             if not ok:
                 return nb.stem, False, f"quick run failed after {wall:.0f} s:\n{log}"
-        ok, wall, log = execute(nb, "full", f_lines, RECORDS / f"{nb.stem}.png")
+        ok, wall, log = execute(nb, "full", f_lines, figure, Path(tmp) / "ckpt")
         if not ok:
             return nb.stem, False, f"full run failed after {wall:.0f} s:\n{log}"
+        if not figure.is_file():
+            return nb.stem, False, "the full run saved no headline figure (reproduce.save_headline)"
         results = join(read_lines(q_lines), read_lines(f_lines))
+        if not results:
+            return nb.stem, False, "the full run reported no result (reproduce.report)"
+        figure.replace(RECORDS / f"{nb.stem}.png")
     record = {
         "chapter": nb.stem,
         "commit": commit(),

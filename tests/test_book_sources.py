@@ -228,6 +228,17 @@ def test_reproductions_page_is_current_and_records_pass():
     assert page == reproductions_page.page(), "run `python tools/reproductions_page.py --write`"
 
 
+def test_every_paper_has_a_recorded_result():
+    """Each of the book's papers has at least one result in some full-mode record."""
+    import chapter_lists
+    import reproductions_page
+
+    keys = [key for part in chapter_lists.load(ROOT) for ch in part.chapters for key in ch.papers]
+    assert len(keys) == len(set(keys)) == 37
+    missing = reproductions_page.papers_without_result()
+    assert not missing, f"no recorded result for {missing}: run `make reproduce`"
+
+
 def test_reproductions_page_flags_a_record_of_older_code(tmp_path):
     """A record whose code hash is not the current one is flagged on the page."""
     import shutil

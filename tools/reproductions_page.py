@@ -64,6 +64,52 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def summary(records: dict[str, dict], root: Path = ROOT) -> list[str]:
+    """The table at the top of the page: each chapter's full-mode time and its statuses."""
+    lines = [
+        "| Chapter | Full mode (s) | Reproduced | Partly | Not reproduced | Record |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    totals = dict.fromkeys(STATUS_MARK, 0)
+    for part in chapter_lists.load(root):
+        for ch in part.chapters:
+            name = Path(ch.docname).name
+            rec = records.get(name)
+            if rec is None:
+                lines.append(f"| {ch.number}. {ch.title} | — | — | — | — | none |")
+                continue
+            counts = dict.fromkeys(STATUS_MARK, 0)
+            for r in rec.get("results", []):
+                if r.get("status") in counts:
+                    counts[r["status"]] += 1
+            for k, v in counts.items():
+                totals[k] += v
+            stale = rec.get("code_hash") != reproduce.code_hash(name, root)
+            lines.append(
+                f"| {ch.number}. {ch.title} | {rec['wall_seconds']} "
+                f"| {counts['reproduced']} | {counts['partly']} | {counts['not reproduced']} "
+                f"| `{str(rec['commit'])[:7]}`{' (older than the code)' if stale else ''} |"
+            )
+    lines += [
+        f"| **All** | | **{totals['reproduced']}** | **{totals['partly']}** "
+        f"| **{totals['not reproduced']}** | |",
+        "",
+    ]
+    return lines
+
+
+def papers_without_result(root: Path = ROOT) -> list[str]:
+    """The book's papers (BibTeX keys) for which no record reports a result."""
+    records = load_records(root)
+    missing = []
+    for part in chapter_lists.load(root):
+        for ch in part.chapters:
+            results = records.get(Path(ch.docname).name, {}).get("results", [])
+            reported = {r.get("paper") for r in results}
+            missing += [key for key in ch.papers if key not in reported]
+    return missing
+
+
 def page(root: Path = ROOT) -> str:
     """The text of the Reproductions page."""
     records = load_records(root)
@@ -81,6 +127,7 @@ def page(root: Path = ROOT) -> str:
         "own words: *reproduced*, *partly*, or *not reproduced*.",
         "",
     ]
+    lines += summary(records, root)
     n_rows, n_missing = 0, 0
     for part in chapter_lists.load(root):
         for ch in part.chapters:
@@ -103,6 +150,15 @@ def page(root: Path = ROOT) -> str:
                     ),
                     "",
                 ]
+                if (root / "reproductions" / f"{name}.png").is_file():
+                    lines += [
+                        f"```{{figure}} ../reproductions/{name}.png",
+                        ":width: 80%",
+                        "",
+                        f"The headline figure of chapter {ch.number}'s recorded full-mode run.",
+                        "```",
+                        "",
+                    ]
             lines += [
                 "| Paper | Claim | Paper's value | Quick | Full | Status |",
                 "| --- | --- | --- | --- | --- | --- |",

@@ -386,3 +386,31 @@ def test_chapter_outputs_show_no_errors(site, chapter):
     )
     problems = [f"cell output shows an error (classes {b['classes']}): {b['text']!r}" for b in bad]
     expect_no_problems(chapter, problems)
+
+
+def test_chapter_shows_its_recorded_full_mode_figure(site, chapter):
+    """Each chapter shows the headline figure of its full-mode record, with commit, date, machine
+    (``reproduce.show_record``: the caption, then the PNG, as cell outputs)."""
+    page = site.open(chapter)
+    found = page.evaluate(
+        r"""() => {
+          for (const el of document.querySelectorAll('article .cell_output')) {
+            if (!/Full mode, recorded/.test(el.textContent)) continue;
+            const img = el.querySelector('img');
+            return {caption: el.textContent.trim().slice(0, 300),
+                    loaded: !!img && img.complete && img.naturalWidth > 0};
+          }
+          return null;
+        }"""
+    )
+    problems = []
+    if found is None:
+        problems.append(
+            "no 'Full mode, recorded' output: call reproduce.show_record(...) after the quick "
+            "headline figure, and make the record with `make reproduce`"
+        )
+    elif not found["loaded"]:
+        problems.append(f"the recorded full-mode figure did not load ({found['caption']!r})")
+    elif not re.search(r"commit \w+", found["caption"]) or "20" not in found["caption"]:
+        problems.append(f"the caption lacks commit/date: {found['caption']!r}")
+    expect_no_problems(chapter, problems)

@@ -38,7 +38,7 @@
 #
 # **Time.** Quick mode (the default, also with a GPU) runs the notebook in under a minute on one CPU
 # core, with short strings and a few hundred training steps. Full mode (`SCALE = "full"` in the
-# first code cell) takes about 5 minutes on one CPU core: it trains longer, on strings up to
+# first code cell) takes about 3 minutes on one CPU core: it trains longer, on strings up to
 # length 32, and tests the hard-ALiBi model up to four times its longest training length. The
 # figures in the book are from quick mode; the full run's headline figure is shown beside it.
 #

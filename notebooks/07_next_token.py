@@ -37,7 +37,7 @@
 #
 # **Time.** Quick mode (the default, also with a GPU) runs the whole notebook in well under a
 # minute on one CPU core; every number below comes from quick mode. Full mode (`SCALE = "full"` in
-# the first code cell) takes about 5 minutes on one CPU core: longer parities and sparse parities,
+# the first code cell) takes about 7 minutes on one CPU core: longer parities and sparse parities,
 # longer additions, and an MLP trained on multi-digit multiplication; its headline figure is shown
 # beside the quick one.
 #

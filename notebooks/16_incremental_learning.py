@@ -37,7 +37,7 @@
 # **Time.** Quick mode is the default everywhere, also with a GPU: under a minute on one CPU core.
 # Full mode (set `SCALE = "full"` in the first code cell) runs the staircase with $d = 2000$ rows
 # and a smaller initialization, and the contrastive experiment at $n = 64$, $d = 16$, each from
-# three seeds: about 6 minutes on one CPU core. The figures in the book are from quick mode; the
+# three seeds: about 4 minutes on one CPU core. The figures in the book are from quick mode; the
 # recorded full-mode figure is shown beside the staircase.
 #
 # **Open in Colab:**
@@ -83,22 +83,19 @@ plotting.use_house_style()
 
 # %%
 # Settings: every size that differs between quick and full mode.
-WIDTH = cfg.pick(quick=400, full=2000)  # d, the tensor model's number of components
-DELTA = cfg.pick(
-    quick=2e-3, full=1e-3
-)  # initialization scale delta of the tensor model
-DEFL_SEEDS = cfg.pick(
-    quick=3, full=3
-)  # initializations of the staircase (the first is plotted)
-N_C = cfg.pick(quick=16, full=64)  # input dimension n of the two-view contrastive model
-D_C = cfg.pick(quick=4, full=16)  # representation dimension d of the contrastive model
-STEPS_C = cfg.pick(quick=1500, full=5000)  # SGD steps of each contrastive run
-BATCH_C = cfg.pick(
-    quick=128, full=512
-)  # batch of the contrastive runs (B(B-1) negative pairs)
-CONTRAST_SEEDS = cfg.pick(
-    quick=3, full=3
-)  # data sets and initializations of the contrastive runs
+# d, the tensor model's number of components, and its initialization scale delta
+WIDTH = cfg.pick(quick=400, full=2000)
+DELTA = cfg.pick(quick=2e-3, full=1e-3)
+# initializations of the staircase (the first one is plotted)
+DEFL_SEEDS = cfg.pick(quick=3, full=3)
+# input dimension n and representation dimension d of the two-view contrastive model
+N_C = cfg.pick(quick=16, full=64)
+D_C = cfg.pick(quick=4, full=16)
+# SGD steps of each contrastive run, and its batch (B(B - 1) negative pairs)
+STEPS_C = cfg.pick(quick=1500, full=5000)
+BATCH_C = cfg.pick(quick=128, full=512)
+# data sets and initializations of the contrastive runs (the first one is plotted)
+CONTRAST_SEEDS = cfg.pick(quick=3, full=3)
 
 # %% [markdown]
 # ## Part I. Over-parameterized tensor decomposition

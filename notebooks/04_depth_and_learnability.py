@@ -38,7 +38,7 @@
 #
 # **Time.** Quick mode, the default everywhere (also with a GPU), runs in about half a minute on one
 # CPU core; the figures of the book are from quick mode. Full mode (`SCALE = "full"` in the first
-# code cell) trains more seeds, longer, at $n$ up to 128 and with wider networks, in about 5 minutes
+# code cell) trains more seeds, longer, at $n$ up to 128 and with wider networks, in about 4 minutes
 # on one CPU core; its recorded figure is shown next to the quick-mode one.
 #
 # **Open in Colab:**

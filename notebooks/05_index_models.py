@@ -573,7 +573,8 @@ def overlap_chain(
         new = np.isinf(hits) & crossed.any(0)
         hits[new] = t + crossed.argmax(0)[new] + 1
         if record_every:
-            traj.extend(A[record_every - 1 :: record_every].copy())
+            # the rows of this block at steps t + i + 1 that are multiples of record_every
+            traj.extend(A[(record_every - 1 - t) % record_every :: record_every].copy())
     traj = np.array(traj).reshape(-1, len(ns), seeds) if record_every else None
     return hits.reshape(len(ns), seeds), traj
 

@@ -44,6 +44,7 @@ __all__ = [
     "check",
     "report",
     "save_headline",
+    "code_cells",
     "code_hash",
     "find_record",
     "record_caption",
@@ -170,22 +171,36 @@ def save_headline(fig: Any, *, dpi: int = 80) -> Path | None:
     return out
 
 
+def code_cells(script: str) -> str:
+    """The code of a jupytext percent script without its Markdown cells.
+
+    A record depends on what the chapter computes, not on its prose: a corrected sentence or a
+    restated theorem leaves the record current, a changed line of code does not.
+    """
+    kept, in_markdown = [], False
+    for line in script.splitlines(keepends=True):
+        if line.startswith("# %%"):
+            in_markdown = "[markdown]" in line
+        if not in_markdown:
+            kept.append(line)
+    return "".join(kept)
+
+
 def code_hash(chapter: str, root: str | Path) -> str:
-    """A hash of the code a chapter's run depends on: its script and lmt_core (but this module).
+    """A hash of the code a chapter's run depends on: its code cells and lmt_core (but this module).
 
     ``chapter`` is the notebook's stem (``"09_copying_and_retrieval"``), ``root`` the repository.
-    A record stores the hash it was made with; a different hash now means the chapter or the
-    library changed since, and the record is flagged as older than its code.
+    A record stores the hash it was made with; a different hash now means the chapter's code or
+    the library changed since, and the record is flagged as older than its code.
     """
     root = Path(root)
     h = hashlib.sha256()
-    library = sorted((root / "lmt_core").rglob("*.py"))
+    script = root / "notebooks" / f"{chapter}.py"
+    h.update(script.relative_to(root).as_posix().encode())
+    h.update(code_cells(script.read_text(encoding="utf-8")).encode())
     # this module only reports what a run computed: a change here does not make records stale
-    files = [
-        root / "notebooks" / f"{chapter}.py",
-        *(p for p in library if p.name != "reproduce.py"),
-    ]
-    for path in files:
+    library = [p for p in sorted((root / "lmt_core").rglob("*.py")) if p.name != "reproduce.py"]
+    for path in library:
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]

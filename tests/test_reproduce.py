@@ -96,7 +96,16 @@ def test_code_hash_changes_with_the_chapter_or_the_library(tmp_path):
     (tmp_path / "lmt_core" / "a.py").write_text("y = 3\n")
     h1 = reproduce.code_hash("01_demo", tmp_path)
     (tmp_path / "notebooks" / "01_demo.py").write_text("x = 2\n")
-    assert len({h0, h1, reproduce.code_hash("01_demo", tmp_path)}) == 3
+    h2 = reproduce.code_hash("01_demo", tmp_path)
+    assert len({h0, h1, h2}) == 3
+    # prose is not code: a Markdown cell changes nothing
+    (tmp_path / "notebooks" / "01_demo.py").write_text("x = 2\n# %% [markdown]\n# Prose.\n")
+    assert reproduce.code_hash("01_demo", tmp_path) == h2
+
+
+def test_code_cells_drop_markdown_cells_only():
+    script = "# header\n# %%\nx = 1\n# %% [markdown]\n# words\n# %% tags=['a']\ny = 2\n"
+    assert reproduce.code_cells(script) == "# header\n# %%\nx = 1\n# %% tags=['a']\ny = 2\n"
 
 
 def test_find_and_show_a_record(tmp_path, monkeypatch):

@@ -70,21 +70,17 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores"
 
 
-def commit() -> str:
-    """HEAD's sha, with ``+dirty`` when tracked files differ from it."""
+def commit(chapter: str) -> str:
+    """HEAD's sha, with ``+dirty`` when the chapter's script or lmt_core differ from it."""
     sha = (
         subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
         or "unknown"
     )
-    dirty = (
-        subprocess.run(
-            ["git", "diff", "--quiet", "HEAD", "--", "lmt_core", "notebooks"], cwd=ROOT
-        ).returncode
-        != 0
-    )
-    return sha + ("+dirty" if dirty else "")
+    paths = ["lmt_core", f"notebooks/{chapter}.py"]
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", *paths], cwd=ROOT).returncode
+    return sha + ("+dirty" if dirty != 0 else "")
 
 
 def code_hash(chapter: str, root: Path = ROOT) -> str:
@@ -178,7 +174,7 @@ def reproduce(nb: Path, with_quick: bool) -> tuple[str, bool, str]:
         figure.replace(RECORDS / f"{nb.stem}.png")
     record = {
         "chapter": nb.stem,
-        "commit": commit(),
+        "commit": commit(nb.stem),
         "code_hash": code_hash(nb.stem),
         "scale": "full",
         "wall_seconds": round(wall),

@@ -588,6 +588,7 @@ axes[1].set(
     title="Same budget, longer strings: the recurrent models fall behind",
 )
 axes[1].set_xticks(COPY_LENGTHS, [str(L) for L in COPY_LENGTHS])
+axes[1].minorticks_off()
 axes[0].legend(loc="center right", fontsize=8)
 reproduce.save_headline(fig)
 plt.show()

@@ -36,7 +36,7 @@
 # **Time.** Quick mode is the default everywhere, with or without a GPU: the whole notebook runs in
 # about half a minute on a two-core CPU. Full mode (set `SCALE = "full"` in the first code cell) trains
 # the plateau-and-jump experiment at twice the paper's $n$ ($n = 100$, $k = 3$) and extends the
-# scaling sweep to larger $n$; it takes about 2 minutes on one CPU core, and its runs save
+# scaling sweep to larger $n$; it takes about a minute and a half on one CPU core, and its runs save
 # checkpoints so that a disconnected session resumes where it stopped. Its recorded figure is shown
 # below the quick-mode one.
 #
@@ -93,7 +93,7 @@ cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %%
-# Every size of the chapter's experiments, quick and full (full: about 2 min on one CPU core).
+# Every size of the chapter's experiments, quick and full (full: about 1.5 min on one CPU core).
 N_MAIN = cfg.pick(quick=50, full=100)  # input dimension of the plateau-and-jump run
 K_MAIN = 3  # sparsity of the plateau-and-jump run and of the width experiment
 E_MAIN = 16  # seeds trained together in the plateau-and-jump run

@@ -560,7 +560,7 @@ reproduce.report(
     "the dense one",
     paper_value="sparse initialisation moves the frontier to fewer samples",
     value=f"width {WIDTHS[-1]}, m={SIZES[m_mid]}: sparse {n_sp}/{SEEDS} vs dense "
-    f"{n_de}/{SEEDS} (one-sided Fisher p = {fisher_p:.3f})",
+    f"{n_de}/{SEEDS} (one-sided Fisher p = {fisher_p:.2g})",
     assertion="at the widest width and m = 600, the sparse success rate exceeds the dense one by "
     ">= 0.2",
     passed=bool(sparse_gain >= 0.2),

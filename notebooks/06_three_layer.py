@@ -42,7 +42,7 @@
 # **Time.** Quick mode, the default everywhere (also with a GPU), runs in well under a minute on one
 # CPU core, with $n = 12$; every figure and number below comes from quick mode unless the text says
 # otherwise. Full mode (`SCALE = "full"` in the first code cell) uses $n = 20$, larger samples, three
-# repetitions and dimensions up to 40 for the stage-1 scan, in about 3 minutes on one CPU core; its
+# repetitions and dimensions up to 40 for the stage-1 scan, in about 2 minutes on one CPU core; its
 # recorded figure is shown next to the quick-mode one.
 #
 # **Open in Colab:**

@@ -40,7 +40,7 @@
 # **Time.** Quick mode, the default everywhere (also with a GPU), runs in well under a minute on one
 # CPU core; all figures below come from quick mode. Full mode (`SCALE = "full"` in the first code
 # cell) runs the exponent sweep for $n$ from 64 to 1024 and the multi-index experiment at $n = 256$,
-# in about 5 minutes on one CPU core; its recorded figure is shown next to the quick-mode one.
+# in about 4 minutes on one CPU core; its recorded figure is shown next to the quick-mode one.
 #
 # **Open in Colab:**
 # [colab/05_index_models.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/05_index_models.ipynb)

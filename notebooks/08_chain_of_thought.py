@@ -34,7 +34,7 @@
 #
 # **Time.** Quick mode (the default, also with a GPU) runs the notebook in about a minute on one CPU
 # core; all figures below are from quick mode. Full mode (`SCALE = "full"` in the first code cell)
-# takes about 4 minutes on one CPU core: longer inputs and chains, more training, larger
+# takes about 2 minutes on one CPU core: longer inputs and chains, more training, larger
 # training sets and one more seed; its headline figure is shown beside the quick one.
 #
 # **Open in Colab:**

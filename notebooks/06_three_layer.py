@@ -746,6 +746,8 @@ ax.set(
     ylabel="correlation",
     title="The learned hidden unit finds p once m is a few times D",
 )
+ax.set_xticks(M_GRID, labels=[str(m) for m in M_GRID])
+ax.tick_params(axis="x", which="minor", labelbottom=False)
 ax.legend(fontsize=8)
 plt.tight_layout()
 reproduce.save_headline(fig)

@@ -853,15 +853,20 @@ notebook.glue("text_T", TEXT_T)
 # %% [markdown]
 # With a budget of $T$ = {glue:text}`text_T` steps, WSD is above cosine by
 # {glue:text}`text_gap_stable:.3f` ± {glue:text}`text_gap_stable_se:.3f` nats per character (mean
-# ± standard error over the seeds) at the end of the stable phase; over the decay its loss falls {glue:text}`text_drop_ratio:.1f` times as much as over the
-# equally long stretch of stable phase before it; at the budget WSD minus cosine is
-# {glue:text}`text_gap_final:+.3f` ± {glue:text}`text_gap_final_se:.3f` nats per character. The
-# checks below ask for all three: a gap at $0.8\,T$ positive by at least two standard errors, a
-# decay drop (mean over seeds) at least twice the stable stretch's (the hillside term of {prf:ref}`thm-ch15-river` leaves at the decay,
-# on top of the river progress), and WSD at most $0.01$ nats per character above cosine at $T$ on
-# average (equal within the evaluation noise, or better). In quick mode the budget of 200 steps is
-# too short for the stable phase to settle (the model is still learning fast, and cosine's early
-# decay costs it more than the hillside term): only the last of the three is checked there.
+# ± standard error over the seeds) at the end of the stable phase, and at the budget WSD minus
+# cosine is {glue:text}`text_gap_final:+.3f` ± {glue:text}`text_gap_final_se:.3f` nats per
+# character. The checks below ask for these two: a gap at $0.8\,T$ positive by at least two
+# standard errors, and WSD at most $0.01$ nats per character above cosine at $T$ on average (equal
+# within the evaluation noise, or better). The drop is less clear-cut. Over the decay WSD's loss
+# falls {glue:text}`text_drop_ratio:.1f` times as much as over the equally long stretch of stable
+# phase before it. Before running the full mode we had fixed "at least twice" as the mark of a
+# sharp drop (the hillside term of {prf:ref}`thm-ch15-river` leaving on top of the river
+# progress), and at the full-mode budgets we ran (1000 and 2000 steps) the ratio stayed below it:
+# the model is still learning fast during the stable phase, so the river progress of the stretch
+# before the decay is large. We report the ratio and do not assert it, and count the paper's
+# headline as partly reproduced. In quick mode the budget of 200 steps is too short for the stable
+# phase to settle (cosine's early decay costs it more than the hillside term): only the comparison
+# at $T$ is checked there.
 #
 # ## Part B: data order when data live in shards
 #
@@ -1152,7 +1157,6 @@ assert quad_removed >= 0.9, (
 assert buf_rel_err <= 0.02, f"buffer variance off by {buf_rel_err:.1%}"
 # Real text: WSD above cosine while stable, a sharp drop in the decay, at or below cosine at T.
 above_stable = bool(gap_stable.mean() > 2 * gap_stable_se)
-sharp_drop = bool(drop_decay.mean() >= 2 * drop_stable.mean())
 not_worse = bool(gap_final.mean() <= 0.01)
 reproduce.report(
     "wen2024understanding",
@@ -1164,12 +1168,12 @@ reproduce.report(
     f"{drop_decay.mean() / drop_stable.mean():.1f}, gap at T {gap_final.mean():+.4f} "
     f"± {gap_final_se:.4f} nats/char",
     assertion="2-layer character-level transformer on Python's standard library, paired seeds: "
-    "WSD minus cosine at 0.8T positive by at least 2 standard errors over the seeds, WSD's "
-    "mean drop over the decay at least twice its drop over the stretch of equal length before "
-    "it, and WSD minus cosine at T at most 0.01 nats per character on average (quick mode, a "
-    "200-step budget: only the last)",
-    passed=(above_stable and sharp_drop and not_worse) if not cfg.quick else not_worse,
-    status="reproduced",
+    "WSD minus cosine at 0.8T positive by at least 2 standard errors over the seeds, and WSD "
+    "minus cosine at T at most 0.01 nats per character on average (quick mode, a 200-step "
+    "budget: only the second). The drop over the decay relative to the stable stretch before "
+    "it is reported, not asserted: it fell short of the factor 2 fixed in advance",
+    passed=(above_stable and not_worse) if not cfg.quick else not_worse,
+    status="partly",
     section="sec-ch15-real-text",
 )
 # The language model: the decay removes most of the stable-phase excess loss (over the Bayes loss).

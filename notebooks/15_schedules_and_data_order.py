@@ -1155,7 +1155,7 @@ assert quad_removed >= 0.9, (
 )
 # Buffer variance: Monte Carlo agrees with the proposition (2% relative).
 assert buf_rel_err <= 0.02, f"buffer variance off by {buf_rel_err:.1%}"
-# Real text: WSD above cosine while stable, a sharp drop in the decay, at or below cosine at T.
+# Real text: WSD above cosine while stable, at or below cosine at T (the drop is only reported).
 above_stable = bool(gap_stable.mean() > 2 * gap_stable_se)
 not_worse = bool(gap_final.mean() <= 0.01)
 reproduce.report(

@@ -39,7 +39,7 @@
 # **Time.** Quick mode is the default everywhere, also with a GPU: a small MLP on a synthetic
 # source/target pair, about a minute on one CPU core. Full mode (set `SCALE = "full"` in the first
 # code cell) pretrains on more data, uses eight seeds instead of three, three longer MeZO runs and
-# larger Monte Carlo checks: about two minutes on one CPU core. With a GPU, memory is measured with the CUDA allocator's peak counter. The figures on
+# larger Monte Carlo checks: under a minute on one CPU core. With a GPU, memory is measured with the CUDA allocator's peak counter. The figures on
 # the book's pages come from quick mode; the recorded full-mode figure is shown beside the
 # fine-tuning experiment.
 #

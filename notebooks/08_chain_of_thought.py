@@ -611,6 +611,8 @@ notebook.glue("acc_plain_main", acc_plain_main)
 # %%
 A_cot = acc_cot.reshape(len(M_SIZES), len(SEEDS))
 A_plain = acc_plain.reshape(len(M_SIZES), len(SEEDS))
+# the smallest training set at which the median run with CoT is solved (None: at no size)
+m_solved = next((m for m, a in zip(M_SIZES, A_cot) if np.median(a) >= 0.95), None)
 fig, ax = plt.subplots(figsize=(7, 3.8))
 for A, color, label in [
     (A_cot, plotting.COLORS[0], "with CoT"),
@@ -630,7 +632,8 @@ ax.set(
     xlabel="training-set size m (sequences)",
     ylabel="test answer accuracy (free generation)",
     ylim=(0, 1.02),
-    title=f"Sample complexity (n={N}, k={K}, {STEPS} steps):\nCoT needs a few hundred sequences",
+    title=f"Sample complexity (n={N}, k={K}, {STEPS} steps): with CoT the median\n"
+    f"run is solved from m = {m_solved}; without CoT every run stays near chance",
 )
 ax.legend(loc="center right")
 reproduce.save_headline(fig)

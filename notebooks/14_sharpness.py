@@ -39,7 +39,7 @@
 # $S(\theta)$, and so do we in the sections that follow them, always with the argument $\theta$.
 #
 # **Time.** Quick mode is the default everywhere, also with a GPU: an MLP on 500 digits for 2000
-# full-batch steps at three learning rates, about a minute on one CPU core. Full mode (set
+# full-batch steps at three learning rates, under a minute on one CPU core. Full mode (set
 # `SCALE = "full"` in the first code cell) uses all 1797 digits, a wider network and longer runs:
 # about two minutes on one CPU core. The figures on this page are from quick mode; the recorded full-mode
 # figure is shown beside the edge-of-stability experiment.

@@ -767,7 +767,28 @@ notebook.glue("uni_bayes_tree", ref_tree["unigram"] - ref_tree["Bayes"])
 # the first-layer attention is the graph's adjacency matrix, and for the Markov chain it is the
 # previous-token pattern that feeds an induction head.
 
+
 # %%
+def show_attention(ax, attn, parents, title):
+    """Draw an attention map (queries i as rows, keys k as columns, values in [0, 1]) with the
+    true parent p(i) of each position i >= 1 circled in red; returns the image."""
+    T_map = attn.shape[0]
+    im = ax.imshow(attn, cmap="Blues", vmin=0, vmax=1)
+    ax.grid(False)
+    ax.scatter(
+        parents[1:T_map],
+        np.arange(1, T_map),
+        s=12,
+        facecolors="none",
+        edgecolors="red",
+        lw=0.8,
+        label="true parent p(i)",
+    )
+    ax.set(xlabel="key position k", ylabel="query position i", title=title)
+    ax.title.set_fontsize(9)
+    return im
+
+
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
 g_rows = neg_grad[1:].numpy()  # rows i >= 2, scaled to [0, 1] for display
 finite = np.isfinite(g_rows)
@@ -793,19 +814,7 @@ panels = [
     ),
 ]
 for ax, (M, par, title) in zip(axes, panels):
-    im = ax.imshow(M, cmap="Blues", vmin=0, vmax=1)
-    ax.grid(False)
-    ax.scatter(
-        par[1:T_CTX],
-        np.arange(1, T_CTX),
-        s=12,
-        facecolors="none",
-        edgecolors="red",
-        lw=0.8,
-        label="true parent p(i)",
-    )
-    ax.set(xlabel="key position k", ylabel="query position i", title=title)
-    ax.title.set_fontsize(9)
+    im = show_attention(ax, M, par, title)
 axes[0].legend(loc="upper right", fontsize=7)
 fig.colorbar(im, ax=axes, shrink=0.8, label="attention weight / scaled gradient")
 plt.show()
@@ -916,23 +925,12 @@ axes[0].set(
 )
 axes[0].title.set_fontsize(9)
 axes[0].legend(fontsize=8, loc="center right")
-axes[1].imshow(std_a1.cpu().numpy(), cmap="Blues", vmin=0, vmax=1)
-axes[1].grid(False)
-axes[1].scatter(
-    chain[1:T_CTX],
-    np.arange(1, T_CTX),
-    s=12,
-    facecolors="none",
-    edgecolors="red",
-    lw=0.8,
-    label="true parent p(i)",
+show_attention(
+    axes[1],
+    std_a1.cpu().numpy(),
+    chain,
+    "standard transformer: learned layer-1 attention",
 )
-axes[1].set(
-    xlabel="key position k",
-    ylabel="query position i",
-    title="standard transformer: learned layer-1 attention",
-)
-axes[1].title.set_fontsize(9)
 axes[1].legend(loc="upper right", fontsize=7)
 reproduce.save_headline(fig)
 plt.show()
@@ -1325,20 +1323,8 @@ def explore_causal(n_vocab=3, T=24, graph="tree", steps=300):
         title=f"N={n_vocab}, T={T}, {graph}: loss",
     )
     axes[0].legend(fontsize=8)
-    axes[1].imshow(model.layer1().detach().cpu(), cmap="Blues", vmin=0, vmax=1)
-    axes[1].grid(False)
-    axes[1].scatter(
-        par[1:T],
-        np.arange(1, T),
-        s=12,
-        facecolors="none",
-        edgecolors="red",
-        label="true parent",
-    )
-    axes[1].set(
-        xlabel="key position k",
-        ylabel="query position i",
-        title="layer-1 attention vs the graph",
+    show_attention(
+        axes[1], model.layer1().detach().cpu(), par, "layer-1 attention vs the graph"
     )
     axes[1].legend(fontsize=8)
     plt.show()

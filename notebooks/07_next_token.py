@@ -163,7 +163,10 @@ MUL_EVAL = cfg.pick(quick=10, full=250)
 #   function* of the bits of the prefix, and every linear threshold function of the prefix is one:
 #   $\mathbf 1[\sum_j w_j s_j \ge \theta]$ has scores $0$ for token $0$ and
 #   $\sum_j w_j s_j - \theta$ for token $1$ (up to the tie rule, which a shift of $\theta$ fixes for
-#   integer weights). In code: `models.LinearAR`.
+#   integer weights). In code: `models.LinearAR`, whose weight tensor has one slice per position.
+#   A linear model whose weights are *shared* across positions (a sliding-window linear language
+#   model) is a subclass; every construction below uses per-position weights, so the theorems are
+#   about this larger class.
 # - The **MLP** class: one hidden layer of width $d$ on $(\phi(s_{1:t}), e_t)$, with weights shared
 #   across positions and $e_t$ a one-hot code of the position; the first layer is then a running sum
 #   of position-specific token embeddings. In code: `models.PrefixMLP`.
@@ -197,9 +200,17 @@ MUL_EVAL = cfg.pick(quick=10, full=250)
 # $$
 #
 # so in particular the answer $z_L$ is wrong with probability at most $\varepsilon$. If $A$ runs in
-# polynomial time, so does the chain learner. This is our version of the first main result of
-# {cite}`malach2023autoregressive` (which states it for the composed class, with the sample
-# complexity taken at accuracy $\varepsilon/T$); we do not reproduce the paper's exact formulation.
+# polynomial time, so does the chain learner.
+#
+# *Labelled variant* of the first main result of {cite}`malach2023autoregressive`. The paper's
+# form, as we read it (we have not been able to check its text line by line): if a class
+# $\mathcal H$ is (efficiently) PAC-learnable with sample complexity $m(\varepsilon, \delta)$, then
+# the class of its auto-regressive compositions is (efficiently) *AR-learnable* (whole generated
+# sequence correct with probability at least $1 - \varepsilon$) with sample complexity
+# $m(\varepsilon / T, \delta / T)$, where $T$ is the number of generated tokens. The factor
+# $1/T$ in $\varepsilon$ is the union bound of the proof below; a $\delta / T$ appears when each
+# position's predictor is learned from its own sample and the $T$ failure events are
+# union-bounded. Our version draws one position per example and so pays $\delta$ instead.
 # :::
 
 # %% [markdown]
@@ -703,14 +714,18 @@ notebook.glue("acc_add_answer_max", float(acc_add_answer.max()))
 # With the column sums every linear model adds {glue:text}`add_digits`-digit numbers in base
 # {glue:text}`add_base` correctly on at least {glue:text}`acc_add_cot_min:.1%` of the test pairs;
 # without them, at most {glue:text}`acc_add_answer_max:.1%`. In base 10 the same linear construction
-# exists but its margins are small compared with the range of the scores (the $-u^2/2$ term), and at
-# quick scale Adam does not get there; full mode uses base 10 with many more steps, untested here.
+# exists but its margins are small compared with the range of the scores (the $-u^2/2$ term); we
+# have not trained it. Full mode keeps the base and adds longer numbers with more steps (the sizes
+# are in the settings cell; its result is in the full-mode record).
 #
 # (sec-ch07-multiplication)=
 # ## Multiplication with an MLP (the paper's setting, full mode)
 #
-# The paper's headline experiment trains an MLP on multiplication of 4-digit numbers with a chain of
-# thought and finds it surprisingly accurate {cite}`malach2023autoregressive`. Our chain
+# The paper's headline arithmetic experiment {cite}`malach2023autoregressive`: a large but
+# shallow MLP next-token predictor, trained from scratch with the next-token loss on 4-digit
+# multiplication written out with a chain of intermediate steps, generates the exact product on
+# most test pairs, which the paper compares with large transformer language models. (This is our
+# summary of the experiment, not a quotation of its numbers.) Our chain
 # (`tasks.MultiplicationCoT`) goes column by column: for output column $i$ it writes the
 # incoming carry and then the running sum after adding each digit product $a_j b_{i-j}$, so each
 # token is a function of three earlier tokens; the answer digits are single-token functions of the
@@ -863,18 +878,105 @@ print(
 # $L - 1 \ge C(f) - 1$.
 # :::
 #
-# Consequences, each a short exercise below or above:
+# Two consequences for parity $\chi(x) = x_1 \oplus \dots \oplus x_n$ locate its length
+# complexity for the linear class between two small numbers, far below the $2(n-1) - 1$ of the
+# gate-level chain and the $n$ of the counting chain ({ref}`Exercise <ex-ch07-counting>`).
+
+# %% [markdown]
+# :::{prf:proposition} A logarithmic linear chain for parity
+# :label: prop-ch07-parity-log
 #
-# - **Parity.** $L_{\mathcal H_{\mathrm{lin}}}(\chi) \le 2(n - 1) - 1$ by the gate-level chain, and
-#   $\le n$ by a *counting* chain ({ref}`Exercise <ex-ch07-counting>`); $\ge 1$ for $n \ge 2$ since
-#   parity (restricted to two bits, XOR or its negation) is not a threshold function. For the MLP class the running-XOR chain gives $n - 1$ for the full parity
-#   ($k - 1$ for a $k$-sparse one); a class that contains parity itself has length complexity $0$.
+# Let $K = \lceil \log_2 (n + 1) \rceil$ and $w = x_1 + \dots + x_n$. The chain of the binary digits
+# of $w$, most significant first,
+#
+# $$
+# b_i = \mathbf 1\Big[\, w - \sum_{j = i + 1}^{K - 1} 2^j b_j \;\ge\; 2^i \Big],
+# \qquad i = K - 1, K - 2, \dots, 0,
+# $$
+#
+# is realizable by $\mathcal H_{\mathrm{lin}}$ with margin $\tfrac12$, and its last token is
+# $b_0 = \chi(x)$. Hence for $n \ge 2$
+#
+# $$
+# 1 \;\le\; L_{\mathcal H_{\mathrm{lin}}}(\chi) \;\le\; \lceil \log_2 (n + 1) \rceil - 1 ,
+# $$
+#
+# with equality for $n \in \{2, 3\}$, and by {prf:ref}`thm-ch07-linear-universal` the chain is
+# learnable from $O\big(\tfrac{K}{\varepsilon}((n + K)^2 \log \tfrac{K}{\varepsilon} +
+# \log \tfrac1\delta)\big)$ teacher-forced pairs.
+# :::
+
+# %% [markdown]
+# :::{prf:proof}
+# Since $0 \le w \le n < 2^K$, $w$ has $K$ binary digits. Suppose $b_{K-1}, \dots, b_{i+1}$ are
+# the digits of $w$. Then $r_i = w - \sum_{j > i} 2^j b_j = w \bmod 2^{i+1}$ lies in
+# $[0, 2^{i+1})$, and its digit of weight $2^i$ is $\mathbf 1[r_i \ge 2^i]$, which is the formula;
+# by induction every $b_i$ is the $i$-th digit of $w$, and $b_0 = w \bmod 2 = \chi(x)$. Each $b_i$
+# is a threshold gate with integer weights on the inputs and the earlier tokens, so the chain is a
+# threshold circuit of size $K$, and part 1 of {prf:ref}`thm-ch07-linear-universal` gives the
+# margin-$\tfrac12$ predictor and part 2 the sample size (with $s = K$, $T = n + K$). The lower
+# bound: length complexity $0$ would make $\chi$ a threshold function of $x$, and fixing all bits
+# but two would make XOR or its negation one, which we showed impossible. For $n \le 3$, $K = 2$.
+# :::
+#
+# The counting chain and this one read *all* inputs at every step. If each step may read only a
+# few tokens, length complexity grows, whatever the class of the step:
+
+# %% [markdown]
+# :::{prf:proposition} Length against fan-in
+# :label: prop-ch07-fanin
+#
+# Let $k \ge 2$ and let $\mathcal H_k$ be any class of next-token predictors each of which, at
+# each position, depends on at most $k$ fixed positions of its prefix (threshold gates of fan-in
+# $k$, MLPs reading $k$ tokens, an attention head attending to $k$ fixed positions). If
+# $f: \Sigma^n \to \Sigma$ depends on all $n$ of its inputs, then
+#
+# $$
+# L_{\mathcal H_k}(f) \;\ge\; \Big\lceil \frac{n - 1}{k - 1} \Big\rceil - 1 .
+# $$
+#
+# For parity and $k = 2$ the running-XOR chain $x_1 \oplus x_2, (x_1 \oplus x_2) \oplus x_3,
+# \dots$, whose steps are XORs of two tokens, attains it: $n - 1$ tokens, $n - 2$ of them
+# intermediate.
+# :::
+
+# %% [markdown]
+# :::{prf:proof}
+# Let $h \in \mathcal H_k$ produce $z_1, \dots, z_L$ with $z_L = f(x)$ for all $x$. Draw the
+# dependency graph: an edge from each input or token to every later token whose predictor
+# depends on it. Let $R$ be the set of nodes with a path to $z_L$, and $s$ the number of tokens in
+# $R$ (so $s \le L$). Every input is in $R$: otherwise $z_L$ would be a function of the other
+# inputs, and $f$ would not depend on it. Count the edges between nodes of $R$. Each token has at
+# most $k$ incoming edges, so there are at most $k s$. Each node of $R$ other than $z_L$ has at
+# least one outgoing edge to a node of $R$ (the first edge of its path to $z_L$), so there are at
+# least $n + s - 1$. Hence $k s \ge n + s - 1$, $L \ge s \ge (n - 1)/(k - 1)$, and the length
+# complexity $L - 1$ is at least $\lceil (n-1)/(k-1) \rceil - 1$.
+# :::
+
+# %% [markdown]
+# Together the two propositions are a trade-off between length and how much each step reads:
+# dense threshold steps need about $\log_2 n$ tokens for parity, two-token steps need $n - 1$. It
+# is a trade-off for *learning* too: a learner that does not know which $k$ tokens a step reads
+# must search among up to $\binom{T}{k}$ subsets at each step (Chapter 8 studies how a transformer
+# finds them), while a dense step is a halfspace in dimension about $2T$.
+# {cite}`malach2023autoregressive` analyses trade-offs of this kind between length complexity and
+# the sample and run-time complexity of learning parities; we have not been able to check its
+# statements, so the two propositions above are ours, not the paper's.
+#
+# Further consequences:
+#
+# - **Other classes.** For the MLP class the length complexity of parity is $0$ once the width is
+#   at least $n + 1$: the first layer can put $w = \sum_j x_j$ (plus a bias) on each hidden unit,
+#   and a one-hidden-layer ReLU network of width $n + 1$ represents any function of
+#   $w \in \{0, \dots, n\}$ (a piecewise-linear interpolation with knots at the integers), in
+#   particular $w \bmod 2$. The running-XOR chain of our MLP experiment is therefore not needed to
+#   *express* parity; it is needed to *learn* a sparse parity by gradient descent (Chapter 1).
 # - **Lower bounds are hard.** Lower bounds on $L_{\mathcal H_{\mathrm{lin}}}$ *are* threshold-circuit
 #   lower bounds, and no superpolynomial one is known for any explicit function (say, one in
 #   $\mathsf{NP}$; that would separate $\mathsf{NP}$ from $\mathsf{P/poly}$): proving that some
 #   efficiently computable $f$ needs long linear chains would be a breakthrough in circuit
-#   complexity. Lower bounds are available for restricted chains (bounded depth, bounded weights),
-#   and {cite}`malach2023autoregressive` discusses how length trades against the other resources.
+#   complexity. Lower bounds are available for restricted chains, such as bounded fan-in
+#   ({prf:ref}`prop-ch07-fanin`), bounded depth or bounded weights.
 # - **Learnability without chains.** Length complexity $0$ for a class that is *hard to learn* (e.g.
 #   an MLP on sparse parity without a chain, Chapter 1) does not help: the chain converts
 #   computational hardness of learning into length.
@@ -1007,7 +1109,9 @@ def check_parity_chain(build, n):
 # threshold function of the inputs and the answer a threshold function of the $y_j$, so the chain
 # is realizable, with $n$ intermediate tokens and one answer token. Compared with the
 # $2(n-1)$ tokens of the gate-level chain it is shorter, but every token reads all inputs: length is
-# traded against the number of tokens each step looks at.
+# traded against the number of tokens each step looks at. The binary chain of
+# {prf:ref}`prop-ch07-parity-log` is shorter still, $\lceil \log_2(n+1) \rceil$ tokens, and
+# {prf:ref}`prop-ch07-fanin` says how short a chain of few-token steps can be.
 
 
 # %%

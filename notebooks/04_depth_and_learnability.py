@@ -196,7 +196,7 @@ STEPS_RAD = cfg.pick(quick=2500, full=8000)  # depth: Adam steps
 
 
 # %% [markdown]
-# :::{prf:theorem} Learnability by deep networks needs weak approximability by shallow ones (informal)
+# :::{prf:theorem} Learnability by deep networks needs weak approximability by shallow ones (informal: a paraphrase of the abstract of Malach, Yehudai, Shalev-Shwartz and Shamir 2021, hypotheses not reproduced)
 # :label: thm-ch04-myss
 #
 # Under assumptions on the input distribution and on the network and its initialisation that we do
@@ -208,12 +208,21 @@ STEPS_RAD = cfg.pick(quick=2500, full=8000)  # depth: Adam steps
 # {cite}`malach2021connection`.
 # :::
 #
-# **How this relates to the paper.** {prf:ref}`thm-ch04-gd-needs-approx` is the part we prove: it
-# replaces "shallow networks" by "tangent features along the blind trajectory", which for a two-layer
-# network are neurons and their input-weighted derivatives, but for a deep network are deep functions.
-# The paper's contribution is to control those correlations by weak approximation with *shallow*
-# networks, under its assumptions; we state that step informally and do not reproduce its proof or
-# constants.
+# **How this relates to the paper.** We could not establish the paper's hypotheses (on the input
+# distribution, the architecture and its initialisation, the tolerance and the sizes) from the
+# sources available to us, so this box is a paraphrase and not a theorem one can apply: nothing in
+# this chapter is derived from it, and a reader who needs the exact conditions must take them from
+# {cite}`malach2021connection`. The precise statement of this chapter is
+# {prf:ref}`thm-ch04-gd-needs-approx`, which is proved in full and applies to *any* differentiable
+# model: it replaces "shallow networks" by "tangent features along the blind trajectory". For a
+# two-layer network $f_\theta(x) = \sum_j a_j \sigma(w_j \cdot x + b_j)$ these are the single neurons
+# $\sigma(w_j \cdot x + b_j)$ (derivatives in $a_j$) and the functions
+# $a_j \sigma'(w_j \cdot x + b_j)\, x_i$ and $a_j \sigma'(w_j \cdot x + b_j)$ (derivatives in $w_{ji}$
+# and $b_j$), so for a two-layer model it already says: if every target of an orthonormal family has
+# correlation at most $\tau$ with each of these $T p$ functions along the blind trajectory, then
+# $\tau$-approximate gradient descent fails on all but $T p B^2/\tau^2 + 1/\alpha^2$ of them. For a
+# deep network the tangent features are deep functions; the paper's contribution is to bound their
+# correlations with the target by weak approximation with *shallow* networks, under its hypotheses.
 #
 # ### Statistical queries and kernels
 #
@@ -267,8 +276,12 @@ STEPS_RAD = cfg.pick(quick=2500, full=8000)  # depth: Adam steps
 # efficient SQ learnability and weak approximation by a kernel class, for randomised algorithms and
 # with their own quantitative definitions. Our version covers deterministic algorithms, and its
 # converse gives a *weak* learner (correlation $\gamma/(3R)$, i.e. error at most
-# $\tfrac12 - \gamma/(6R)$ for the randomised rounding of $\tilde h$); turning it into a strong
-# learner is a boosting step we do not discuss.
+# $\tfrac12 - \gamma/(6R)$ for the randomised rounding of $\tilde h$). Turning it into a strong
+# learner is **not** automatic here: boosting turns weak learners into strong ones only if weak
+# learning succeeds under each of the reweighted distributions the booster produces, whereas this
+# converse gives a weak learner under the one distribution $\mathcal D$ for which the kernel weakly
+# approximates the class. Distribution-specific weak learnability does not imply strong
+# learnability in general, so the equivalence above is one for *weak* learning.
 #
 # (sec-ch04-random-features)=
 # ### In code: random features barely see a high-degree parity
@@ -718,10 +731,18 @@ reproduce.show_record("04_depth_and_learnability")
 # with the number $\binom nk$ of parities in the orbit, whereas the CNN's does not. Our fully
 # connected networks are trained by SGD, not by the adversarial approximate gradient descent of the
 # theorem, and at this scale the theorem's bound is not what stops them: with $\tau$ of the order of
-# the batch noise, $1/\sqrt{32}$, the count $T p / \tau^2$ of our run exceeds $\binom{48}{5}$
-# ({ref}`exercise <ex-ch04-orbit>`). The quantitative reason SGD needs so many steps is the Fourier
+# the batch noise, $1/\sqrt{32}$, the count $T p / \tau^2$ of the quick-mode run exceeds
+# $\binom{48}{5}$ ({ref}`exercise <ex-ch04-orbit>`). The quantitative reason SGD needs so many steps is the Fourier
 # gap of Chapter 1, of order $n^{-(k-1)/2}$ for the fully connected network; the orbit argument
 # explains why no fully connected architecture can avoid paying for all $\binom nk$ candidates.
+#
+# What the run does **not** show is that *locality* is what separates the two. Read the figure at
+# $n =$ {glue:text}`n_big`: where the fully connected network also fails for the smallest $k$, its
+# failure there is a budget effect, not evidence about locality. The controls that would isolate the
+# mechanism are not run here: a fully connected network on a *non-local* $k$-parity of the same
+# $(n, k)$, which by permutation equivariance should behave exactly as on the local one; a CNN on a
+# non-local parity, which should fail; a $k$ large enough that the fully connected failure is robust
+# to the width; and the time to learn against $n$ for both architectures.
 #
 # ## Depth separation can be algorithmic
 #
@@ -843,16 +864,23 @@ notebook.glue("hand_bound", bound_hand)
 # separation is algorithmic.
 
 # %% [markdown]
-# :::{prf:theorem} Three-layer mean-field networks learn the separating function (informal)
+# :::{prf:theorem} Three-layer mean-field networks learn the separating function (informal; labelled paraphrase of Ren, Zhou and Ge 2023)
 # :label: thm-ch04-rzg
 #
 # For the target $f^\star(x) = \mathrm{ReLU}(1 - \|x\|)$ on $\mathbb R^n$ under the input distribution of
 # Safran, Eldan and Shamir, and every $\varepsilon > 0$, an over-parameterised three-layer network in a
 # mean-field parameterisation, with a number of neurons polynomial in $n$ and $1/\varepsilon$,
 # trained by a variant of gradient flow (in two stages, with projections) for a time polynomial in $n$
-# and $1/\varepsilon$, reaches square loss at most $\varepsilon$ {cite}`ren2023depth`. Two-layer networks
-# of polynomial size cannot reach this accuracy for small enough inverse-polynomial $\varepsilon$.
+# and $1/\varepsilon$, reaches square loss at most $\varepsilon$ {cite}`ren2023depth`. By contrast,
+# two-layer networks of polynomial size cannot reach this accuracy for small enough
+# inverse-polynomial $\varepsilon$: that half is the approximation lower bound of Safran, Eldan and
+# Shamir {cite}`safran2019depth`, not a result of {cite}`ren2023depth`.
 # :::
+#
+# What we could check against the paper's text is the target, the depth-separation claim and the
+# "any desired accuracy" guarantee; the description of the training procedure (two stages, with
+# projections) and the polynomial dependences are as we understand the paper and were not checked
+# line by line.
 
 # %% [markdown]
 # :::{prf:proof}
@@ -871,7 +899,12 @@ notebook.glue("hand_bound", bound_hand)
 # (sec-ch04-depth-experiment)=
 # ### Experiment: three layers versus two at equal size
 #
-# In low dimension there is no exponential separation, but the mechanism is visible. We train, with
+# This experiment is **not** a test of {prf:ref}`thm-ch04-rzg`: it uses neither its target nor its
+# input distribution nor its mean-field training, and it does not grow $n$. It is a demonstration of
+# expressivity and efficiency at a fixed small $n$. (A test of Ren, Zhou and Ge's phenomenon would
+# train on $\mathrm{ReLU}(1 - \|x\|)$ with $\|x\|$ concentrated near $1$, for growing $n$, at equal
+# parameter budgets, and ask whether three layers keep improving while two plateau; the chapter does
+# not run it.) In low dimension there is no exponential separation, but the mechanism is visible. We train, with
 # Adam on fresh Gaussian samples and the square loss, three-layer networks (two hidden layers of
 # width $w$) and two-layer networks with the same number of parameters on
 # $f(x) = \sin(\|x\|^2)$, $x \sim \mathcal N(0, I_4)$, and plot what each has learned against $\|x\|$.
@@ -1232,10 +1265,11 @@ check_window_cnn(window_function_cnn)
 # :class: dropdown
 #
 # Change `radial_target` to `torch.relu(1 - x.norm(dim=-1))` and draw inputs with
-# `torch.randn(...) / 2` (in `radial_batches` and for the test set). (The book's build does not run
-# this variant; the following is what to expect.) Both networks fit it well, and the gap between
-# them is small: $\mathrm{ReLU}(1 - \|x\|)$ varies slowly, and in dimension $4$ a few hundred ridge
-# functions approximate any such smooth radial profile. The separation theorems are asymptotic in
+# `torch.randn(...) / 2` (in `radial_batches` and for the test set). The book's build does **not**
+# run this variant, so what follows is a prediction with its reason, not a result. Expect both
+# networks to fit it well and the gap between them to be small: $\mathrm{ReLU}(1 - \|x\|)$ varies
+# slowly (it has one kink, at $\|x\| = 1$), and in dimension $4$ a few hundred ridge functions
+# approximate such a radial profile well. The separation theorems are asymptotic in
 # $n$: the two-layer lower bounds need width growing *exponentially* or super-polynomially in $n$ to
 # reach an accuracy that is inverse-polynomial in $n$. At $n = 4$ every such quantity is a moderate
 # constant. The oscillating target of the chapter makes the mechanism visible at small $n$ because

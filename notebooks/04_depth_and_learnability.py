@@ -769,8 +769,14 @@ reproduce.show_record("04_depth_and_learnability")
 #
 # $$ \big| f(x) - G(\|x\|^2) \big| \;\le\; L\Big(\frac{n h^2}{4} + \frac{\delta}{2}\Big). $$
 #
-# For $f^\star$ take $G(s) = \mathrm{ReLU}(1 - \sqrt s)$, which is Lipschitz on $s \ge s_0 > 0$ and can be
-# smoothed near $0$; the widths are polynomial in $n$, $R$, $L$ and $1/\varepsilon$.
+# For $f^\star$, $G(s) = \mathrm{ReLU}(1 - \sqrt s)$ is not Lipschitz at $0$, but
+# $G_\varepsilon(s) = \mathrm{ReLU}\big(1 - \sqrt{\max(s, \varepsilon^2)}\big)$ is
+# $1/(2\varepsilon)$-Lipschitz and $|G_\varepsilon - G| \le \varepsilon$ everywhere (the two differ
+# only for $s < \varepsilon^2$, by $\varepsilon - \sqrt s \le \varepsilon$). Applied to
+# $G_\varepsilon$ with $n h^2 \le \varepsilon^2$ and $\delta \le \varepsilon^2$ (chosen to meet the
+# integrality conditions), the proposition gives
+# $|f(x) - \mathrm{ReLU}(1 - \|x\|)| \le \varepsilon + \tfrac{1}{2\varepsilon}\cdot\tfrac{3\varepsilon^2}{4}
+# < 2\varepsilon$ on $[-R, R]^n$, with widths polynomial in $n$, $R$ and $1/\varepsilon$.
 # :::
 
 

@@ -531,17 +531,18 @@ print(
 # {glue:text}`sparse_mid:.2f` of the seeds and the dense one in {glue:text}`dense_mid:.2f`. This is
 # one cell of the grid, chosen after the chapter's earlier runs, with {glue:text}`n_seeds` seeds per
 # initialisation; the one-sided Fisher test printed by the check below gives its $p$-value, and the
-# other cells of the figure are the context it should be read in (in some of them the two
-# initialisations are level, or the dense one is ahead). We report it as weak evidence, with the
-# status "partly", not as a reproduction of the sparse advantage.
+# other cells of the figure are the context it should be read in: a cell where the two
+# initialisations are level, or the dense one is ahead, argues against a general sparse advantage at
+# this scale. We report it as weak evidence, with the status "partly", not as a reproduction of the
+# sparse advantage.
 #
 # **Tickets.** With $s =$ {glue:text}`s_sparse` one unit in about {glue:text}`inv_p` covers $S$; a
 # network of width {glue:text}`d_narrow` holds a ticket with probability
 # {glue:text}`cover_narrow:.2f`, one of width {glue:text}`d_wide` with probability
 # {glue:text}`cover_wide:.2f`. Compare these with the sparse panel's success rates at the same
 # widths: where the sparse networks succeed in clearly more seeds than the probability that they
-# hold a ticket, success is not driven by tickets alone, and at this $(n, m)$ it need not be, because
-# the dense networks, which need no ticket, also succeed in some seeds. The mechanism itself, which
+# hold a ticket, success is not driven by tickets alone; and wherever the dense networks, which need
+# no ticket, succeed too, tickets are not necessary at that $(n, m)$. The mechanism itself, which
 # units cover $S$ at initialisation and whether they carry the weight on $S$ at the end, is not
 # measured here, and neither is the ablation of {ref}`the last exercise <ex-ch02-ablation>`; a test
 # of it would need a regime where dense networks cannot learn ($m \ll n^{k-1}$).

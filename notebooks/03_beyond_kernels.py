@@ -873,8 +873,8 @@ reproduce.show_record("03_beyond_kernels")
 # of the two, which is not small at $n = 30$ (quick mode). What keeps the kernels near chance here
 # is, in addition, how their features spread over degrees and the limited sample size: with of order
 # $n^k$ samples a kernel would eventually fit the degree-3 part, and we have not run that far.
-# Second, the tangent kernel's accuracy on the uniform component moves with $m$ and with the ridge
-# (a small ridge fits more of the low-degree part), as the figure shows. A test of the theorem
+# Second, the tangent kernel's accuracy on the uniform component can move with $m$ and with the
+# ridge (a small ridge fits more of the low-degree part); the figure shows how it moves with $m$. A test of the theorem
 # itself would measure what it bounds, the correlation $\mathbb E_{\mathcal U}[\chi_S h]$ and the
 # square loss on the uniform component, in a regime with far fewer parameters than $\binom nk$, with
 # exact projections at small $n$; the exact computation of the previous section does this for random

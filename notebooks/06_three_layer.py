@@ -830,11 +830,13 @@ reproduce.show_record("06_three_layer")
 # {glue:text}`err2_max:.3f`; the stage-1 unit correlates with $p$ at {glue:text}`corr_max:.3f`.
 # Below a few times $D$ = {glue:text}`count_deg2` samples the picture is reversed: stage 1 has
 # not yet found $p$, the hidden unit is mostly noise, and the three-layer network is no better than
-# the kernel (at the smallest $m$ it is worse). The kernel is **not** at a floor: its error keeps
-# falling as $m$ grows (see the figure) and goes below the degree-2 level predicted from the Hermite
-# coefficients. At this small $n$ the space of polynomials of degree at most 4 in $x$ has only
-# $\binom{n+4}{4}$ dimensions, comparable with the sample sizes here, so the kernel learns part of the
-# degree-4 content of $g \circ p$ (to which the non-Gaussianity of $p$ at finite $n$ also contributes).
+# the kernel (at the smallest $m$ it is worse). The kernel need not sit at a floor: compare its error
+# at the largest $m$, {glue:text}`errk_max:.3f`, with the degree-2 level {glue:text}`floor_deg2:.3f`
+# predicted from the Hermite coefficients, and follow its curve in the figure. Where it is below that
+# level and still falling with $m$, it is learning part of the degree-4 content of $g \circ p$ (to
+# which the non-Gaussianity of $p$ at finite $n$ also contributes): at this small $n$ the space of
+# polynomials of degree at most 4 in $x$ has only $\binom{n+4}{4}$ dimensions, comparable with the
+# sample sizes here.
 # The separation the theorems predict, $n^2$ samples against $n^{2q}$, is asymptotic in $n$ and
 # cannot be seen at one small $n$; showing it would need a sweep over $n$ with $m$ proportional to
 # $D$. Note also that the three-layer learner of this experiment is the idealised one (exact
@@ -1187,8 +1189,8 @@ for m in (2000, 4000):
 # - **Why the linear Hermite coefficient?** Stage 1 sees the target only through its degree-2 part.
 #   What should a network do for even links ({ref}`the even-link exercise <ex-ch06-even-link>`)? (Think of higher-order
 #   stage-1 features, or several gradient steps.)
-# - **Kernels at finite $n$.** The kernel's error falls below the degree-2 level as $m$ grows. How
-#   much of that is the degree-4 content a kernel can fit once $m$ is comparable with
+# - **Kernels at finite $n$.** When the kernel's error falls below the degree-2 level as $m$ grows,
+#   how much of that is the degree-4 content a kernel can fit once $m$ is comparable with
 #   $\binom{n+4}{4}$, and how much the non-Gaussianity of $p$, which depends on
 #   $\|A\|_{\mathrm{op}}/\|A\|_F$?
 # - **Two routes beyond the NTK.** Compare the three-layer mechanism with the "good directions" of

@@ -429,41 +429,104 @@ notebook.glue("tv_rand", tv_rand)
 # ## What the paper proves
 #
 # The construction shows that *some* first layers with non-uniform attention work. Wen et al. prove a
-# converse-type characterisation {cite}`wen2023transformers`. We state it informally, because its
-# exact assumptions (a "minimal" first layer whose output the second layer reads in a specific way,
-# and the precise notion of approximate optimality) take a page of set-up we do not reproduce.
-# The wording below is our paraphrase: we have not checked it line by line against the paper's
-# formal definition of the balance condition, nor the exact scope of its converse and approximate
-# versions, so read it as a summary of the paper's message rather than as its theorem.
+# converse-type characterisation {cite}`wen2023transformers`: for a restricted ("minimal") first
+# layer, optimal networks are exactly those whose first layer satisfies a *balance condition*. We
+# could not check the paper's formal definitions, so we first give our own formalisation, in the
+# setting of {prf:ref}`prop-ch12-construction`, and prove what we can about it; then we state the
+# paper's theorem in words, labelled as such.
 
 # %% [markdown]
-# :::{prf:theorem} Balanced attention characterises the solutions (informal)
-# :label: thm-ch12-balanced
+# :::{prf:definition} Minimal first layer and balance (our formalisation)
+# :label: def-ch12-balance
 #
-# Consider two-layer transformers whose first layer is an attention layer of a restricted
-# ("minimal") form and which solve next-token prediction for $\mathrm{Dyck}_{k,D}$ on all valid
-# prefixes up to some length. Then the first layer's attention satisfies a *balance condition*:
-# inserting a balanced substring (such as $\langle_t \rangle_t$) into the prefix must not change the
-# component of the first layer's output that the second layer reads. Conversely, first layers that
-# satisfy the condition can be completed to solutions, and approximate solutions satisfy it
-# approximately. The set of attention patterns meeting the condition is rich: the paper shows that
-# the first layer's attention can be made far from any interpretable pattern (nearly "randomised")
-# while the network stays optimal.
+# A first layer is *minimal* if it is one attention head whose score for key $j$ depends only on
+# the key's token, $s(x_j)$ (a per-query constant changes nothing, {ref}`Exercise <ex-ch12-query>`),
+# whose value depends only on the key's token, $V(x_j) \in \mathbb R^m$, and which uses no
+# positions. Let the rest of the network read the first layer's output $o_i = \sum_{j \le i}
+# a_{ij} V(x_j)$ through a linear map $P: \mathbb R^m \to \mathbb R^q$ (the coordinates the later
+# layers use). With $z(v) = e^{s(v)}$ and $p(v) = z(v)\, P V(v)$,
+#
+# $$
+# P o_i = \frac{\sum_{j \le i} p(x_j)}{\sum_{j \le i} z(x_j)} ,
+# \qquad
+# m_t = \frac{p(\langle_t) + p(\rangle_t)}{z(\langle_t) + z(\rangle_t)} \quad (t = 1, \dots, k),
+# $$
+#
+# where $m_t$ is the point towards which a long run of matched pairs $\langle_t \rangle_t$ pulls
+# $P o_i$. The first layer is *balanced* (for $P$) if all $m_t$ are equal, to a point $\omega$; its
+# *balance residual* is $\rho = \min_\omega \max_t \| m_t - \omega \|$, which is $0$ exactly when it
+# is balanced.
+# :::
+
+# %% [markdown]
+# :::{prf:proposition} A balanced first layer passes on the stack and nothing else
+# :label: prop-ch12-balanced-stack
+#
+# Let a minimal first layer be balanced, with common point $\omega$, and put $c(v) = p(v) - z(v)\,
+# \omega$. For every valid prefix $x_{1:i}$ (with $x_0 = \mathrm{BOS}$),
+#
+# $$
+# P o_i \;=\; \omega + \frac{1}{Z_i}\Big( c(\mathrm{BOS}) + \sum_{j \in U_i} c(x_j) \Big),
+# \qquad Z_i = \sum_{j \le i} z(x_j),
+# $$
+#
+# where $U_i$ is the set of *unmatched* opening brackets of the prefix, i.e. the stack. So what the
+# later layers read from the first layer depends on the prefix only through the multiset of bracket
+# types on the stack and the normaliser $Z_i$. The first layer of {prf:ref}`prop-ch12-construction`
+# is balanced for every choice of key scores $s$, with $\omega = 0$ and residual $\rho = 0$.
 # :::
 
 # %% [markdown]
 # :::{prf:proof}
-# *(Proof sketch.)* Necessity is a pumping argument: a balanced substring can be inserted into a
-# prefix arbitrarily often without changing the depth or the top of the stack, hence without changing
-# the correct output; a first layer whose output drifted with each insertion would eventually be
-# misread by the second layer, so each insertion must contribute nothing in the direction that
-# matters. For {prf:ref}`prop-ch12-construction` one can check the condition directly: a pair
-# $\langle_t \rangle_t$ adds $e^{s(\langle_t)} e^{-s(\langle_t)} - e^{s(\rangle_t)} e^{-s(\rangle_t)} = 0$ to the
-# numerator of the counter $u$. Sufficiency and the richness statement are constructions of the kind
-# we built above, for a more general class of first layers. We skip the formal definitions, the
-# approximate version and its quantitative bounds; see {cite}`wen2023transformers`.
+# In a valid prefix every closing bracket $\rangle_t$ closes a unique earlier $\langle_t$, so the
+# positions other than BOS split into matched pairs and the unmatched openers $U_i$. Subtracting
+# $\omega$, $P o_i - \omega = Z_i^{-1} \sum_{j \le i} c(x_j)$, and a matched pair contributes
+# $c(\langle_t) + c(\rangle_t) = p(\langle_t) + p(\rangle_t) - (z(\langle_t) + z(\rangle_t))\,\omega = 0$
+# by balance. What is left is the displayed sum. For the construction take $P$ the projection on
+# the two counters $(u, w)$: $p(\langle_t) = (1, 0)$, $p(\rangle_t) = (-1, 0)$ and
+# $p(\mathrm{BOS}) = (0, 1)$ whatever $s$ is, because the values were rescaled by $e^{-s}$. So
+# $m_t = 0$ for every $t$, and the formula gives $P o_i = (d_i, 1)/Z_i$, as in the proof of
+# {prf:ref}`prop-ch12-construction`.
 # :::
+
+# %% [markdown]
+# :::{prf:theorem} Balanced attention characterises the solutions (Wen, Li, Liu, Risteski 2023; labelled informal form)
+# :label: thm-ch12-balanced
 #
+# Consider two-layer transformers with a minimal first layer (in the paper's sense, of which
+# {prf:ref}`def-ch12-balance` is our reading) trained for next-token prediction on
+# $\mathrm{Dyck}_{k,D}$.
+#
+# 1. *Necessity.* If such a network reaches the optimal loss, its first layer satisfies the balance
+#    condition: inserting a matched pair $\langle_t \rangle_t$ cannot change what the second layer
+#    reads, beyond the common normalisation.
+# 2. *Approximate version.* If its loss is within $\varepsilon$ of optimal, the balance condition
+#    holds up to an error that the paper bounds in terms of $\varepsilon$ (and the length).
+# 3. *Sufficiency and richness.* Every balanced first layer can be completed to an optimal network,
+#    and balanced first layers include ones whose attention is far from any interpretable pattern
+#    ("nearly randomised").
+#
+# *Status.* This is our summary of the paper's results, not its statement: we could not check the
+# definition of the minimal first layer, the exact balance condition (in particular which projection
+# of the first layer's output it constrains), the form of the bound in part 2, or the scope of
+# part 3. What this chapter proves is the special case of part 3 given by
+# {prf:ref}`prop-ch12-construction` and {prf:ref}`prop-ch12-balanced-stack`.
+# :::
+
+# %% [markdown]
+# :::{prf:proof}
+# *(Proof sketch of part 1, the idea only.)* A matched pair can be inserted into a prefix any
+# number of times without changing the depth or the top of the stack, hence without changing the
+# correct output; by the formula of {prf:ref}`def-ch12-balance`, $r$ insertions of $\langle_t
+# \rangle_t$ move $P o_i$ along a segment towards $m_t$. If two types pulled towards different
+# points, mixing insertions of the two types would move $P o_i$ in directions that carry no
+# information about the answer, and a second layer with bounded weights would eventually misread
+# it. Skipped: everything that makes this an argument, namely the paper's definitions, how the
+# second layer's reading is constrained, the bounded length, and the quantitative bound of part 2;
+# see {cite}`wen2023transformers`.
+# :::
+
+# %% [markdown]
 # (sec-ch12-trained)=
 # ## Trained transformers: same accuracy, different attention
 #
@@ -620,17 +683,21 @@ plt.show()
 # %% [markdown]
 # Every member predicts the next-token sets with accuracy at least {glue:text}`acc_dyck_min:.3f`. The
 # first layers of the trained networks are all close to uniform (mean pairwise TV distance
-# {glue:text}`tv_l1_mean:.3f`), which is consistent with the counting solution of
-# {prf:ref}`prop-ch12-construction`; the maps alone cannot show it, since the values are what carry
-# the count. The second layers are another
+# {glue:text}`tv_l1_mean:.3f`). That is compatible with the counting solution of
+# {prf:ref}`prop-ch12-construction`, but the maps cannot show that the networks compute it: the
+# values carry the count, and we have neither probed the first layer's output for the depth nor
+# computed a balance residual ({prf:ref}`def-ch12-balance`) for the trained networks. (Their first
+# layers are not minimal in the sense of that definition anyway: they have positions, LayerNorm
+# and a residual stream shared with the second layer.) So this experiment does **not** reproduce the
+# paper's finding that training reaches very different first layers, even in a constrained
+# architecture: ours all look alike. The second layers are another
 # story: their maps differ by a mean TV distance of {glue:text}`tv_l2_mean:.2f` between seeds. None
 # of them is the textbook "bracket-matching head" of the construction: the share of attention on the
 # top of the stack, which such a head would put near $1$, lies between {glue:text}`match_min:.2f`
 # and {glue:text}`match_max:.2f`: it differs by a factor of two or more between seeds. A reader who
-# looks for the stack in the second layer's attention would not find it, in any of them; the
-# networks distribute the work between attention, the MLPs and the LayerNorms, each in its own way.
-# The paper makes the same observation at larger scale and
-# under stronger architectural constraints {cite}`wen2023transformers`.
+# looks for the stack in the second layer's attention would not find it, in any of them. Where the
+# networks compute the top of the stack instead (the MLPs, the LayerNorms, a mixture) we have not
+# measured: that needs probes or ablations, not attention maps.
 #
 # The same experiment in full mode, as recorded by `make reproduce`:
 
@@ -968,16 +1035,18 @@ notebook.glue("k_ablate", K_ABLATE)
 # paper's finding is reproduced: the label can be read off single neurons. The perturbation part is
 # not. Mean-ablating the top {glue:text}`k_ablate` units costs {glue:text}`drop_top_0:.3f` and
 # {glue:text}`drop_top_1:.3f` of accuracy ({glue:text}`drop_rand_0:.3f` and {glue:text}`drop_rand_1:.3f`
-# for random units): at most a few points, in some runs less than random units, far from the
-# collapse the paper reports for its models. Ablating *every* MLP unit
-# costs {glue:text}`drop_all_0:.3f` and {glue:text}`drop_all_1:.3f`; with other base seeds we saw
-# anything from nothing to about a third of the accuracy. So in some runs the skill is computed by
-# attention and LayerNorm and the MLPs are not needed at all, and where the MLPs are needed the work
-# is spread over many units: either way the most predictive units are redundant, or read-outs of a
-# decision already present in the residual stream, the situation of {prf:ref}`prop-ch12-redundant`.
-# While writing the chapter we tried several variants (larger $K$, other tasks, frozen uniform
-# attention, one layer, no LayerNorm); none produced a clean "top units matter, random ones do not"
-# effect at this scale, so we do not claim it. Whether skill neurons become *necessary* only in
+# for random units), far from the collapse the paper reports for its models. Ablating *every* MLP
+# unit costs {glue:text}`drop_all_0:.3f` and {glue:text}`drop_all_1:.3f`. This is one base seed, and
+# we draw no conclusion about other seeds. Three differences from the paper's protocol limit what
+# this shows. (i) We read the units at the last position, where the causal model's residual stream
+# already carries the decision, so high predictivity is close to automatic there; Wang et al. read
+# them at the soft-prompt positions of a *bidirectional* model, which see the whole input.
+# (ii) Their default perturbation, in their released code, adds Gaussian noise to the activations
+# rather than replacing them by their mean. (iii) We compare one top-$K$ set with one random set,
+# without confidence intervals over random sets or seeds, and without the control of prompt-tuning
+# a randomly initialised frozen model. What the numbers do show is compatible with
+# {prf:ref}`prop-ch12-redundant`: the most predictive units can be redundant read-outs of a decision
+# already present in the residual stream. Whether skill neurons become *necessary* only in
 # large models, where the paper finds them, is exactly the kind of question a myopic method cannot
 # answer by itself.
 #
@@ -1197,9 +1266,10 @@ print(f"mean attention on closing brackets: {mass:.3f}")
 # (the remaining weight, spread over other opening brackets); the logit of $\rangle_t$ is
 # $c_t - \tfrac12$ when $d_i > 0$, so the signs are right if $L e^{-\mu} < \tfrac12$, that is
 # $\mu > \ln(2L)$; for $L = 10$, $\ln 20 \approx 2.996$, so $\mu = 3$ ($10 e^{-3} \approx 0.498$). Run
-# `dyck_transformer(lang, 11, mu=3.0)` through `check_dyck_network(..., length=10)` to confirm. The bound is only sufficient: in
-# our runs the check still passes at $\mu = 0.5$ and first fails at $\mu = 0.25$, because the
-# competitors of the top of the stack are fewer than $L$ and most score far below it. (b) The
+# `dyck_transformer(lang, 11, mu=3.0)` through `check_dyck_network(..., length=10)` to confirm. The bound is only sufficient:
+# the competitors of the top of the stack are fewer than $L$ and most score far below it, so smaller
+# $\mu$ may still pass; find with the checker where it first fails (the book's build does not run
+# this). (b) The
 # counter difference between depths $m-1$ and $m$ is $w = 1/Z_i$, and $Z_i$ grows with the length of
 # the prefix, so the threshold units need slope $\ge Z_i$ to saturate. A large sink score makes
 # $Z_{\max} \approx e^{s(\mathrm{BOS})}$ large, a very negative one makes $w$'s value
@@ -1211,7 +1281,8 @@ print(f"mean attention on closing brackets: {mass:.3f}")
 # ## Discussion and further reading
 #
 # - **Which patterns are forced?** Our trained first layers were all near uniform, although the
-#   construction allows many other patterns. Is this an implicit bias of initialisation (all scores
+#   construction allows many other patterns and the paper reports diverse first layers after
+#   training. Is this an implicit bias of initialisation (all scores
 #   start near $0$), of weight decay, or of the LayerNorm? How would you test it?
 # - **Myopic versus holistic.** The balance condition is a statement about the *pair* (attention,
 #   values) and about the interface with the next layer. Which interpretability methods look at

@@ -1178,7 +1178,8 @@ for m in (2000, 4000):
 # by the fourth-moment formula. Numerically: estimate $S = \mathbb E[g''(p)xx^\top]$ by a sample
 # mean (`(g2[:, None, None] * x[:, :, None] * x[:, None, :]).mean(0)` on a few thousand points), form
 # $R = 2ASA$ and compare $\mathbb E[g'(p)]\,p + q_R$ with `proj - y_big.mean()` from the
-# construction; the difference is sampling error of order $\sqrt{D/m}$.
+# construction. The book's build does not run this check; by the proposition the two agree up to
+# the sampling error of the two estimates, which is of order $\sqrt{D/m}$.
 # :::
 #
 # ## Discussion and further reading

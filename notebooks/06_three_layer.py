@@ -1127,8 +1127,8 @@ for d1 in (100, 1000, 4000):
 # :::
 #
 # Stage 1 is the expensive stage: its error scales like $D/m_1$, so halving $m_1$ roughly doubles it,
-# and through the Lipschitz bound of {prf:ref}`thm-ch06-stage-one` the final error grows too (by up
-# to a factor of about two in our runs). Stage 2 fits about 100 parameters of a function of one variable; it is barely affected by
+# and through the Lipschitz bound of {prf:ref}`thm-ch06-stage-one` the final error grows too (the
+# cell below measures by how much). Stage 2 fits about 100 parameters of a function of one variable; it is barely affected by
 # halving its sample. Reuse introduces a weak dependence (on the training points $\hat h$ is
 # slightly overfitted to $y$), which is why the analysis splits.
 

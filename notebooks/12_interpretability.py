@@ -694,7 +694,7 @@ plt.show()
 # story: their maps differ by a mean TV distance of {glue:text}`tv_l2_mean:.2f` between seeds. None
 # of them is the textbook "bracket-matching head" of the construction: the share of attention on the
 # top of the stack, which such a head would put near $1$, lies between {glue:text}`match_min:.2f`
-# and {glue:text}`match_max:.2f`: it differs by a factor of two or more between seeds. A reader who
+# and {glue:text}`match_max:.2f` over the seeds. A reader who
 # looks for the stack in the second layer's attention would not find it, in any of them. Where the
 # networks compute the top of the stack instead (the MLPs, the LayerNorms, a mixture) we have not
 # measured: that needs probes or ablations, not attention maps.
@@ -1032,8 +1032,9 @@ notebook.glue("k_ablate", K_ABLATE)
 # The prompt-tuned model solves skill 0 with accuracy {glue:text}`acc_pt_0:.3f` and skill 1 with
 # {glue:text}`acc_pt_1:.3f`, and the best units predict the label almost as well as the whole model
 # (predictivity {glue:text}`pred_max_0:.3f` and {glue:text}`pred_max_1:.3f`). This part of the
-# paper's finding is reproduced: the label can be read off single neurons. The perturbation part is
-# not. Mean-ablating the top {glue:text}`k_ablate` units costs {glue:text}`drop_top_0:.3f` and
+# paper's finding is reproduced only in a weak form: the label can be read off single neurons, but
+# at a position where that is nearly automatic (point (i) below). The perturbation part is not
+# reproduced. Mean-ablating the top {glue:text}`k_ablate` units costs {glue:text}`drop_top_0:.3f` and
 # {glue:text}`drop_top_1:.3f` of accuracy ({glue:text}`drop_rand_0:.3f` and {glue:text}`drop_rand_1:.3f`
 # for random units), far from the collapse the paper reports for its models. Ablating *every* MLP
 # unit costs {glue:text}`drop_all_0:.3f` and {glue:text}`drop_all_1:.3f`. This is one base seed, and

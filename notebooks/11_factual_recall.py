@@ -246,7 +246,10 @@ print(
 # \;\approx\; \frac{b\, d^2}{2 \log_2 d} \quad (N \approx d^2).
 # $$
 #
-# So at fixed precision no memory stores $\asymp d^2$ pairs with distinct outputs: $d^2/\log d$ is
+# (The theorem counts memories that store *every* $f$; one that stores a uniformly random $f$ with
+# probability at least $\tfrac12$ obeys the same bound up to one bit, since then
+# $2^{b d^2} \ge N^N / 2$.) So at fixed precision no memory stores $\asymp d^2$ pairs with distinct
+# outputs: $d^2/\log d$ is
 # the information-theoretic order, and the outer-product memory attains it up to a constant factor
 # (the factor $b$ and the constants of the proposition). Each pair needs $\log_2 N$ bits to name its
 # output, and that is the logarithm. A trained memory can improve the constant, not the order, as

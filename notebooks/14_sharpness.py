@@ -97,6 +97,8 @@ SAM_ETAS = cfg.pick(quick=(0.5, 0.2, 0.1), full=(0.5, 0.2, 0.1, 0.05))  # learni
 SAM_RHO = 0.05  # SAM's radius
 SAM_GD_TIME = 200  # eta x steps of GD to reach the interpolating manifold
 SAM_DRIFT_TIME = cfg.pick(quick=300, full=600)  # eta x steps of the four algorithms
+R3_SEEDS = cfg.pick(quick=3, full=5)  # seeds of the third-regime run
+R3_STEPS = cfg.pick(quick=10000, full=20000)  # 1-SAM steps of the third-regime run
 
 # %% [markdown]
 # ## The setting
@@ -1316,7 +1318,7 @@ ax3.axhline(1, color="gray", lw=0.8)
 ax3.set(
     xlabel="learning rate η",
     ylabel="measured rate / predicted rate",
-    xscale="log",
+    xlim=(0, 1.1 * max(SAM_ETAS)),
     title="Rates match the flows, better as η → 0",
 )
 ax3.legend(fontsize=8)
@@ -1479,10 +1481,168 @@ notebook.glue("trace_gdnet", trace_gd_net)
 # The memorizer's trace is {glue:text}`trace_mem:.3f`, equal to the bound {glue:text}`bound_mem:.3f`,
 # while the interpolator that gradient descent found has trace {glue:text}`trace_gdnet:.2f`: flatter
 # than the memorizer is impossible, and yet the memorizer has learned nothing about $x_1 x_2$. Flatness
-# alone cannot certify generalization in this architecture. The third regime of
-# {cite}`wen2023sharpness`, where such flattest memorizers exist but SAM still finds a generalizing
-# solution, shows that the dynamics select among the flattest minimizers; the paper establishes it
-# for a simplified normalization layer, in theory and in experiments, and we do not reproduce it here.
+# alone cannot certify generalization in this architecture.
+#
+# The bound is attained by generalizing networks too: $x_1 x_2 = \mathrm{ReLU}(x_1 + x_2 - 1) +
+# \mathrm{ReLU}(-x_1 - x_2 - 1) - \mathrm{ReLU}(x_1 - x_2 - 1) - \mathrm{ReLU}(x_2 - x_1 - 1)$ on the
+# cube, with exactly one active unit at every point, and rescaling each unit as in the proof
+# ($\lVert w_j \rVert^2 + b_j^2$ against $a_j^2$) makes both inequalities equalities. So the flattest
+# interpolators are a set that contains both memorizers and the true rule, and which of them an
+# algorithm reaches is decided by its path, not by the sharpness it minimizes.
+#
+# (sec-ch14-regime3)=
+# ### Experiment: a sharpness minimizer that generalizes
+#
+# The third regime of {cite}`wen2023sharpness` is the combination: non-generalizing flattest
+# interpolators exist, *and* the sharpness-minimizing algorithm nevertheless generalizes. We run it
+# with the algorithm whose implicit bias is exactly the trace, 1-SAM (the network has one output,
+# so part 2 of {prf:ref}`thm-ch14-sam` applies), on the architecture of
+# {prf:ref}`prop-ch14-memorize`, where we know the flattest level $4\sqrt{n+1}$ and a memorizer that
+# attains it. Per seed: {glue:text}`r3_m` training points of the cube ($n = 8$) with labels
+# $x_1 x_2$, a network of width {glue:text}`r3_width`, gradient descent to near interpolation, then
+# 1-SAM ($\eta =$ {glue:text}`r3_lr`, $\rho =$ {glue:text}`r3_rho`); we measure the trace and the test
+# error on the other {glue:text}`r3_test` points of the cube at $\Phi(\theta)$, the interpolator
+# obtained by Gauss–Newton projection, where the proposition's bound holds.
+
+# %%
+R3_N, R3_M, R3_WIDTH, R3_LR, R3_RHO = 8, 64, 64, 0.01, 0.2
+R3_P = R3_WIDTH * (R3_N + 2)
+y_cube = cube[:, 0] * cube[:, 1]
+
+
+def f_relu(th, x):
+    """Two-layer ReLU network with biases, flat parameters (W, b, a)."""
+    d = R3_WIDTH
+    W, b, a = th[: d * R3_N].view(d, R3_N), th[d * R3_N : d * R3_N + d], th[-d:]
+    return torch.relu(x @ W.T + b) @ a
+
+
+f_relu_rows = torch.func.vmap(f_relu)
+jac_relu = torch.func.jacrev(f_relu)
+
+
+def r3_measure(th, x, y, x_test, y_test):
+    """Project onto the interpolators; trace of mean (f - y)^2 and test MSE there."""
+    for _ in range(10):
+        J = jac_relu(th, x)
+        th = th - J.T @ torch.linalg.solve(J @ J.T, f_relu(th, x) - y)
+    J = jac_relu(th, x)
+    with torch.no_grad():
+        train = float(((f_relu(th, x) - y) ** 2).mean())
+        test = float(((f_relu(th, x_test) - y_test) ** 2).mean())
+    return dict(trace=float(2 * (J**2).sum() / x.shape[0]), train=train, test=test)
+
+
+splits = [
+    torch.randperm(2**R3_N, generator=torch.Generator().manual_seed(s))
+    for s in range(R3_SEEDS)
+]
+X3 = torch.stack([cube[p[:R3_M]] for p in splits])
+Y3 = torch.stack([y_cube[p[:R3_M]] for p in splits])
+X3t = torch.stack([cube[p[R3_M:]] for p in splits])
+Y3t = torch.stack([y_cube[p[R3_M:]] for p in splits])
+th3 = []
+for s in range(R3_SEEDS):
+    g3 = torch.Generator().manual_seed(100 + s)
+    th3.append(
+        torch.cat(
+            [
+                torch.randn(R3_WIDTH * R3_N, generator=g3, dtype=torch.float64)
+                / R3_N**0.5,
+                0.1 * torch.randn(R3_WIDTH, generator=g3, dtype=torch.float64),
+                torch.randn(R3_WIDTH, generator=g3, dtype=torch.float64)
+                / R3_WIDTH**0.5,
+            ]
+        )
+    )
+th3 = torch.stack(th3)
+
+
+def r3_grad(th, w):
+    th = th.detach().requires_grad_(True)
+    return torch.autograd.grad((w * (f_relu_rows(th, X3) - Y3) ** 2).sum(), th)[0]
+
+
+full3 = torch.full((R3_SEEDS, R3_M), 1.0 / R3_M, dtype=torch.float64)
+for _ in runtime.progress(range(2000), "GD, ReLU net", steps=True):
+    th3 = th3 - R3_LR * r3_grad(th3, full3)
+r3_rec = {
+    0: [r3_measure(th3[s], X3[s], Y3[s], X3t[s], Y3t[s]) for s in range(R3_SEEDS)]
+}
+g3 = torch.Generator().manual_seed(5)
+for t in runtime.progress(range(1, R3_STEPS + 1), "1-SAM, ReLU net", steps=True):
+    w3 = torch.eye(R3_M, dtype=torch.float64)[
+        torch.randint(R3_M, (R3_SEEDS,), generator=g3)
+    ]
+    gr = r3_grad(th3, w3)
+    ascent = R3_RHO * gr / gr.norm(dim=1, keepdim=True).clamp_min(1e-300)
+    th3 = th3 - R3_LR * r3_grad(th3 + ascent, w3)
+    if t % (R3_STEPS // 5) == 0:
+        r3_rec[t] = [
+            r3_measure(th3[s], X3[s], Y3[s], X3t[s], Y3t[s]) for s in range(R3_SEEDS)
+        ]
+r3_last = r3_rec[max(r3_rec)]
+for t, rows in r3_rec.items():
+    print(
+        f"{'GD' if t == 0 else f'1-SAM, {t} steps':18s}: trace / bound "
+        f"{min(r['trace'] for r in rows) / bound_mem:.3f}-"
+        f"{max(r['trace'] for r in rows) / bound_mem:.3f}, test MSE "
+        f"{min(r['test'] for r in rows):.4f}-{max(r['test'] for r in rows):.4f}"
+    )
+notebook.glue("r3_m", R3_M)
+notebook.glue("r3_test", 2**R3_N - R3_M)
+notebook.glue("r3_width", R3_WIDTH)
+notebook.glue("r3_lr", R3_LR)
+notebook.glue("r3_rho", R3_RHO)
+notebook.glue("r3_seeds", R3_SEEDS)
+notebook.glue("r3_steps", R3_STEPS)
+notebook.glue("r3_gd_tr_lo", min(r["trace"] for r in r3_rec[0]) / bound_mem)
+notebook.glue("r3_tr_hi", max(r["trace"] for r in r3_last) / bound_mem)
+notebook.glue("r3_tr_lo", min(r["trace"] for r in r3_last) / bound_mem)
+notebook.glue("r3_test_hi", max(r["test"] for r in r3_last))
+notebook.glue("r3_gd_test_hi", max(r["test"] for r in r3_rec[0]))
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+steps3 = np.array(list(r3_rec))
+for s in range(R3_SEEDS):
+    col = plotting.COLORS[s % len(plotting.COLORS)]
+    ax1.plot(steps3, [r3_rec[t][s]["trace"] for t in steps3], "o-", color=col, ms=3)
+    ax2.plot(steps3, [r3_rec[t][s]["test"] for t in steps3], "o-", color=col, ms=3)
+ax1.axhline(bound_mem, color="k", ls="--", lw=1, label=r"flattest level $4\sqrt{n+1}$")
+ax1.set(
+    xlabel="1-SAM steps (0: after GD)",
+    ylabel=r"Tr $\nabla^2 L$ at $\Phi(\theta)$",
+    title="1-SAM reaches the flattest level",
+)
+ax1.legend(fontsize=8)
+ax2.axhline(mem_test_mse, color="k", ls="--", lw=1, label="memorizer (equally flat)")
+ax2.set(
+    xlabel="1-SAM steps (0: after GD)",
+    ylabel="test MSE on the rest of the cube",
+    title="...and generalizes; the memorizer does not",
+)
+ax2.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Over {glue:text}`r3_steps` steps, 1-SAM brings the trace from at least
+# {glue:text}`r3_gd_tr_lo:.1f` times the flattest level (the gradient-descent interpolators) down to
+# {glue:text}`r3_tr_lo:.3f`–{glue:text}`r3_tr_hi:.3f` times it, on {glue:text}`r3_seeds` seeds, while
+# its test error stays at most {glue:text}`r3_test_hi:.4f` (the gradient-descent interpolators it
+# starts from, much sharper, have test error up to {glue:text}`r3_gd_test_hi:.3f`); the memorizer,
+# just as flat as 1-SAM's end point, has test error 1. So the sharpness minimizer does minimize the sharpness, all the way, *and* generalizes,
+# although minimizing the sharpness alone would allow it not to: the phenomenon of the third regime.
+#
+# What this run does not show, and how it differs from the paper. The paper places the third regime
+# in an architecture with a simplified LayerNorm and reports that *with biases*, the architecture
+# used here, sharpness minimization fails to generalize (its second regime). At our scale ($n = 8$,
+# {glue:text}`r3_m` training points, this learning rate) 1-SAM generalizes with biases, so we observe
+# the phenomenon of the third regime where the paper reports the second; we have not run the
+# LayerNorm architecture, whose exact definition we could not check. In a trial run at a five
+# times larger learning rate (and half the radius) 1-SAM diverged on this architecture: the result
+# is for small $\eta$, the regime of {prf:ref}`thm-ch14-sam`.
 #
 # ## Checks
 
@@ -1600,18 +1760,27 @@ assert mem_train_err <= 1e-12 and abs(trace_mem - bound_mem) <= 1e-8, (
 )
 # the proposition applies to the GD network only if it interpolates
 assert loss_g().item() < 1e-8, f"GD interpolator's training loss {loss_g().item():.1e}"
+r3_ok = all(
+    r["train"] < 1e-10 and r["trace"] <= 1.1 * bound_mem and r["test"] <= 0.1
+    for r in r3_last
+) and all(r["trace"] >= 3 * bound_mem for r in r3_rec[0])
 reproduce.report(
     "wen2023sharpness",
-    claim="for two-layer ReLU networks with biases, flattest interpolators (minimal Hessian "
-    "trace) need not generalize",
-    paper_value="flattest minimizers that fail to generalize (the second of three regimes)",
-    value=f"memorizer trace {trace_mem:.3f} = bound {bound_mem:.3f}, test MSE {mem_test_mse:.2f}",
-    assertion="on the parity x1 x2 of 8 bits, 24 training points: the memorizing network "
-    "interpolates with trace equal to the proposition's lower bound 4 sqrt(n+1) (the minimum), "
-    "a GD interpolator's trace is not below it, and the memorizer's test MSE is at least 0.99",
-    passed=bool(trace_gd_net >= bound_mem - 1e-6 and mem_test_mse >= 0.99),
+    claim="flattest interpolators (minimal Hessian trace) need not generalize, and a "
+    "sharpness-minimizing algorithm can generalize all the same (the second and third regimes)",
+    paper_value="non-generalizing flattest models exist; SAM generalizes in the third regime "
+    "(simplified LayerNorm) and fails in the second (biases)",
+    value=f"memorizer trace {trace_mem:.3f} = bound {bound_mem:.3f}, test MSE "
+    f"{mem_test_mse:.2f}; 1-SAM trace {max(r['trace'] for r in r3_last) / bound_mem:.3f} x "
+    f"bound, test MSE <= {max(r['test'] for r in r3_last):.4f}",
+    assertion="two-layer ReLU net with biases, parity x1 x2 of 8 bits: the memorizer "
+    "interpolates with trace equal to the bound 4 sqrt(n+1) and test MSE at least 0.99, a GD "
+    f"interpolator is not below the bound; on {R3_SEEDS} seeds with {R3_M} training points, "
+    "1-SAM from GD interpolators (trace >= 3 x bound) ends, after projection onto the "
+    "interpolators, within 10% of the bound with test MSE at most 0.1",
+    passed=bool(trace_gd_net >= bound_mem - 1e-6 and mem_test_mse >= 0.99 and r3_ok),
     status="partly",
-    section="sec-ch14-flatness",
+    section="sec-ch14-regime3",
 )
 print("all checks passed")
 

@@ -42,7 +42,8 @@
 # full-batch steps at three learning rates, its constrained trajectory for 300 steps, and four
 # optimizers on a small scalar-output network at three learning rates, about a minute on one CPU
 # core. Full mode (set `SCALE = "full"` in the first code cell) uses all 1797 digits, a wider
-# network, longer runs and more seeds: a few minutes on one CPU core. The figures on this page are
+# network, longer runs, more seeds and a smaller learning rate for SAM: about five minutes on one
+# CPU core. The figures on this page are
 # from quick mode; the recorded full-mode figure is shown beside the edge-of-stability experiment.
 #
 # **Open in Colab:**

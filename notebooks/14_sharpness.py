@@ -1329,7 +1329,7 @@ plt.show()
 # %% [markdown]
 # **What the run shows** (at $\eta =$ {glue:text}`sam_eta_0`, $\rho =$ {glue:text}`sam_rho`,
 # {glue:text}`sam_seeds` seeds, mean ± 2 s.e.). From the same interpolating start, gradient
-# descent and SGD do not move along $\Gamma$ at all (changes of $\lambda_1$ of
+# descent and SGD do not move along $\Gamma$ measurably (changes of $\lambda_1$ of
 # {glue:text}`sam_GD_rel_top_0:.3f`% and {glue:text}`sam_SGD_rel_top_0:.3f`%): at an interpolating
 # point the gradient of every example vanishes, so neither the full gradient nor its noise pushes
 # them anywhere. Full-batch SAM lowers the top eigenvalue by

@@ -41,8 +41,9 @@
 #
 # **Time.** Quick mode is the default everywhere, also with a GPU: under a minute on one CPU core.
 # Full mode (set `SCALE = "full"` in the first code cell) runs the staircase with $d = 2000$ rows
-# and a smaller initialization, and the contrastive experiment at $n = 64$, $d = 16$, each from
-# three seeds: about 4 minutes on one CPU core. The figures in the book are from quick mode; the
+# and a smaller initialization, the paper's model from 16 initializations, plain against modified
+# gradient flow from 96, and the contrastive experiment at $n = 64$, $d = 16$: about 4 minutes on
+# one CPU core. The figures in the book are from quick mode; the
 # recorded full-mode figure is shown beside the staircase.
 #
 # **Open in Colab:**
@@ -689,7 +690,10 @@ notebook.glue("defl_extra", DEFL_SEEDS - 1)
 
 # %%
 def homogeneous_loss(W, a, lam=0.0):
-    """L_lambda of the two-homogeneous model, one value per initialization; W: (B, m, n)."""
+    """L_lambda of the two-homogeneous model, one value per initialization.
+
+    W: (B, m, n), a batch of B initializations of m components.
+    """
     sq = W.pow(2).sum(-1)  # (B, m): squared norms
     gram = W @ W.transpose(-1, -2)
     model_sq = (gram.pow(4) / (sq.unsqueeze(-1) * sq.unsqueeze(-2))).sum((-1, -2))
@@ -714,8 +718,9 @@ def sphere(shape, radius, generator):
 def train_homogeneous(W0, a, eta, epochs, lam=0.0, reinit=None, record=20, desc="GD"):
     """Gradient descent on L_lambda, in epochs of the given numbers of steps.
 
-    reinit = (delta, delta_1, generator): before every epoch but the first, each component
-    of norm <= delta_1 is re-drawn on the sphere of radius delta (the modified flow).
+    reinit = (delta, delta_1, generator): before every epoch but the first, each
+    component of norm <= delta_1 is re-drawn on the sphere of radius delta (the
+    modified flow).
     Returns the final W and the recorded times and fits, (T,) and (T, B, r).
     """
     W, times, fits, step = W0.clone(), [], [], 0
@@ -891,10 +896,12 @@ agree = (recovered["plain"] == occupied).all(-1)
 for name in variants:
     print(
         f"{name:17s}: all four recovered in {int(all_rec[name].sum())}/{FAIL_SEEDS}; "
-        f"where plain failed: {int((all_rec[name] & plain_fail).sum())}/{int(plain_fail.sum())}"
+        f"where plain failed: {int((all_rec[name] & plain_fail).sum())}"
+        f"/{int(plain_fail.sum())}"
     )
 print(
-    f"every basin occupied at t = 0: {int(occupied.all(-1).sum())}/{FAIL_SEEDS}; plain GD "
+    f"every basin occupied at t = 0: {int(occupied.all(-1).sum())}/{FAIL_SEEDS}; "
+    "plain GD "
     f"recovered exactly the occupied basins in {int(agree.sum())}/{FAIL_SEEDS}"
 )
 
@@ -938,9 +945,9 @@ plt.show()
 # four components in {glue:text}`mod_rate:.0%` of the initializations, and in
 # {glue:text}`repair_rate:.0%` of those where plain descent had failed. The figure shows one of
 # these: the missing component is found only after a re-initialization, drawn against the
-# deflated residual. What remains of the failures are initializations where every component of
-# the model ended up sharing one of the larger $u_i$, so that none was small enough to be re-drawn:
-# the width the theorem asks for is what rules this out.
+# deflated residual. The modified flow can still fail, when every component of the model ends up
+# sharing one of the larger $u_i$, so that none is small enough to be re-drawn; the width that the
+# theorem asks for rules this out.
 
 # %% [markdown]
 # ## Part II. Multimodal contrastive learning
@@ -1152,7 +1159,7 @@ ETA_S, STEPS_S = 0.01, 2500
 
 
 def spectral_flow(W0, eta=ETA_S, steps=STEPS_S, desc="spectral flow"):
-    """Gradient descent on the population L_sc (symmetric case); returns times and kappa."""
+    """Gradient descent on the population L_sc (symmetric case): times and kappa."""
     W, times, kappas = W0.clone(), [], []
     for step in runtime.progress(range(steps + 1), desc, steps=True):
         s = torch.linalg.svdvals(W @ Sigma_half)
@@ -1179,7 +1186,8 @@ for scale in (1e-4, 1e-6):
     stages[scale] = dict(times=tt, kappa=kk, t_pred=t_pred, t_peak=tt[np.argmax(kk)])
     print(
         f"init scale {scale:g}: kappa {kk[0]:.2f} -> peak {kk.max():.3g} at t = "
-        f"{tt[np.argmax(kk)]:.2f} (predicted {t_pred:.2f}) -> {kk[-1]:.4f} at t = {tt[-1]:.0f}"
+        f"{tt[np.argmax(kk)]:.2f} (predicted {t_pred:.2f}) -> {kk[-1]:.4f} "
+        f"at t = {tt[-1]:.0f}"
     )
 
 # %%
@@ -1435,7 +1443,8 @@ reproduce.report(
 # multiply them by 1000), 4 a_i t_i / log(1/delta^2) near 1 at delta = 1e-6, no winner.
 reproduce.check(
     np.all(np.isfinite(ratio_h)) and ratio_max <= 3,
-    f"two-homogeneous model: t_i(1e-6) / t_i(1e-3) <= 3 for every component (got {ratio_max:.2f})",
+    "two-homogeneous model: t_i(1e-6) / t_i(1e-3) <= 3 for every component "
+    f"(got {ratio_max:.2f})",
 )
 reproduce.check(
     np.nanmin(law_small) >= 0.8 and np.nanmax(law_small) <= 1.25,
@@ -1443,24 +1452,27 @@ reproduce.check(
 )
 reproduce.check(
     share_max_h <= 0.9,
-    f"two-homogeneous model: no component carries > 90% of a u_i (got {share_max_h:.2f})",
+    "two-homogeneous model: no component carries > 90% of a u_i "
+    f"(got {share_max_h:.2f})",
 )
 # Part I, plain against modified flow (the paper's model, a = 2^-(i-1), m = 16, delta = 1e-6).
 reproduce.report(
     "ge2021understanding",
-    claim="plain gradient flow on the paper's two-homogeneous model can miss a component; the "
-    "modified flow (a small regularizer, re-initialization of small components) recovers all",
-    paper_value="a theorem for the modified flow (large width); the failure of plain flow is "
-    "the chapter's own prediction",
-    value=f"plain GD failed in {fail_rate:.0%} of {FAIL_SEEDS} initializations (predicted "
-    f"from W(0) in {agree_rate:.0%}); the modified flow recovered all four in "
-    f"{all_rec['modified'].mean():.0%}, and in {repair_rate:.0%} of plain's failures",
+    claim="plain gradient flow on the paper's two-homogeneous model can miss a "
+    "component; the modified flow (a small regularizer, re-initialization of small "
+    "components) recovers all",
+    paper_value="a theorem for the modified flow (large width); the failure of plain "
+    "flow is the chapter's own prediction",
+    value=f"plain GD failed in {fail_rate:.0%} of {FAIL_SEEDS} initializations (what "
+    f"it recovers predicted from W(0) in {agree_rate:.0%}); the modified flow "
+    f"recovered all four in {all_rec['modified'].mean():.0%}, and in "
+    f"{repair_rate:.0%} of plain's failures",
     assertion=f"sum_j w_j^(x4)/||w_j||^2, n = 8, a_i = 2^-(i-1), m = {FAIL_WIDTH}, "
-    f"delta = 1e-6, {FAIL_SEEDS} initializations, same number of steps: plain GD misses a "
-    "component (final fit < 0.9) in >= 20% of them; the components plain GD recovers are "
-    "exactly the basins occupied at t = 0 in >= 85%; the modified flow (our reading: "
-    "lambda = 0.01, re-draw ||w|| <= 0.1, 5 doubling epochs) recovers all four in >= 90% "
-    "of all and >= 80% of those plain GD failed",
+    f"delta = 1e-6, {FAIL_SEEDS} initializations, same number of steps: plain GD "
+    "misses a component (final fit < 0.9) in >= 20% of them; the components plain "
+    "GD recovers are exactly the basins occupied at t = 0 in >= 85%; the modified "
+    "flow (our reading: lambda = 0.01, re-draw ||w|| <= 0.1, 5 doubling epochs) "
+    "recovers all four in >= 90% of all and >= 80% of those plain GD failed",
     passed=fail_rate >= 0.2
     and agree_rate >= 0.85
     and all_rec["modified"].mean() >= 0.9
@@ -1471,13 +1483,15 @@ reproduce.report(
 # Part II, the two stages of the spectral contrastive flow from a small initialization.
 reproduce.report(
     "ren2023importance",
-    claim="training goes in two stages: the positive pairs first align the representations "
-    "while the condition number grows, then the negative pairs reduce the condition number",
-    paper_value="a theorem for their linear two-modality model (rates not checked here)",
-    value=f"kappa grew >= {peak_gain:.3g}x, then fell to <= {kappa_end_S:.4f}; peak time "
-    f"within {peak_err:.1%} of the prediction",
+    claim="training goes in two stages: the positive pairs first align the "
+    "representations while the condition number grows, then the negative pairs reduce "
+    "the condition number",
+    paper_value="a theorem for their linear two-modality model (rates not checked)",
+    value=f"kappa grew >= {peak_gain:.3g}x, then fell to <= {kappa_end_S:.4f}; peak "
+    f"time within {peak_err:.1%} of the prediction",
     assertion="spectral contrastive loss, symmetric case, population gradient descent, "
-    "n = 16, d = 4, two generic initializations of scale 1e-4 and 1e-6: kappa rises >= 100-fold "
+    "n = 16, d = 4, two generic initializations of scale 1e-4 and 1e-6: kappa rises "
+    ">= 100-fold "
     "above kappa(0), ends <= 1.05, and peaks within 15% of "
     "[log(1/p_1(0)) + log(l_1/l_d - 1)] / (8 l_1)",
     passed=peak_gain >= 100 and kappa_end_S <= 1.05 and peak_err <= 0.15,
@@ -1702,7 +1716,7 @@ _order4_run = {}
 
 
 def check_order4_times(fn, tol=0.1):
-    """Compare fn(W0, a) with the half-fit times of gradient descent at order 4 (within tol)."""
+    """Compare fn(W0, a) with the half-fit times of gradient descent at order 4."""
     if not _order4_run:  # one run, shared by every call: 200 rows, delta = 0.02
         W0 = 0.02 * torch.randn(
             200,
@@ -1743,7 +1757,7 @@ def check_order4_times(fn, tol=0.1):
 
 # %%
 def order4_times(W0, a):
-    """Predicted discovery times at order 4: 1 / (8 a_i M_i^2), M_i = max_j |<w_j(0), e_i>|."""
+    """Predicted discovery times at order 4: 1 / (8 a_i M_i^2), M_i = max_j |c_ji(0)|."""
     M = W0[:, : len(a)].abs().max(0).values
     return 1 / (8 * a * M**2)
 

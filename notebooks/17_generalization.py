@@ -23,11 +23,14 @@
 # with error $2p(1-p)$ instead of the Bayes error $p$; yet they are good *teachers*, because a
 # student trained on their outputs over unlabelled data learns their conditional mean, whose sign
 # is Bayes-optimal. We prove both facts and check them in code. Second, whether interpolating
-# noise is benign depends on *how much* over-parameterization there is: with many more parameters
-# than samples it is, with only mildly more it is harmful, and self-training repairs part of the
-# damage. Third, *depth*, unlike width, changes the implicit bias of minimum-norm solutions, and
-# in a deep linear convolutional model the test risk is U-shaped in the depth; a trained
-# convolutional network on digits shows the rising arm.
+# noise is benign depends on *how much* over-parameterization there is: in a noisy Gaussian
+# mixture we prove and check that the minimum-norm interpolant keeps an excess error bounded away
+# from zero at a fixed mild ratio of parameters to samples, however large the sample, while a
+# large ratio makes it benign; self-training with the same model repairs the damage. Third,
+# *depth*, unlike width, changes the implicit bias of interpolating solutions: the convolutional
+# neural tangent kernel of a deep 1-D network, interpolating noisy labels, has a U-shaped test error
+# in the depth, and we split its risk into bias and variance to see which makes each arm, beside
+# a deep linear convolutional model whose U has a different cause.
 #
 # **Papers.** Kaplun, Malach, Nakkiran and Shalev-Shwartz, *Knowledge distillation: bad models can be
 # good role models* {cite}`kaplun2022knowledge`, building on the conditional-sampling observation of
@@ -39,12 +42,13 @@
 # **Prerequisites.** The [notation](../book/notation.md); least squares and the pseudo-inverse;
 # Chapter 4 for convolutional networks. Here $n$ is the input dimension, $m$ the number of training
 # samples, $N$ the number of parameters (features) of a linear-in-parameters model, $p$ the label-noise
-# rate and $L$ the depth.
+# rate (written $\eta$ in the sections on the mixture and the kernel) and $L$ the depth.
 #
 # **Time.** Quick mode is the default everywhere, also with a GPU: under a minute on one CPU core.
 # Full mode (set `SCALE = "full"` in the first code cell) uses ten times larger samples for the
-# 1-NN rule and its distillation, more seeds for the students, the digits sweep and the CNNs, and a
-# longer depth sweep: about a minute on one CPU core. The figures in the book are from quick
+# 1-NN rule and its distillation, more seeds for the students, a larger sample size and more draws
+# in the mixture, more draws and depths for the linear conv model, and a larger, deeper CNTK sweep
+# with more seeds: about seven minutes on one CPU core. The figures in the book are from quick
 # mode; the recorded full-mode figure is shown beside the distillation experiment.
 #
 # **Open in Colab:**
@@ -82,7 +86,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
-from sklearn.datasets import load_digits
+from scipy.special import ndtr
 
 from lmt_core import (
     analysis,
@@ -110,26 +114,26 @@ U_POOL = cfg.pick(quick=20_000, full=200_000)
 # Adam steps of the distilled students, and their seeds (one stack)
 STUDENT_STEPS = cfg.pick(quick=1_500, full=5_000)
 SEEDS = cfg.pick(quick=[0, 1, 2], full=list(range(8)))
-# tail sizes D of the digits sweep (N = 150 + D features)
-D_TAIL = cfg.pick(
-    quick=[0, 50, 100, 140, 160, 200, 300, 600, 1500, 6000],
-    full=[0, 25, 50, 75, 100, 120, 140, 150, 160, 180, 200, 250, 300, 450, 600]
-    + [1000, 1500, 3000, 6000, 12000],
-)
-# test images of the digits sweep (full: all the rest), and its splits, noise draws and features
-TEST_DIG = cfg.pick(quick=600, full=1497)
-DIG_SEEDS = cfg.pick(quick=1, full=5)
+# the noisy Gaussian mixture: sample sizes m, ratios N/m, draws per point, noise rate,
+# signal r = R_SCALE m^(1/4), the teacher's stopping time (t = TAU_TEACHER / N) and the times
+# of the gradient-flow curve
+N_GRID = cfg.pick(quick=[100, 200, 400, 800], full=[100, 200, 400, 800, 1600])
+RATIOS = [1.5, 3.0, 30.0]
+MIX_SEEDS = cfg.pick(quick=5, full=10)
+ETA, R_SCALE, TAU_TEACHER = 0.2, 1.5, 0.1
+TAU_GRID = np.logspace(-2, 3, 26)
 # depths L of the linear conv model, and draws of the training inputs averaged per depth
 DEPTHS = np.arange(1, cfg.pick(quick=17, full=25))
 DRAWS = cfg.pick(quick=100, full=1000)
-# the CNN sweep: depths, channels, training images, seeds per depth (one stack),
-# most Adam steps (a member stops when it interpolates) and Adam's learning rate
-CNN_DEPTHS = cfg.pick(quick=[1, 2, 3, 4, 6, 8], full=[1, 2, 3, 4, 6, 8])
-CNN_WIDTH = cfg.pick(quick=8, full=8)
-M_CNN = cfg.pick(quick=200, full=200)
-CNN_SEEDS = cfg.pick(quick=3, full=8)
-CNN_STEPS = cfg.pick(quick=400, full=400)
-CNN_LR = cfg.pick(quick=3e-3, full=3e-3)
+# the CNTK sweep: signal length d, correlation distance k, training / test points, deepest L,
+# label noise, seeds (independent data sets), precision of the kernel recursion
+CNTK_D, CNTK_K = 12, 4
+CNTK_TRAIN = cfg.pick(quick=100, full=200)
+CNTK_TEST = cfg.pick(quick=200, full=300)
+CNTK_LMAX = cfg.pick(quick=32, full=56)
+CNTK_ETA = 0.15
+CNTK_SEEDS = cfg.pick(quick=3, full=5)
+CNTK_DTYPE = torch.float32
 
 # %% [markdown]
 # ## The setting
@@ -343,7 +347,7 @@ plt.show()
 # is drawn from a *smaller* class $\mathcal H$ that cannot tell the teacher's labels from real ones.
 
 # %% [markdown]
-# :::{prf:definition} Sampler with respect to a class
+# :::{prf:definition} Sampler with respect to a class (the chapter's version)
 # :label: def-ch17-h-sampler
 #
 # Let $\ell$ be a loss with values in $[0,1]$, $\mathcal H$ a class of students,
@@ -351,6 +355,12 @@ plt.show()
 # A teacher $h$ is an *$\varepsilon$-sampler for $\mathcal H$* if
 # $\lvert L_h(s) - L_{\mathcal D}(s) \rvert \le \varepsilon$ for every $s \in \mathcal H$.
 # :::
+#
+# This follows the framework of Kaplun et al.'s abstract: a sampler is a teacher that no student of
+# the class can tell from the data distribution. We could not check their exact definition (it may,
+# for instance, quantify over the randomness of the teacher's sample or use a different loss), nor
+# the constants of their theorem that nearest-neighbour and kernel interpolants are samplers; the
+# proposition below is the elementary consequence of this definition, proved in full.
 
 # %% [markdown]
 # :::{prf:proposition} Distillation from a sampler
@@ -535,163 +545,340 @@ reproduce.show_record("17_generalization")
 # the interpolant of least $\lVert v \rVert = (\theta^\top D^{-1}\theta)^{1/2}$.
 # :::
 #
-# Wen, Teng and Zhang {cite}`wen2022benign` study when interpolating noisy labels is benign. In
-# their analysis the answer depends on the ratio of parameters to samples. Informally:
+# Wen, Teng and Zhang {cite}`wen2022benign` ask when interpolating noisy labels is benign. They
+# observe that a ResNet fits CIFAR-10 benignly but not ImageNet, where the test loss rises as the
+# network fits the training set, and they explain it with a linear classification model in which
+# the ratio of parameters to samples decides. We work in the data model of this line of work, the
+# label-noisy Gaussian mixture of Chatterji and Long {cite}`chatterji2021finite`.
 
 # %% [markdown]
-# :::{prf:theorem} Phase change of benign overfitting (informal)
+# :::{prf:definition} Noisy Gaussian mixture
+# :label: def-ch17-mixture
+#
+# Fix a mean $\mu \in \mathbb R^N$ with $\lVert \mu \rVert = r$ and a noise rate $0 \le \eta < 1/2$.
+# A sample is $(x, y)$ with a clean label $\tilde y$ uniform on $\{-1, +1\}$,
+# $x = \tilde y \mu + z$, $z \sim \mathcal N(0, I_N)$, and $y = \tilde y \xi$ with $\xi = -1$ with
+# probability $\eta$, independently. We fit $m$ samples with linear classifiers
+# $x \mapsto \operatorname{sign}\langle \theta, x \rangle$ with $N$ parameters, and call
+# $N/m$ the *over-parameterization ratio*. The clean test error of $\theta$ is
+# $\Pr[\tilde y \langle \theta, x \rangle < 0] = \Phi\big(-\langle \theta, \mu\rangle / \lVert\theta\rVert\big)$
+# ($\tilde y\langle\theta, x\rangle \sim \mathcal N(\langle\theta,\mu\rangle, \lVert\theta\rVert^2)$), and the
+# Bayes classifier $\operatorname{sign}\langle\mu, x\rangle$ has clean error $\Phi(-r)$.
+# :::
+
+# %% [markdown]
+# :::{prf:theorem} Phase change of benign overfitting (paper's claim, informal)
 # :label: thm-ch17-phase-change
 #
-# In the classification models analysed in {cite}`wen2022benign`, under *heavy*
-# over-parameterization (parameters far more numerous than samples) an interpolating classifier
-# trained on labels with noise rate $p$ has test error close to the best achievable: overfitting is
-# benign. Under *mild* over-parameterization (parameters not much more numerous than samples) and
-# label noise, interpolation can be harmful, with an excess error bounded away from zero: a phase
-# change. Their analysis leads to self-training — re-labelling the data with a model's own
-# predictions and retraining — as a remedy that improves generalization in the mild regime.
+# In sub-Gaussian mixture models like {prf:ref}`def-ch17-mixture`, Wen, Teng and Zhang
+# {cite}`wen2022benign` show: under *heavy* over-parameterization ($N$ much larger than $m$, the
+# regime of {cite}`chatterji2021finite`) the interpolating max-margin classifier trained on labels
+# with noise rate $\eta$ has test error close to the Bayes error; under *mild* over-parameterization
+# ($N = \Theta(m)$) and label noise it can keep an excess error bounded away from zero, while
+# without label noise it is still benign. Their analysis leads to self-training as a remedy.
 # :::
 #
-# We do not reproduce the paper's data model, assumptions or rates; the statement above is a summary,
-# and the experiment below illustrates the mechanism in a model we can analyse. *(Proof sketch of the
-# mechanism.)* Split the features into $k$ informative ones $\phi(x)$ and $D$ weak "tail" directions
-# $g \in \mathbb R^D$ with i.i.d. $\mathcal N(0, \lambda/D)$ entries, independent of everything else.
-# The minimum-norm interpolant predicts with the kernel $K = \Phi\Phi^\top + GG^\top$, and
-# $GG^\top \to \lambda I_m$ as $D \to \infty$ (law of large numbers, entry by entry): heavy
-# over-parameterization turns interpolation into *ridge regression* with penalty $\lambda$ on the
-# informative features, which averages the noise out, while the tail absorbs it and contributes only
-# vanishing noise at test time. With $k + D$ close to $m$, instead, $K$ is nearly singular and the
-# interpolant's norm, and so its error, blows up (the interpolation peak of double descent). We skip
-# the concentration bounds that make "$\to$" quantitative.
-#
-# (sec-ch17-digits)=
-# ### Experiment: label noise on digits
-#
-# scikit-learn's $8\times 8$ digits stand in for natural images. We take $m$ training images with
-# labels corrupted at rate $p$ (`tasks.flip_classes`: a wrong class chosen uniformly), $k$
-# random ReLU features (the hidden layer of an `MLP` at initialisation), and $D$ tail features, and
-# fit the one-hot labels by the minimum-norm interpolant of {prf:ref}`thm-ch17-min-norm`, computed in
-# its kernel form $K(x, X)\, K(X, X)^{+}\, Y$ (the pseudo-inverse gives the least-squares fit where
-# the model cannot interpolate), for a sweep of the total size $N = k + D$. *Self-training*: a ridge fit on the
-# informative features (similar in effect to stopping gradient descent early) re-labels the training
-# set with its own predictions, and the same interpolating model then fits these pseudo-labels. Our
-# self-training is this simple two-round procedure; the paper's variant and its guarantees differ in
-# details we do not reproduce.
-
-# %%
-digits = load_digits()
-X_DIG = torch.tensor(digits.data, dtype=torch.float64) / 16
-X_DIG = X_DIG - X_DIG.mean(0)
-Y_DIG = torch.tensor(digits.target)
-
-M_DIG, K_FEAT, P_DIG, LAM = 300, 150, 0.3, 0.3
-
-
-def digits_sweep(seed):
-    """Test errors of the min-norm interpolant on noisy / self-trained labels for each tail size D."""
-    g = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(len(X_DIG), generator=g)
-    tr, te = perm[:M_DIG], perm[M_DIG : M_DIG + TEST_DIG]
-    y_noisy = tasks.flip_classes(Y_DIG[tr], P_DIG, 10, generator=g)
-    layer = models.MLP(64, K_FEAT, init="gaussian", seed=seed).layers[
-        0
-    ]  # random ReLU features
-    W, b = (
-        3 * layer.weight.double(),
-        0.5 * torch.randn(K_FEAT, generator=g, dtype=torch.float64),
-    )
-    phi = lambda x: torch.relu(x @ W.T + b) / math.sqrt(K_FEAT)
-    F_tr, F_te = phi(X_DIG[tr]), phi(X_DIG[te])
-    K_tr, K_te = F_tr @ F_tr.T, F_te @ F_tr.T
-    onehot = lambda y: torch.nn.functional.one_hot(y, 10).double()
-    ridge = torch.linalg.solve(
-        K_tr + LAM * torch.eye(M_DIG, dtype=torch.float64), onehot(y_noisy)
-    )
-    ridge_err = ((K_te @ ridge).argmax(1) != Y_DIG[te]).float().mean().item()
-    pseudo = (K_tr @ ridge).argmax(1)  # self-training labels
-    errs, errs_self = [], []
-    for D in D_TAIL:
-        G = torch.randn(M_DIG, D, generator=g, dtype=torch.float64) * math.sqrt(
-            LAM / max(D, 1)
-        )
-        G_te = torch.randn(len(te), D, generator=g, dtype=torch.float64) * math.sqrt(
-            LAM / max(D, 1)
-        )
-        # min-norm least squares in kernel form: predictions K(test, train) K(train, train)^+ Y
-        K_pinv = torch.linalg.pinv(K_tr + G @ G.T, hermitian=True)
-        K_cross = K_te + G_te @ G.T
-        errs.append(
-            ((K_cross @ K_pinv @ onehot(y_noisy)).argmax(1) != Y_DIG[te])
-            .float()
-            .mean()
-            .item()
-        )
-        errs_self.append(
-            ((K_cross @ K_pinv @ onehot(pseudo)).argmax(1) != Y_DIG[te])
-            .float()
-            .mean()
-            .item()
-        )
-    return np.array(errs), np.array(errs_self), ridge_err
-
-
-N_TOTAL = K_FEAT + np.array(D_TAIL)
-dig_runs = [
-    digits_sweep(1000 * cfg.seed + r)
-    for r in runtime.progress(range(DIG_SEEDS), "splits")
-]
-err_interp = np.mean([r[0] for r in dig_runs], 0)
-err_self = np.mean([r[1] for r in dig_runs], 0)
-err_ridge = float(np.mean([r[2] for r in dig_runs]))
-i_mild = int(np.argmin(np.abs(N_TOTAL - 1.5 * M_DIG)))  # mild: N = 1.5 m
-i_heavy = len(N_TOTAL) - 1
-print(f"m = {M_DIG}, p = {P_DIG}: ridge (no interpolation) error {err_ridge:.3f}")
-for N, e, es in zip(N_TOTAL, err_interp, err_self):
-    print(
-        f"  N = {N:6d} ({N / M_DIG:5.1f} m): interpolating noisy labels {e:.3f} | self-trained {es:.3f}"
-    )
-notebook.glue("ch17_mild_err", f"{err_interp[i_mild]:.2f}")
-notebook.glue("ch17_heavy_err", f"{err_interp[i_heavy]:.2f}")
-notebook.glue("ch17_self_err", f"{err_self[i_mild]:.2f}")
-notebook.glue("ch17_ridge_err", f"{err_ridge:.2f}")
-
-# %%
-fig, ax = plt.subplots(figsize=(7, 4.2))
-ax.semilogx(
-    N_TOTAL / M_DIG,
-    err_interp,
-    "o-",
-    color=plotting.COLORS[1],
-    label="interpolating the noisy labels",
-)
-ax.semilogx(
-    N_TOTAL / M_DIG,
-    err_self,
-    "s-",
-    color=plotting.COLORS[2],
-    label="self-trained, then interpolating",
-)
-ax.axhline(
-    err_ridge,
-    color=plotting.COLORS[0],
-    ls="--",
-    label="ridge on the informative features",
-)
-ax.axvline(1.0, color="gray", lw=0.8, ls=":")
-ax.set(
-    xlabel="parameters / samples  $N / m$",
-    ylabel="test error (clean test labels)",
-    title=f"Digits, {int(P_DIG * 100)}% label noise: harmful near $N = m$, benign for $N \\gg m$",
-)
-ax.legend(fontsize=8)
-plt.show()
+# This is a summary at the level of the paper's abstract and introduction: we could not check its
+# exact hypotheses, rates and constants, so we do not state them. What we prove instead is an exact
+# version of the phase change for the interpolant that gradient descent on the square loss finds
+# ({prf:ref}`thm-ch17-min-norm`), the *minimum-norm interpolant*
+# $\theta = X^\top (XX^\top)^{-1} y$ (the max-margin classifier of the paper coincides with it when
+# every sample is a support vector, not in general).
 
 # %% [markdown]
-# The error peaks at $N \approx m$, the interpolation threshold. At $N = 1.5\,m$ (mild
-# over-parameterization) the interpolant's test error is still {glue:text}`ch17_mild_err`; with $N \gg m$ it falls to {glue:text}`ch17_heavy_err`, close to the
-# non-interpolating ridge fit ({glue:text}`ch17_ridge_err`). Self-training at $N = 1.5\,m$ lowers the
-# error to {glue:text}`ch17_self_err`: the pseudo-labels carry less noise than the original labels,
-# so the ill-conditioned interpolant has less to amplify. Left of $N = m$ the model cannot
-# interpolate and is a least-squares fit with too few features.
+# :::{prf:proposition} Min-norm interpolation at a fixed ratio (the chapter's version)
+# :label: prop-ch17-fixed-ratio
+#
+# In the model of {prf:ref}`def-ch17-mixture`, let $m \to \infty$ with $N/m \to c > 1$ and
+# $r \to \infty$, and let $\eta$ be fixed. Then the clean test error of the minimum-norm
+# interpolant of the noisy labels converges in probability to
+#
+# $$ E(c, \eta) \;=\; \Phi\Big(-(1 - 2\eta)\sqrt{\tfrac{c - 1}{4\eta(1-\eta)}}\Big), $$
+#
+# while the Bayes error $\Phi(-r) \to 0$. So for $\eta > 0$ the excess error at every *fixed*
+# ratio stays bounded away from zero (harmful overfitting), and it vanishes only as $c \to \infty$,
+# like $\exp\!\big(-(1-2\eta)^2 c / (8\eta(1-\eta))\big)$ (benign overfitting in the limit of
+# heavy over-parameterization). With clean labels ($\eta = 0$) the error tends to $0$ at every
+# $c > 1$.
+# :::
+
+# %% [markdown]
+# :::{prf:proof} Proof sketch
+# *Exact reduction.* Let $u = \mu/r$, $g = Zu \in \mathbb R^m$ and $Z_\perp = Z(I - uu^\top)$,
+# where $Z$ stacks the $z_i$. Then $X = s u^\top + Z_\perp$ with $s = r\tilde y + g$, so
+# $K = XX^\top = ss^\top + W$ with $W = Z_\perp Z_\perp^\top \sim \mathrm{Wishart}_m(N-1, I)$,
+# independent of $(s, y)$ (Gaussian vectors: $g$ and $Z_\perp$ are independent), and $X\mu = rs$.
+# For $\theta = X^\top K^{-1} y$ we get $\langle\theta, \mu\rangle = r\, s^\top K^{-1} y$ and
+# $\lVert\theta\rVert^2 = y^\top K^{-1} y$. With $A = s^\top W^{-1}s$, $B = s^\top W^{-1} y$,
+# $C = y^\top W^{-1} y$, the Sherman–Morrison formula gives
+#
+# $$ \frac{\langle \theta, \mu \rangle}{\lVert\theta\rVert} = \frac{rB}{(1 + A)\sqrt{C - B^2/(1+A)}}. $$
+#
+# *Concentration (skipped).* $W^{-1}$ is orthogonally invariant and independent of $s, y$, and
+# quadratic forms concentrate: $v^\top W^{-1} v' = v^\top v' / (N - m) \,(1 + o(1))$ up to errors of
+# relative order $m^{-1/2}$ (for instance $e_1^\top W^{-1} e_1 = 1/\chi^2_{N-m}$ exactly). With
+# $\lVert s\rVert^2 \approx m(r^2+1)$, $s^\top y \approx r(1-2\eta)m$, $\lVert y \rVert^2 = m$ and
+# $a = m/(N-m) \to 1/(c-1)$: $A \approx (r^2+1)a$, $B \approx r(1-2\eta)a$, $C \approx a$. We skip the
+# bookkeeping of these error terms.
+#
+# *The limit.* As $r \to \infty$, $rB/(1+A) \to 1 - 2\eta$ and
+# $C - B^2/(1+A) \to a\,(1 - (1-2\eta)^2) = 4\eta(1-\eta)\,a$, so the ratio tends to
+# $(1-2\eta)/\sqrt{4\eta(1-\eta)a}$, which is the claim; for $\eta = 0$ the denominator tends to $0$
+# and the ratio to $\infty$. The tail bound $\Phi(-t) \le e^{-t^2/2}$ gives the rate in $c$.
+# :::
+#
+# The mechanism is visible in the proof: the interpolant must also fit the $\eta m$ flipped labels,
+# and the part of $\theta$ that does so has squared norm about $4\eta(1-\eta)\,m/(N-m)$. With
+# $N \gg m$ that part is cheap and nearly orthogonal to everything at test time; with $N = cm$ it is
+# a fixed fraction of $\theta$ and shows up as test error, however large $m$ and the signal $r$.
+# Before fitting, the signal direction is learned first: gradient descent from zero reaches the
+# direction of $\mu$ (one large eigenvalue $\approx r^2 m$ of $K$) long before it fits the
+# noise (the bulk of eigenvalues, of order $N$). That suggests *self-training with the same model*:
+# stop gradient descent early, re-label the training set with the model's own predictions, and
+# train the same model to interpolation on these pseudo-labels.
+#
+# (sec-ch17-mixture)=
+# ### Construction: the Gram matrix of the mixture, for any $N$
+#
+# Everything above depends on the data only through $K$, $X\mu$ and the labels, and the proof gives
+# their joint law: $s = r\tilde y + g$ and an independent $W \sim \mathrm{Wishart}_m(N - 1, I)$.
+# Bartlett's decomposition samples $W = LL^\top$ with $L$ lower triangular,
+# $L_{ii}^2 \sim \chi^2_{N - i}$ ($i = 1, \dots, m$) and standard normal entries below the diagonal,
+# at a cost $O(m^3)$ *independent of $N$*. The cell below checks the reduction against an explicit
+# draw of $X$, and Bartlett's sampler against $\mathbb E\, W = (N-1) I$.
+
+
+# %%
+def mixture_gram(n, p, r, y_clean, rng):
+    """K = X X^T and X mu for n points x = y_clean mu + z, z ~ N(0, I_p), |mu| = r, exact in law.
+
+    Bartlett: W = L L^T ~ Wishart_n(p - 1, I); then K = s s^T + W with s = r y_clean + g."""
+    low = np.tril(rng.standard_normal((n, n)), -1)
+    low[np.diag_indices(n)] = np.sqrt(rng.chisquare(p - 1 - np.arange(n)))
+    s = r * y_clean + rng.standard_normal(n)
+    return low @ low.T + np.outer(s, s), r * s
+
+
+def margin_ratio(alpha, K, x_mu):
+    """<theta, mu> / |theta| for theta = X^T alpha (depends on X only through K and X mu)."""
+    return float(alpha @ x_mu) / math.sqrt(float(alpha @ K @ alpha))
+
+
+# the reduction, on one explicit draw: theta = X^T K^{-1} y computed directly and from (s, W)
+rng_chk = np.random.default_rng(cfg.seed)
+n_c, p_c, r_c = 30, 50, 2.0
+yc = rng_chk.choice([-1.0, 1.0], n_c)
+yn = yc * np.where(rng_chk.random(n_c) < 0.2, -1.0, 1.0)
+Z = rng_chk.standard_normal((n_c, p_c))
+mu = np.zeros(p_c)
+mu[0] = r_c
+X = np.outer(yc, mu) + Z
+theta = X.T @ np.linalg.solve(X @ X.T, yn)
+s_c = r_c * yc + Z[:, 0]
+Z_perp = Z.copy()
+Z_perp[:, 0] = 0
+K_c = np.outer(s_c, s_c) + Z_perp @ Z_perp.T
+alpha_c = np.linalg.solve(K_c, yn)
+assert np.allclose(K_c, X @ X.T) and np.allclose(X @ mu, r_c * s_c)
+assert (
+    abs(margin_ratio(alpha_c, K_c, r_c * s_c) - theta @ mu / np.linalg.norm(theta))
+    < 1e-9
+)
+# Bartlett's sampler: E W = (p - 1) I (mean of 400 draws, n = 20, p = 40)
+W_mean = np.mean(
+    [mixture_gram(20, 40, 0.0, np.zeros(20), rng_chk)[0] for _ in range(400)], 0
+)
+assert np.abs(W_mean / 39 - np.eye(20)).max() < 0.1
+
+
+# %% [markdown]
+# The theory curve of the experiment is the leading-order formula of the proof at finite $r$:
+# $\Phi(-rB/((1+A)\sqrt{C - B^2/(1+A)}))$ with $A, B, C$ replaced by their limits.
+
+
+# %%
+def fixed_ratio_theory(n, p, r, eta):
+    """Leading-order clean error of the min-norm interpolant (proof of prop-ch17-fixed-ratio)."""
+    a = n / (p - n)
+    A, B, C = (r**2 + 1) * a, r * (1 - 2 * eta) * a, a
+    return float(ndtr(-r * B / ((1 + A) * math.sqrt(C - B**2 / (1 + A)))))
+
+
+def fixed_ratio_limit(c, eta):
+    """E(c, eta) of prop-ch17-fixed-ratio."""
+    return float(ndtr(-(1 - 2 * eta) * math.sqrt((c - 1) / (4 * eta * (1 - eta)))))
+
+
+# %% [markdown]
+# (sec-ch17-benign)=
+# ### Experiment: benign and harmful overfitting as $m$ grows at fixed ratios
+#
+# For each ratio $c = N/m \in \{1.5, 3, 30\}$ and each sample size $m$ we draw the mixture with
+# noise rate $\eta$ and signal $r = 1.5\, m^{1/4}$ (growing with $m$, so the Bayes error tends to
+# $0$), and compute, exactly in the test distribution, the clean error of four classifiers, all
+# the *same* linear model $x \mapsto \langle\theta, x\rangle$ with $N$ parameters trained from
+# $\theta = 0$ by gradient flow on the square loss:
+#
+# - the interpolant of the noisy labels (gradient flow run to convergence: the min-norm
+#   interpolant);
+# - the interpolant of the clean labels (the control without label noise);
+# - the *teacher*: the same flow stopped at time $t = \tau / N$ (a rule fixed in advance; in the
+#   eigenbasis of $K$, $\theta_t = X^\top K^{-1}(I - e^{-tK}) y$);
+# - the *self-trained student*: the same model, trained to interpolation on the teacher's labels
+#   $\operatorname{sign}\langle\theta_t, x_i\rangle$ of the training inputs.
+#
+# Seeds are independent draws of the whole training set; we show the mean and $\pm 2$ standard
+# errors.
+
+
+# %%
+def fixed_ratio_run(n, c, seed):
+    """Clean errors of the noisy/clean interpolants, the early-stopped teacher and the student,
+    the teacher's pseudo-label noise, and the error along the gradient flow."""
+    rng = np.random.default_rng([cfg.seed, int(10 * c), n, seed])
+    p, r = int(c * n), R_SCALE * n**0.25
+    y_clean = rng.choice([-1.0, 1.0], n)
+    y = y_clean * np.where(rng.random(n) < ETA, -1.0, 1.0)
+    K, x_mu = mixture_gram(n, p, r, y_clean, rng)
+    lam, U = np.linalg.eigh(K)
+    err = lambda alpha: float(ndtr(-margin_ratio(alpha, K, x_mu)))
+    flow = lambda tau: U @ (-np.expm1(-tau / p * lam) / lam * (U.T @ y))
+    pseudo = np.sign(K @ flow(TAU_TEACHER))
+    return {
+        "interp": err(np.linalg.solve(K, y)),
+        "clean": err(np.linalg.solve(K, y_clean)),
+        "teacher": err(flow(TAU_TEACHER)),
+        "student": err(np.linalg.solve(K, pseudo)),
+        "pseudo_noise": float(np.mean(pseudo != y_clean)),
+        "flow": [err(flow(tau)) for tau in TAU_GRID],
+    }
+
+
+runs = {
+    (c, n): [fixed_ratio_run(n, c, s) for s in range(MIX_SEEDS)]
+    for c in runtime.progress(RATIOS, "ratios")
+    for n in N_GRID
+}
+
+
+def mix_stat(key, c):
+    """Mean and 2 standard errors over seeds, for each n: arrays of shape (len(N_GRID),)."""
+    v = np.array([[run[key] for run in runs[(c, n)]] for n in N_GRID])
+    return v.mean(1), 2 * v.std(1, ddof=1) / math.sqrt(MIX_SEEDS)
+
+
+for c in RATIOS:
+    print(f"N/m = {c}: limit E(c, eta) = {fixed_ratio_limit(c, ETA):.4f}")
+    for j, n in enumerate(N_GRID):
+        row = {k: mix_stat(k, c)[0][j] for k in ("interp", "clean", "student")}
+        print(
+            f"  m = {n:5d}: interpolant {row['interp']:.4f} ± {mix_stat('interp', c)[1][j]:.4f}"
+            f" (theory {fixed_ratio_theory(n, int(c * n), R_SCALE * n**0.25, ETA):.4f}) |"
+            f" clean labels {row['clean']:.4f} | self-trained {row['student']:.4f}"
+        )
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+ax = axes[0]
+for i, c in enumerate(RATIOS):
+    mean, err2 = mix_stat("interp", c)
+    ax.errorbar(
+        N_GRID,
+        mean,
+        err2,
+        fmt="o-",
+        color=plotting.COLORS[i],
+        capsize=3,
+        label=f"N/m = {c:g}: interpolating noisy labels",
+    )
+    theory = [fixed_ratio_theory(n, int(c * n), R_SCALE * n**0.25, ETA) for n in N_GRID]
+    ax.plot(N_GRID, theory, "--", color=plotting.COLORS[i], lw=1)
+mean, err2 = mix_stat("student", RATIOS[0])
+ax.errorbar(
+    N_GRID,
+    mean,
+    err2,
+    fmt="s:",
+    color=plotting.COLORS[3],
+    capsize=3,
+    label=f"N/m = {RATIOS[0]:g}: self-trained (same model)",
+)
+mean, err2 = mix_stat("clean", RATIOS[0])
+ax.errorbar(
+    N_GRID,
+    mean,
+    err2,
+    fmt="^:",
+    color="gray",
+    capsize=3,
+    label=f"N/m = {RATIOS[0]:g}: interpolating clean labels",
+)
+ax.set_xscale("log")
+ax.set(
+    xlabel="training samples $m$",
+    ylabel="clean test error",
+    title="Fixed ratios: the mild one stays harmful as $m$ grows (dashed: theory)",
+)
+ax.legend(fontsize=7)
+ax = axes[1]
+n_big = N_GRID[-1]
+for i, c in ((0, RATIOS[0]), (2, RATIOS[2])):
+    curves = np.array([run["flow"] for run in runs[(c, n_big)]])
+    ax.plot(TAU_GRID, curves.mean(0), color=plotting.COLORS[i], label=f"N/m = {c:g}")
+ax.axvline(TAU_TEACHER, color="gray", ls=":", lw=1, label="teacher's stopping time")
+ax.set_xscale("log")
+ax.set(
+    xlabel="gradient-flow time $t \\cdot N$",
+    ylabel="clean test error",
+    title=f"m = {n_big}: the test error rises as the model fits the noise (mild ratio)",
+)
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %%
+mild_err, mild_2se = mix_stat("interp", RATIOS[0])
+heavy_err, _ = mix_stat("interp", RATIOS[-1])
+mild_clean, _ = mix_stat("clean", RATIOS[0])
+mild_student, _ = mix_stat("student", RATIOS[0])
+mild_pseudo, _ = mix_stat("pseudo_noise", RATIOS[0])
+mild_teacher, _ = mix_stat("teacher", RATIOS[0])
+mild_theory = fixed_ratio_theory(
+    n_big, int(RATIOS[0] * n_big), R_SCALE * n_big**0.25, ETA
+)
+notebook.glue("ch17_mix_eta", f"{ETA}")
+notebook.glue("ch17_mix_m_small", N_GRID[0])
+notebook.glue("ch17_mix_m_big", n_big)
+notebook.glue("ch17_mild_small", f"{mild_err[0]:.3f}")
+notebook.glue("ch17_mild_big", f"{mild_err[-1]:.3f}")
+notebook.glue("ch17_mild_limit", f"{fixed_ratio_limit(RATIOS[0], ETA):.3f}")
+notebook.glue("ch17_heavy_small", f"{heavy_err[0]:.3f}")
+notebook.glue("ch17_heavy_big", f"{heavy_err[-1]:.4f}")
+notebook.glue("ch17_mild_clean", f"{mild_clean[-1]:.4f}")
+notebook.glue("ch17_student_big", f"{mild_student[-1]:.4f}")
+notebook.glue("ch17_teacher_big", f"{mild_teacher[-1]:.4f}")
+notebook.glue("ch17_pseudo_noise", f"{mild_pseudo[-1]:.3f}")
+
+# %% [markdown]
+# At the mild ratio $N/m = 1.5$ and noise rate {glue:text}`ch17_mix_eta`, the interpolant's clean
+# error is {glue:text}`ch17_mild_small` at $m =$ {glue:text}`ch17_mix_m_small` and
+# {glue:text}`ch17_mild_big` at $m =$ {glue:text}`ch17_mix_m_big`, near the limit
+# $E(1.5, \eta) =$ {glue:text}`ch17_mild_limit` of {prf:ref}`prop-ch17-fixed-ratio`, although the
+# Bayes error is essentially $0$: harmful overfitting that more data at the same ratio does not
+# cure. At $N/m = 30$ the error falls from {glue:text}`ch17_heavy_small` to
+# {glue:text}`ch17_heavy_big`: benign. The control with clean labels at $N/m = 1.5$ reaches
+# {glue:text}`ch17_mild_clean`, so the harm comes from the label noise, as in the paper's phase
+# change. The right panel is the analogue of the paper's ImageNet observation: along the gradient
+# flow, the test error first falls and then, in the mild regime only, rises again as the model
+# starts to fit the flipped labels.
+#
+# Self-training with the same model repairs it here: the teacher stopped at $t = \tau/N$ has clean
+# error {glue:text}`ch17_teacher_big`, its labels on the training inputs disagree with the clean
+# labels on a fraction {glue:text}`ch17_pseudo_noise` of them, and the student that interpolates
+# them has error {glue:text}`ch17_student_big` at the largest $m$. Note what this shows and what it
+# does not: the early-stopped teacher is itself already a good classifier, and the student only
+# inherits its labels; the paper's self-training procedure and its guarantee may differ from this
+# two-round version, which we did not check.
 #
 # ## Depth and the implicit bias: a U-shaped risk
 #
@@ -748,226 +935,387 @@ plt.show()
 #
 # For a low-pass filter, here $a = (\tfrac12, \tfrac14, 0, \dots, 0, \tfrac14)$ with
 # $\hat a_k = \cos^2(\pi k / N)$, depth concentrates the implicit bias on low frequencies,
-# geometrically fast. Nichani et al.'s linear CNTK is a different (and more realistic) depth-dependent
-# transformation; the mechanism is the same, and we do not reproduce their theorems on the optimal
-# depths for bias and variance.
+# geometrically fast. Nichani et al. {cite}`nichani2020increasing` prove that their linear CNTK is
+# likewise a depth-dependent linear transformation of the input, and identify, in simplified
+# settings, the depths that minimise the bias and the variance of the test risk; we could not
+# check the form of their transformation or of those theorems, so the lemma above is the
+# chapter's own, simpler analogue (identical filters at initialisation, not random infinite-width
+# layers), and the experiment below tests only what it implies.
 #
 # (sec-ch17-depth-model)=
 # ### Construction: risk of the minimum-norm solution against depth
 #
 # Inputs $x \sim \mathcal N(0, I_N)$ (isotropic in every orthonormal basis, so we work in the real
-# Fourier basis directly), a smooth target $\hat w^\star_k \propto e^{-k/3}$ with
-# $\lVert w^\star \rVert = 1$, responses $y = \langle w^\star, x \rangle + \sigma\varepsilon$, and
-# $m < N$ samples. For each depth we compute the interpolant of {prf:ref}`lem-ch17-conv-ntk` in
-# closed form, $\hat\beta = A y$ with $A = D\Phi^\top(\Phi D\Phi^\top)^{-1}$, and its exact risk
-# decomposition over the noise, $\mathbb E\,(\langle \beta - w^\star, x\rangle + \sigma\varepsilon)^2 = \underbrace{\lVert (A\Phi - I) w^\star \rVert^2}_{\text{bias}} + \underbrace{\sigma^2 \lVert A \rVert_F^2}_{\text{variance}} + \sigma^2$,
-# averaged over draws of the training inputs.
+# Fourier basis directly), a smooth target $\hat w^\star_k \propto e^{-k/\ell}$ with
+# $\lVert w^\star \rVert = 1$ (smoothness $\ell = 3$ unless said otherwise), responses
+# $y = \langle w^\star, x \rangle + \sigma\varepsilon$, and $m < N$ samples. For each depth we
+# compute the interpolant of {prf:ref}`lem-ch17-conv-ntk` in closed form, $\hat\beta = A y$ with
+# $A = D\Phi^\top(\Phi D\Phi^\top)^{-1}$, and its exact risk decomposition over the noise,
+# $\mathbb E\,(\langle \beta - w^\star, x\rangle + \sigma\varepsilon)^2 = \underbrace{\lVert (A\Phi - I) w^\star \rVert^2}_{\text{bias}} + \underbrace{\sigma^2 \lVert A \rVert_F^2}_{\text{variance}} + \sigma^2$,
+# averaged over draws of the training inputs. The bias alone is the risk without label noise
+# ($\sigma = 0$, up to the constant $\sigma^2$).
 
 # %%
 N_SIG, M_SIG, SIGMA = 63, 16, 0.2
+SMOOTH = [1.5, 3.0, 10.0]  # target smoothness l; the second is the main curve
 freq = torch.tensor(
     [0] + [k for k in range(1, N_SIG // 2 + 1) for _ in range(2)], dtype=torch.float64
 )
 a_hat = (
     torch.cos(math.pi * freq / N_SIG) ** 2
 )  # Fourier magnitudes of the low-pass filter
-w_star = torch.exp(-freq / 3.0)
-w_star = w_star / w_star.norm()  # the target, in the real Fourier basis
+w_stars = torch.stack([torch.exp(-freq / ell) for ell in SMOOTH], 1)
+w_stars = w_stars / w_stars.norm(
+    dim=0
+)  # the targets, in the real Fourier basis, (N, 3)
 
 
 def depth_risk(L, seed):
-    """Average bias and variance of the min-norm interpolant of the depth-L linear conv model.
+    """Average bias (one per target) and variance of the min-norm interpolant at depth L.
 
     Every depth sees the same draws of the training inputs (the same seed), so the curve is smooth.
     """
     generator = cfg.generator(seed)
     D = a_hat ** (2 * (L - 1))
-    bias = var = 0.0
+    bias, var = np.zeros(len(SMOOTH)), 0.0
     for _ in range(DRAWS):
         Phi = torch.randn(M_SIG, N_SIG, generator=generator, dtype=torch.float64)
         A = analysis.min_norm_interpolant(
             Phi, torch.eye(M_SIG, dtype=torch.float64), D
         )  # beta = A y
-        bias += (
-            ((A @ Phi - torch.eye(N_SIG, dtype=torch.float64)) @ w_star)
-            .pow(2)
-            .sum()
-            .item()
-        )
+        resid = (A @ Phi - torch.eye(N_SIG, dtype=torch.float64)) @ w_stars
+        bias += resid.pow(2).sum(0).numpy()
         var += SIGMA**2 * A.pow(2).sum().item()
     return bias / DRAWS, var / DRAWS
 
 
-bias_L, var_L = map(np.array, zip(*(depth_risk(int(L), cfg.seed + 2) for L in DEPTHS)))
+bias_all, var_L = zip(*(depth_risk(int(L), cfg.seed + 2) for L in DEPTHS))
+bias_all, var_L = np.array(bias_all), np.array(var_L)  # (depths, targets), (depths,)
+bias_L = bias_all[:, 1]
 risk_L = bias_L + var_L + SIGMA**2
 L_best = int(DEPTHS[np.argmin(risk_L)])
+L_bias = int(DEPTHS[np.argmin(bias_L)])
+L_best_smooth = [int(DEPTHS[np.argmin(bias_all[:, j] + var_L)]) for j in range(3)]
 print("depth:", DEPTHS.tolist())
 print("risk: ", np.round(risk_L, 3).tolist())
 print(
-    f"minimum at L = {L_best}; bias is smallest at L = {int(DEPTHS[np.argmin(bias_L)])}, "
-    f"variance at L = {int(DEPTHS[np.argmin(var_L)])} (increasing in L: {bool(np.all(np.diff(var_L) > 0))})"
+    f"minimum at L = {L_best}; bias (= risk without noise, less sigma^2) smallest at "
+    f"L = {L_bias}, where it is {bias_L.min():.3f}, and {bias_L[-1]:.3f} at L = {DEPTHS[-1]}; "
+    f"variance increasing in L: {bool(np.all(np.diff(var_L) > 0))}"
 )
-L_bias = int(DEPTHS[np.argmin(bias_L)])
+print(f"best depth for target smoothness l = {SMOOTH}: {L_best_smooth}")
 notebook.glue("ch17_best_depth", L_best)
 notebook.glue("ch17_bias_depth", L_bias)
+notebook.glue("ch17_bias_min", f"{bias_L.min():.3f}")
+notebook.glue("ch17_bias_deep", f"{bias_L[-1]:.3f}")
+notebook.glue("ch17_best_smooth", ", ".join(map(str, L_best_smooth)))
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4.2))
-ax.plot(DEPTHS, risk_L, "o-", color=plotting.COLORS[1], label="test risk")
-ax.plot(DEPTHS, bias_L, "--", color=plotting.COLORS[0], label="bias")
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+ax = axes[0]
+ax.plot(
+    DEPTHS, risk_L, "o-", color=plotting.COLORS[1], label="test risk, $\\sigma = 0.2$"
+)
+ax.plot(
+    DEPTHS, bias_L, "--", color=plotting.COLORS[0], label="bias = risk at $\\sigma = 0$"
+)
 ax.plot(DEPTHS, var_L, ":", color=plotting.COLORS[2], label="variance")
 ax.axhline(1 + SIGMA**2, color="gray", lw=0.8, label="risk of the zero predictor")
 ax.set(
     xlabel="depth $L$",
     ylabel="squared test risk",
     ylim=(0, None),
-    title="Min-norm interpolants of a deep linear conv model: risk is U-shaped in depth",
+    title="Deep linear conv model: U-shaped only with label noise",
 )
 ax.legend(fontsize=8)
+ax = axes[1]
+for j, ell in enumerate(SMOOTH):
+    ax.plot(
+        DEPTHS,
+        bias_all[:, j] + var_L + SIGMA**2,
+        "o-",
+        ms=3,
+        color=plotting.COLORS[j],
+        label=f"target smoothness $\\ell = {ell:g}$",
+    )
+ax.set(
+    xlabel="depth $L$",
+    ylabel="squared test risk",
+    ylim=(0, None),
+    title="The best depth moves with the target's smoothness",
+)
+ax.legend(fontsize=8)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Every model here interpolates its $m$ training points, at every depth: there is no under-fitting
-# on either arm. The **left arm** falls because depth tilts the implicit bias towards low
-# frequencies, where the smooth target lives: the bias drops (it is smallest at
-# $L =$ {glue:text}`ch17_bias_depth`). The **right arm** rises because the weights
-# $\lvert \hat a_k \rvert^{2(L-1)}$ decay ever faster, so only a handful of low frequencies remain
-# cheap; the interpolant must use ever more expensive directions to fit the noise, and the variance
-# grows with depth — deep models drift back towards the *mild* over-parameterization regime of the
-# previous section, in an effective number of parameters. Beyond the bias minimum the bias rises too,
-# because the high frequencies of $w^\star$ are ignored. The risk is smallest where falling bias and
-# growing variance balance, at $L =$ {glue:text}`ch17_best_depth`.
+# Every model here interpolates its $m$ training points, at every depth. What the model shows,
+# and no more: depth tilts the implicit bias towards low frequencies. For a smooth target this
+# lowers the bias, the falling **left arm**; the bias is smallest at
+# $L =$ {glue:text}`ch17_bias_depth` ({glue:text}`ch17_bias_min`) and then barely moves
+# ({glue:text}`ch17_bias_deep` at the deepest $L$): without label noise the risk falls to a
+# plateau. The rising **right arm** is the label-noise *variance*: the weights
+# $\lvert \hat a_k \rvert^{2(L-1)}$ decay ever faster, only a handful of low frequencies remain
+# cheap, and fitting the noise forces the interpolant onto expensive directions, so the variance
+# grows with depth (a smaller effective number of parameters per sample, as in the mild regime of
+# {prf:ref}`prop-ch17-fixed-ratio`). The risk is smallest at $L =$ {glue:text}`ch17_best_depth`,
+# and where the U bottoms out is a property of the target as much as of the model: for the
+# smoothness values $\ell = 1.5, 3, 10$ the best depths are {glue:text}`ch17_best_smooth`. The
+# model does not explain the deep convolutional networks of the next section by itself; we test
+# there which of its two effects they show.
 #
-# (sec-ch17-cnn-depth)=
-# ### Experiment: depth sweep of a trained convolutional network on digits
+# (sec-ch17-cntk)=
+# ## The kernel of deep convolutional networks: a U-shaped test error
 #
-# Now a real, non-linear network. `models.DigitCNN(L, C)` stacks $L$ convolutional layers with $3\times 3$
-# filters, zero padding and ReLU at a fixed width of $C$ channels on the $8\times 8$ digits, followed by
-# a linear read-out of all $64 C$ activations into 10 logits; only the depth changes along the sweep.
-# Every depth is trained with Adam on cross-entropy from several seeds at once (one
-# `ensemble.stack` per depth) on the same $m$ training images with *clean* labels, and each member
-# stops the first time it classifies every training image correctly, so every network on the curve
-# is an interpolating solution, as in {cite}`nichani2020increasing`. (In trial runs while writing
-# the chapter, not executed here, 20% label noise gave quick-scale curves that were flat within the
-# seed-to-seed spread, so we show the clean case.) We record
-# the training error of every member to make sure that no part of the curve comes from under-fitting.
+# Nichani et al. {cite}`nichani2020increasing` show the U shape with ResNets and with the
+# *convolutional neural tangent kernel* (CNTK): the kernel that gradient descent on an infinitely
+# wide convolutional network follows, computed in closed form {cite}`arora2019exact`. We compute it
+# for one-dimensional signals, where it is cheap, and regress noisy labels with it, interpolating.
+
+# %% [markdown]
+# :::{prf:definition} CNTK of a deep circular ReLU CNN with global average pooling
+# :label: def-ch17-cntk
+#
+# Inputs are signals $x \in \mathbb R^d$ indexed by $\mathbb Z_d$. The network has $L$ layers,
+# each a circular convolution with filters of size 3 followed by ReLU, with infinitely many channels
+# and the NTK parameterisation, then a global average pool and a linear read-out. Let
+# $\mathcal T(M)_{ij} = \frac13 \sum_{a \in \{-1, 0, 1\}} M_{i+a,\, j+a}$ for $M \in \mathbb R^{d \times d}$,
+# and for $2\times 2$ covariances with variances $v, v'$ and covariance $\rho$ let
+# $V(\rho) = \frac{\sqrt{vv'}}{\pi}\big(\sin\vartheta + (\pi - \vartheta)\cos\vartheta\big)$ and
+# $\dot V(\rho) = \frac{\pi - \vartheta}{\pi}$, with $\cos\vartheta = \rho/\sqrt{vv'}$ (the ReLU
+# expectations $2\,\mathbb E[\sigma(u)\sigma(u')]$, $2\,\mathbb E[\sigma'(u)\sigma'(u')]$).
+# For a pair of inputs start from $P_1 = \Theta_1 = \mathcal T(x x'^\top)$ and, for
+# $l = 1, \dots, L$, apply $V$ and $\dot V$ entrywise (variances from the same recursion for
+# $(x, x)$ and $(x', x')$):
+#
+# $$ \Sigma_l = V(P_l), \quad \Pi_l = \Theta_l \odot \dot V(P_l) + \Sigma_l, \quad P_{l+1} = \mathcal T(\Sigma_l), \quad \Theta_{l+1} = \mathcal T(\Pi_l). $$
+#
+# The CNTK is $K_L(x, x') = \frac{1}{d^2} \sum_{i,j} (\Pi_L)_{ij}$.
+# :::
+#
+# This is the recursion of Arora et al. {cite}`arora2019exact` specialised to one dimension and
+# circular padding; one pass through the layers gives the kernels of all depths at once. Exercise
+# {prf:ref}`ex-ch17-linear-cntk` shows why the ReLU matters: with the identity instead, $K_L$ is
+# $(L+1)\,\bar x\, \bar x'$ at every depth, and interpolation does not depend on $L$ at all.
+#
+# (sec-ch17-cntk-depth)=
+# ### Experiment: CNTK regression of noisy labels against depth
+#
+# The task: $x$ uniform on the sphere of radius $\sqrt d$ in $\mathbb R^d$ with $d = 12$, clean
+# label $f^\star(x) = \operatorname{sign} \sum_i x_i x_{i+4}$ (a correlation at distance 4, which
+# a shallow network with its small receptive field cannot see), and training labels flipped with
+# probability $\eta$. For each depth we interpolate the noisy labels,
+# $\hat f(x) = K_L(x, X) K_L(X, X)^{-1} y$, and measure the classification error of
+# $\operatorname{sign}\hat f$ on fresh inputs against clean labels; the same with clean training
+# labels is the control. Over the noise, the squared risk against the regression function
+# $(1 - 2\eta) f^\star$ splits exactly into a bias
+# $\lVert H (1-2\eta) f^\star(X) - (1-2\eta) f^\star(X_{\mathrm{test}})\rVert^2 / m_{\mathrm{test}}$ and
+# a variance $4\eta(1-\eta) \lVert H \rVert_F^2 / m_{\mathrm{test}}$, with
+# $H = K_L(X_{\mathrm{test}}, X) K_L(X, X)^{-1}$: we record both, to see which one makes each arm.
+# Seeds are independent draws of the training and test sets.
+
 
 # %%
-g_cnn = cfg.generator(cfg.seed + 17)
-perm_cnn = torch.randperm(len(X_DIG), generator=g_cnn)
-x_cnn_tr, y_cnn_tr = (
-    X_DIG[perm_cnn[:M_CNN]].float().to(cfg.device),
-    Y_DIG[perm_cnn[:M_CNN]].to(cfg.device),
-)
-x_cnn_te, y_cnn_te = (
-    X_DIG[perm_cnn[M_CNN:]].float().to(cfg.device),
-    Y_DIG[perm_cnn[M_CNN:]].to(cfg.device),
-)
+def window(M):
+    """T(M)_ij = mean over a in {-1, 0, 1} of M[i+a, j+a] (circular), on the last two axes."""
+    return (M + M.roll((1, 1), (-2, -1)) + M.roll((-1, -1), (-2, -1))) / 3
 
 
-def cnn_errors(model):
-    """Training and test classification error of every member, shape (E,) each."""
-    return {
-        "train": (model(x_cnn_tr).argmax(-1) != y_cnn_tr).float().mean(1),
-        "test": (model(x_cnn_te).argmax(-1) != y_cnn_te).float().mean(1),
-    }
+def window_diag(v):
+    """The same on variances (diagonals), on the last axis."""
+    return (v + v.roll(1, -1) + v.roll(-1, -1)) / 3
 
 
-cnn_train_err, cnn_test_err, cnn_steps = [], [], []
-for L in CNN_DEPTHS:
-    nets = ensemble.stack(
-        [
-            models.DigitCNN(L, CNN_WIDTH, seed=1000 * cfg.seed + s)
-            for s in range(CNN_SEEDS)
-        ]
-    ).to(cfg.device)
-    h = train.fit(
-        nets,
-        lambda step, gen: (x_cnn_tr, y_cnn_tr),
-        steps=CNN_STEPS,
-        loss="cross_entropy",
-        optimizer="adam",
-        lr=CNN_LR,
-        evaluate=cnn_errors,
-        eval_every=25,
-        stop_when=lambda mt: mt["train"] == 0,
-        desc=f"depth {L}",
+def cntk_all_depths(xa, xb, depth_max):
+    """CNTK of def-ch17-cntk between rows of xa (A, d) and xb (B, d), depths 1..depth_max.
+
+    Returns a float64 array (depth_max, A, B)."""
+    xa, xb = (
+        torch.as_tensor(xa, dtype=CNTK_DTYPE),
+        torch.as_tensor(xb, dtype=CNTK_DTYPE),
     )
-    cnn_train_err.append(h.final("train"))
-    cnn_test_err.append(h.final("test"))
-    cnn_steps.append(h.stop_steps())
-cnn_train_err, cnn_test_err = (
-    np.array(cnn_train_err),
-    np.array(cnn_test_err),
-)  # (depths, seeds)
-cnn_mean = cnn_test_err.mean(1)
-L_cnn_best = CNN_DEPTHS[int(np.argmin(cnn_mean))]
-cnn_rise = cnn_mean[-1] - cnn_mean.min()
-print("depth:               ", CNN_DEPTHS)
-print("max training error:  ", cnn_train_err.max(1).round(3).tolist())
-print("steps to interpolate:", [s.tolist() for s in cnn_steps])
-print("mean test error:     ", cnn_mean.round(3).tolist())
-notebook.glue("ch17_cnn_m", M_CNN)
-notebook.glue("ch17_cnn_width", CNN_WIDTH)
-notebook.glue("ch17_cnn_train_max", f"{cnn_train_err.max():.3f}")
-notebook.glue("ch17_cnn_best_depth", L_cnn_best)
-notebook.glue("ch17_cnn_best_err", f"{cnn_mean.min():.3f}")
-notebook.glue("ch17_cnn_deep_depth", CNN_DEPTHS[-1])
-notebook.glue("ch17_cnn_deep_err", f"{cnn_mean[-1]:.3f}")
+    P = window(xa[:, None, :, None] * xb[None, :, None, :])
+    Theta = P.clone()
+    va, vb = window_diag(xa**2), window_diag(xb**2)
+    out = []
+    for _ in runtime.progress(range(depth_max), "layers", steps=True):
+        scale = torch.sqrt(va[:, None, :, None] * vb[None, :, None, :])
+        cos = (P / scale).clamp_(-1, 1)
+        angle = torch.arccos(cos)
+        Sigma = scale * (torch.sin(angle) + (math.pi - angle) * cos) / math.pi
+        Pi = Theta * (math.pi - angle) / math.pi + Sigma
+        out.append(Pi.mean((-2, -1)).double())
+        P, Theta = window(Sigma), window(Pi)
+        va, vb = window_diag(va), window_diag(vb)  # the ReLU map V keeps variances
+    return torch.stack(out).numpy()
+
+
+def corr_task(n, rng):
+    """n signals uniform on the sphere of radius sqrt(d), label sign(sum_i x_i x_{i+k})."""
+    x = rng.standard_normal((n, CNTK_D))
+    x *= math.sqrt(CNTK_D) / np.linalg.norm(x, axis=1, keepdims=True)
+    return x, np.sign((x * np.roll(x, -CNTK_K, 1)).sum(1))
+
+
+def cntk_depth_run(seed):
+    """Errors (noisy and clean labels), bias, variance and training residual at every depth."""
+    rng = np.random.default_rng([cfg.seed, 17, seed])
+    x_tr, f_tr = corr_task(CNTK_TRAIN, rng)
+    x_te, f_te = corr_task(CNTK_TEST, rng)
+    y_tr = f_tr * np.where(rng.random(CNTK_TRAIN) < CNTK_ETA, -1.0, 1.0)
+    K = cntk_all_depths(np.concatenate([x_tr, x_te]), x_tr, CNTK_LMAX)
+    h = 1 - 2 * CNTK_ETA
+    out = {k: [] for k in ("err", "err_clean", "bias", "var", "resid", "corr")}
+    for K_L in K:
+        K_tr, K_te = K_L[:CNTK_TRAIN], K_L[CNTK_TRAIN:]
+        H = np.linalg.solve(K_tr, K_te.T).T
+        out["err"].append(np.mean(np.sign(H @ y_tr) != f_te))
+        out["err_clean"].append(np.mean(np.sign(H @ f_tr) != f_te))
+        out["bias"].append(np.mean((h * (H @ f_tr) - h * f_te) ** 2))
+        out["var"].append(4 * CNTK_ETA * (1 - CNTK_ETA) * (H**2).sum() / CNTK_TEST)
+        alpha = np.linalg.solve(K_tr, y_tr)
+        out["resid"].append(np.abs(K_tr @ alpha - y_tr).max())
+        scale = np.sqrt(np.diag(K_tr))  # mean normalised off-diagonal entry of K(X, X)
+        out["corr"].append(
+            ((K_tr / np.outer(scale, scale)).sum() - CNTK_TRAIN)
+            / (CNTK_TRAIN * (CNTK_TRAIN - 1))
+        )
+    return {k: np.array(v) for k, v in out.items()}
+
+
+cntk_runs = [cntk_depth_run(s) for s in runtime.progress(range(CNTK_SEEDS), "seeds")]
+cntk = {k: np.stack([r[k] for r in cntk_runs]) for k in cntk_runs[0]}  # (seeds, depths)
+L_axis = np.arange(
+    1, cntk["err"].shape[1] + 1
+)  # all depths (3 in the capped smoke run)
+cntk_mean = cntk["err"].mean(0)
+i_star = int(np.argmin(cntk_mean))
+L_star = int(L_axis[i_star])
+left_rise = cntk["err"][:, 0] - cntk["err"][:, i_star]  # paired over seeds
+right_rise = cntk["err"][:, -1] - cntk["err"][:, i_star]
+se2 = lambda v: 2 * v.std(ddof=1) / math.sqrt(len(v))
+print("depth:          ", L_axis.tolist())
+print("error (noisy):  ", cntk_mean.round(3).tolist())
+print("error (clean):  ", cntk["err_clean"].mean(0).round(3).tolist())
+print("bias:           ", cntk["bias"].mean(0).round(3).tolist())
+print("variance:       ", cntk["var"].mean(0).round(3).tolist())
+print("kernel corr.:   ", cntk["corr"].mean(0).round(3).tolist())
+print(
+    f"best depth {L_star}; left arm {left_rise.mean():.3f} ± {se2(left_rise):.3f}, right arm "
+    f"{right_rise.mean():.3f} ± {se2(right_rise):.3f}; largest training residual "
+    f"{cntk['resid'].max():.1e}"
+)
+notebook.glue("ch17_cntk_eta", f"{CNTK_ETA}")
+notebook.glue("ch17_cntk_m", CNTK_TRAIN)
+notebook.glue("ch17_cntk_seeds", CNTK_SEEDS)
+notebook.glue("ch17_cntk_err1", f"{cntk_mean[0]:.3f}")
+notebook.glue("ch17_cntk_best_L", L_star)
+notebook.glue("ch17_cntk_best", f"{cntk_mean[i_star]:.3f}")
+notebook.glue("ch17_cntk_deep_L", int(L_axis[-1]))
+notebook.glue("ch17_cntk_deep", f"{cntk_mean[-1]:.3f}")
+notebook.glue("ch17_cntk_left", f"{left_rise.mean():.3f} ± {se2(left_rise):.3f}")
+notebook.glue("ch17_cntk_right", f"{right_rise.mean():.3f} ± {se2(right_rise):.3f}")
+notebook.glue("ch17_cntk_resid", f"{cntk['resid'].max():.0e}")
+corr_mean = cntk["corr"].mean(0)
+bias_mean, var_mean = cntk["bias"].mean(0), cntk["var"].mean(0)
+notebook.glue("ch17_cntk_bias1", f"{bias_mean[0]:.3f}")
+notebook.glue("ch17_cntk_zero", f"{(1 - 2 * CNTK_ETA) ** 2:.3f}")
+notebook.glue("ch17_cntk_bias2", f"{bias_mean[min(1, len(L_axis) - 1)]:.3f}")
+notebook.glue("ch17_cntk_bias_best", f"{bias_mean[i_star]:.3f}")
+notebook.glue("ch17_cntk_var2", f"{var_mean[min(1, len(L_axis) - 1)]:.3f}")
+notebook.glue("ch17_cntk_var_best", f"{var_mean[i_star]:.3f}")
+notebook.glue("ch17_cntk_corr1", f"{corr_mean[0]:.3f}")
+notebook.glue("ch17_cntk_corr_best", f"{corr_mean[i_star]:.3f}")
+notebook.glue("ch17_cntk_corr_deep", f"{corr_mean[-1]:.3f}")
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4.2))
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+ax = axes[0]
 plotting.plot_band(
     ax,
-    np.array(CNN_DEPTHS),
-    cnn_test_err,
-    label=f"test error (median, 10–90% band over {CNN_SEEDS} seeds)",
+    L_axis,
+    cntk["err"].T,
+    label=f"noisy labels ($\\eta$ = {CNTK_ETA}), median and 10–90% band",
 )
 ax.plot(
-    CNN_DEPTHS,
-    cnn_train_err.max(1),
-    "s--",
+    L_axis,
+    cntk["err_clean"].mean(0),
+    "--",
     color=plotting.COLORS[0],
-    label="training error (worst seed)",
+    label="clean labels (mean)",
 )
+ax.axvline(L_star, color="gray", ls=":", lw=1)
 ax.set(
-    xlabel="depth $L$ (number of conv layers)",
-    ylabel="classification error",
-    ylim=(0, None),
-    title=f"Interpolating CNNs on {M_CNN} digits: test error against depth",
+    xlabel="depth $L$ (conv layers)",
+    ylabel="test error (clean test labels)",
+    title=f"CNTK interpolation, {CNTK_SEEDS} seeds: U-shaped in depth",
 )
 ax.legend(fontsize=8)
+ax = axes[1]
+ax.plot(L_axis, cntk["bias"].mean(0), "--", color=plotting.COLORS[0], label="bias")
+ax.plot(L_axis, cntk["var"].mean(0), ":", color=plotting.COLORS[2], label="variance")
+ax.plot(
+    L_axis,
+    (cntk["bias"] + cntk["var"]).mean(0),
+    "-",
+    color=plotting.COLORS[1],
+    label="squared risk",
+)
+ax.set(
+    xlabel="depth $L$",
+    ylabel="squared risk against $(1-2\\eta) f^\\star$",
+    ylim=(0, None),
+    title="Which arm is which: the variance falls, the bias rises",
+)
+ax.legend(fontsize=8)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Every network on this curve interpolates: the largest training error over all depths and seeds
-# is {glue:text}`ch17_cnn_train_max`. So nothing here is under-fitting, and whatever varies with depth
-# is a difference between *interpolating* solutions. On {glue:text}`ch17_cnn_m` training images and
-# width {glue:text}`ch17_cnn_width`, the mean test error is smallest at depth
-# $L =$ {glue:text}`ch17_cnn_best_depth` ({glue:text}`ch17_cnn_best_err`) and rises to
-# {glue:text}`ch17_cnn_deep_err` at $L =$ {glue:text}`ch17_cnn_deep_depth`. This is the **right arm**
-# of the U, and it is the regime Nichani et al. attribute to the implicit bias: deeper networks fit
-# the same data with a different interpolant, which generalizes worse, the analogue of the growing
-# variance in the linear model above. (At this scale we cannot rule out that early stopping at the
-# first interpolating step, which comes at a different time for each depth, contributes too.)
-# We do **not** see a clear left arm (full mode runs the same sweep with more seeds): the minimum
-# sits at the shallow end of the sweep. With a linear read-out over every position even a single
-# convolutional layer already sees the whole image, and on this small, easy data set a shallow
-# interpolant is as good as it gets. A falling left arm needs harder data and wider networks than
-# this chapter's CPU budget allows (the paper's CIFAR experiments); where one appears, check in the
-# training-error curve that it is not simply shallow networks failing to interpolate.
+# Every kernel interpolates its {glue:text}`ch17_cntk_m` noisy training labels (largest residual
+# {glue:text}`ch17_cntk_resid`). The test error is {glue:text}`ch17_cntk_err1` at $L = 1$, falls to
+# {glue:text}`ch17_cntk_best` at $L =$ {glue:text}`ch17_cntk_best_L` and rises to
+# {glue:text}`ch17_cntk_deep` at $L =$ {glue:text}`ch17_cntk_deep_L`; paired over the
+# {glue:text}`ch17_cntk_seeds` seeds, the left arm is {glue:text}`ch17_cntk_left` and the right arm
+# {glue:text}`ch17_cntk_right` (mean ± 2 s.e.): a U with both arms, in the paper's setting of a
+# convolutional kernel fitting label noise (on a one-dimensional synthetic task, not CIFAR).
+#
+# The decomposition says which mechanism makes each arm, and it is *not* the one of the linear
+# model above. The first step of the left arm is the receptive field: with one layer of size-3
+# filters and average pooling the predictor is a sum of functions of three neighbouring entries,
+# which cannot express a correlation at distance 4 (the bias at $L = 1$,
+# {glue:text}`ch17_cntk_bias1`, is above that of the zero predictor, $(1-2\eta)^2 =$
+# {glue:text}`ch17_cntk_zero`). From $L = 2$ to the best depth the bias goes from
+# {glue:text}`ch17_cntk_bias2` to {glue:text}`ch17_cntk_bias_best` and the variance from
+# {glue:text}`ch17_cntk_var2` to {glue:text}`ch17_cntk_var_best`. On the right arm the **variance keeps
+# falling** with depth and the **bias rises**: the deeper kernel fits the same clean target worse
+# (the clean-label control rises too), while it fits the noise more gently. We have not pinned
+# down why the bias rises. One tempting explanation, that the deep kernel forgets the inputs and
+# all points look alike, is not what happens at these depths: the mean normalised off-diagonal
+# entry $K_L(x_i, x_j)/\sqrt{K_L(x_i,x_i)K_L(x_j,x_j)}$ of the training kernel is
+# {glue:text}`ch17_cntk_corr1` at $L = 1$, {glue:text}`ch17_cntk_corr_best` at the best depth and
+# {glue:text}`ch17_cntk_corr_deep` at the deepest. So the linear model's mechanism, variance from
+# fitting noise with ever fewer cheap directions, is not what makes this kernel's right arm; what
+# the two share is only that depth changes the implicit bias of an interpolating solution, for
+# better first and worse later.
 #
 # ## Checks
 #
-# The cell below (hidden in the book) asserts: the simulated 1-NN error is within $0.03$ of
-# $2p(1-p)$ at every noise rate of the grid; the distillation teacher is within $0.03$ of $2p(1-p)$
-# and every student within $0.03$ of the Bayes error on the same test labels; on digits the
-# interpolant's error at $N = 1.5\,m$ exceeds that at the largest $N$ by at least $0.25$, the largest
-# $N$ is within $0.08$ of ridge, and self-training gains at least $0.15$ at $N = 1.5\,m$; the depth
-# curve has an interior minimum, rises by at least $0.2$ on both sides, and its variance grows with
-# depth; every trained CNN of the depth sweep has training error at most $0.01$ (in fact zero, it
-# stops at interpolation), and the mean test error of the deepest CNN exceeds the minimum over
-# depths by at least $0.03$.
+# The cell below (hidden in the book) asserts, with comparisons and margins fixed before the runs:
+# the simulated 1-NN error is within $0.03$ of $2p(1-p)$ at every noise rate of the grid; the
+# distillation teacher is within $0.03$ of $2p(1-p)$ and every student within $0.03$ of the Bayes
+# error on the same test labels. In the noisy mixture: at $N/m = 1.5$ the interpolant's mean clean
+# error at the largest $m$ is at least $0.2$ even at its lower 2-s.e. bound (the limit of
+# {prf:ref}`prop-ch17-fixed-ratio` is about $0.30$), and within $0.03$ of the leading-order theory;
+# at $N/m = 30$ it is at most $0.01$ at the largest $m$ and at most a quarter of its value at the
+# smallest $m$; with clean labels at $N/m = 1.5$ it is at most $0.01$; the self-trained student
+# gains at least $0.15$ over the interpolant at $N/m = 1.5$ at every $m$. In the linear conv model:
+# an interior minimum of the risk, at least $0.2$ below both ends, the variance increasing in $L$
+# (the best depths for the three smoothness values are printed, not asserted). In the CNTK: every kernel
+# interpolates (residual below $10^{-6}$), the mean test error has an interior minimum, and both
+# arms, paired over seeds, are positive at their lower 2-s.e. bound, the left one at least $0.1$
+# and the right one at least $0.05$ on average; the variance at the deepest $L$ is below its value
+# at the best depth and the bias above it.
 
 # %% tags=["remove-input"]
 TOL_SAMPLER = 0.03
@@ -1009,73 +1357,89 @@ reproduce.report(
     status="reproduced",
     section="sec-ch17-distillation",
 )
-# 3. label noise on digits: harmful at N = 1.5 m, benign (near ridge) for N >> m, self-training helps at N = 1.5 m
+# 3. the phase change at fixed ratios, as m grows (noisy Gaussian mixture, min-norm interpolant)
 reproduce.report(
     "wen2022benign",
-    claim="interpolating noisy labels is benign under heavy over-parameterization and harmful "
-    "under mild over-parameterization (a phase change in the ratio of parameters to samples)",
-    paper_value="excess error vanishing (heavy) vs bounded away from zero (mild)",
-    value=f"error {err_interp[i_mild]:.3f} at N = 1.5m, {err_interp[i_heavy]:.3f} at "
-    f"N = {N_TOTAL[i_heavy] / M_DIG:.0f}m, ridge {err_ridge:.3f}",
-    assertion=f"digits, m = {M_DIG}, 30% label noise, min-norm interpolant of 150 random ReLU "
-    f"features plus an isotropic tail, mean of {DIG_SEEDS} split(s): the error at N = 1.5m "
-    "exceeds the error at the largest N by at least 0.25, and the largest N is within 0.08 of "
-    "ridge (one m only, the mild point near the interpolation peak: not the paper's limit)",
+    claim="with label noise, interpolation is harmful under mild over-parameterization (excess "
+    "error bounded away from zero at a fixed ratio N/m as m grows) and benign under heavy "
+    "over-parameterization; without label noise it is benign",
+    paper_value="excess error bounded away from zero (mild, noisy) vs vanishing (heavy)",
+    value=f"N/m = {RATIOS[0]}: {mild_err[0]:.3f} at m = {N_GRID[0]}, {mild_err[-1]:.3f} ± "
+    f"{mild_2se[-1]:.3f} at m = {n_big} (theory {mild_theory:.3f}, limit "
+    f"{fixed_ratio_limit(RATIOS[0], ETA):.3f}); N/m = {RATIOS[-1]}: {heavy_err[0]:.4f} -> "
+    f"{heavy_err[-1]:.4f}; clean labels at N/m = {RATIOS[0]}: {mild_clean[-1]:.4f}",
+    assertion=f"noisy Gaussian mixture, eta = {ETA}, r = {R_SCALE} m^(1/4), min-norm "
+    f"interpolant (not the paper's max-margin classifier), {MIX_SEEDS} draws per point: at "
+    f"N/m = {RATIOS[0]} and m = {n_big} the mean clean error minus 2 s.e. is >= 0.2 and within "
+    f"0.03 of the theory; at N/m = {RATIOS[-1]} the error at m = {n_big} is <= 0.01 and <= 1/4 "
+    f"of that at m = {N_GRID[0]}; with clean labels at N/m = {RATIOS[0]} it is <= 0.01",
     passed=bool(
-        err_interp[i_mild] >= err_interp[i_heavy] + 0.25
-        and err_interp[i_heavy] <= err_ridge + 0.08
+        mild_err[-1] - mild_2se[-1] >= 0.2
+        and abs(mild_err[-1] - mild_theory) <= 0.03
+        and heavy_err[-1] <= 0.01
+        and heavy_err[-1] <= heavy_err[0] / 4
+        and mild_clean[-1] <= 0.01
     ),
     status="partly",
-    section="sec-ch17-digits",
+    section="sec-ch17-benign",
 )
 reproduce.report(
     "wen2022benign",
-    claim="self-training improves generalization in the mildly over-parameterized regime",
+    claim="self-training (the same model re-labels the training set, then is retrained) "
+    "improves generalization in the mildly over-parameterized regime",
     paper_value=None,
-    value=f"error at N = 1.5m: {err_interp[i_mild]:.3f} -> {err_self[i_mild]:.3f} self-trained",
-    assertion="same sweep: re-labelling the training set with a ridge fit on the informative "
-    "features (not the same model, as in the paper) and interpolating these labels lowers the "
-    "error at N = 1.5m by at least 0.15",
-    passed=bool(err_self[i_mild] <= err_interp[i_mild] - 0.15),
+    value=f"N/m = {RATIOS[0]}: interpolant {np.round(mild_err, 3).tolist()} -> self-trained "
+    f"{np.round(mild_student, 4).tolist()} for m = {N_GRID}",
+    assertion=f"same sweep: the same linear model stopped at gradient-flow time {TAU_TEACHER}/N "
+    "re-labels its training inputs and is then trained to interpolation on these labels; its "
+    f"mean clean error is at least 0.15 below the noisy interpolant's at N/m = {RATIOS[0]} for "
+    "every m (our two-round procedure, not checked against the paper's)",
+    passed=bool(np.all(mild_student <= mild_err - 0.15)),
     status="partly",
-    section="sec-ch17-digits",
+    section="sec-ch17-benign",
 )
-# 4. depth: the risk falls from L = 1 to its minimum and rises again beyond it
-reproduce.report(
-    "nichani2020increasing",
-    claim="the test risk of over-parameterized convolutional models is U-shaped in the depth: it "
-    "first falls, then rises, through the depth-dependent implicit bias of min-norm solutions",
-    paper_value="U-shaped test risk in depth",
-    value=f"risk {risk_L[0]:.3f} at L = 1, {risk_L.min():.3f} at L = {L_best}, "
-    f"{risk_L[-1]:.3f} at L = {DEPTHS[-1]}",
-    assertion=f"the chapter's deep linear circular conv model (not the paper's CNTK), min-norm "
-    f"interpolant, label noise sigma = {SIGMA}, {DRAWS} draws: an interior minimum, the risk at "
-    "both ends at least 0.2 above it, the variance increasing in L and the bias minimum between "
-    "the risk minimum and the deepest L",
-    passed=bool(
+# 4. depth, the chapter's linear conv model: a U made of bias (left) and noise variance (right)
+reproduce.check(
+    bool(
         1 < L_best < DEPTHS[-1]
         and np.all(np.diff(var_L) > 0)
-        and L_best < L_bias < DEPTHS[-1]
         and risk_L[0] >= risk_L.min() + 0.2
         and risk_L[-1] >= risk_L.min() + 0.2
     ),
-    status="partly",
-    section="sec-ch17-depth-model",
+    "linear conv model: interior risk minimum 0.2 below both ends, variance increasing in L",
 )
-# 5. trained CNNs on digits: every depth interpolates, and the deepest generalizes worse than the best depth
+# 5. depth, the CNTK of a deep circular CNN fitting noisy labels: both arms of the U
 reproduce.report(
     "nichani2020increasing",
-    claim="beyond an optimal depth, the test error of interpolating convolutional networks rises "
-    "with depth (the right arm of the U)",
-    paper_value="U-shaped test error against depth (CNNs on image data)",
-    value=f"test error {cnn_mean.min():.3f} at L = {L_cnn_best}, {cnn_mean[-1]:.3f} at "
-    f"L = {CNN_DEPTHS[-1]}; largest training error {cnn_train_err.max():.3f}",
-    assertion=f"DigitCNN of width {CNN_WIDTH} on {M_CNN} clean digits, {CNN_SEEDS} seeds per "
-    "depth, each stopped when it interpolates: every member's training error <= 0.01, and the "
-    "deepest's mean test error at least 0.03 above the best depth's (the left arm is not shown)",
-    passed=bool(cnn_train_err.max() <= 0.01 and cnn_rise >= 0.03),
-    status="partly",
-    section="sec-ch17-cnn-depth",
+    claim="the test error of the convolutional neural tangent kernel, interpolating noisy labels, "
+    "is U-shaped in the depth: it first falls, then rises",
+    paper_value="U-shaped test risk in depth (ResNets and CNTK on CIFAR-10 / ImageNet32)",
+    value=f"error {cntk_mean[0]:.3f} at L = 1, {cntk_mean[i_star]:.3f} at L = {L_star}, "
+    f"{cntk_mean[-1]:.3f} at L = {L_axis[-1]}; arms (paired, mean ± 2 s.e.) left "
+    f"{left_rise.mean():.3f} ± {se2(left_rise):.3f}, right {right_rise.mean():.3f} ± "
+    f"{se2(right_rise):.3f}",
+    assertion=f"CNTK of a 1-D circular ReLU CNN with average pooling, d = {CNTK_D}, label "
+    f"sign(sum x_i x_(i+{CNTK_K})), {CNTK_TRAIN} training points with label noise "
+    f"{CNTK_ETA}, ridgeless interpolation, {CNTK_SEEDS} seeds: every residual < 1e-6; the mean "
+    "error's minimum is at an interior depth; left arm mean >= 0.1 and right arm mean >= 0.05, "
+    "both positive at mean - 2 s.e.",
+    passed=bool(
+        cntk["resid"].max() < 1e-6
+        and 0 < i_star < len(L_axis) - 1
+        and left_rise.mean() >= 0.1
+        and right_rise.mean() >= 0.05
+        and left_rise.mean() - se2(left_rise) > 0
+        and right_rise.mean() - se2(right_rise) > 0
+    ),
+    status="reproduced",
+    section="sec-ch17-cntk-depth",
+)
+reproduce.check(
+    bool(
+        cntk["var"].mean(0)[-1] < cntk["var"].mean(0)[i_star]
+        and cntk["bias"].mean(0)[-1] > cntk["bias"].mean(0)[i_star]
+    ),
+    "CNTK: on the right arm the variance falls and the bias rises",
 )
 
 # %% [markdown]
@@ -1249,33 +1613,31 @@ assert check_knn(knn_clean_error)
 # spectra stronger — the regime of {cite}`gunasekar2018implicit` for linear convolutional networks.
 # :::
 #
-# :::{exercise} A depth sweep on digits
-# :label: ex-ch17-conv-depth
+# :::{exercise} Why the ReLU: the linear CNTK with average pooling
+# :label: ex-ch17-linear-cntk
 #
-# The depth sweep above reads out every position, so even one layer sees the whole image. Replace
-# the read-out of `DigitCNN` by a global average pool followed by a linear layer (a *fully
-# convolutional* network, whose receptive field grows by two pixels per layer), train depths
-# $1, 2, 4, 8, 16$ at width 32 on 500 digits to zero training error, and plot test error against
-# depth over three seeds. Where is the minimum? For each depth record the training error and the
-# number of steps: which part of your curve reflects under-fitting or optimisation difficulty, and
-# which part could reflect the implicit-bias mechanism of {prf:ref}`lem-ch17-conv-ntk`?
-# *Difficulty: ★★★, about 60 min and a GPU.*
+# Replace the ReLU in {prf:ref}`def-ch17-cntk` by the identity, so that $V(\rho) = \rho$ and
+# $\dot V = 1$. Show that $K_L(x, x') = (L + 1)\, \bar x\, \bar x'$ with $\bar x = \sum_i x_i / d$,
+# and conclude that kernel interpolation with $K_L$ gives the same predictor at every depth. What
+# does this say about where the depth dependence of {prf:ref}`lem-ch17-conv-ntk` comes from?
+# *Difficulty: ★★☆, about 20 min.*
 # :::
 #
-# :::{solution} ex-ch17-conv-depth
+# :::{solution} ex-ch17-linear-cntk
 # :class: dropdown
 #
-# A compact network: `nn.Sequential(*[m for l in range(L) for m in (nn.Conv2d(1 if l == 0 else 32, 32, 3, padding=1), nn.ReLU())],
-# nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))`, stacked over seeds with
-# `ensemble.stack` and trained as in the experiment above (Adam on cross-entropy, each member stopped
-# when every training image is classified correctly). Expect: with average pooling, very shallow
-# networks see only $3\times 3$ patches and may not interpolate at all, or interpolate with poor
-# generalization; errors fall over the first few layers as the receptive field grows to cover
-# the digit; beyond a critical depth they rise again although the training error stays at zero, the
-# regime Nichani et al. {cite}`nichani2020increasing` attribute to the implicit bias. A left arm
-# made of networks that do not reach zero training error is under-fitting, not the paper's
-# mechanism; likewise, if the deepest networks fail to interpolate or need a much smaller learning
-# rate, that part of the curve reflects optimisation — report both separately.
+# Let $S(M) = \sum_{i,j} M_{ij}$. The window preserves it: $S(\mathcal T(M)) = \frac13\sum_a
+# \sum_{i,j} M_{i+a, j+a} = S(M)$, because $(i,j) \mapsto (i+a, j+a)$ is a bijection of
+# $\mathbb Z_d^2$. With the identity, $\Sigma_l = P_l$ and $\Pi_l = \Theta_l + P_l$, so
+# $S(P_l) = S(xx'^\top) = d^2 \bar x \bar x'$ for every $l$, and $S(\Theta_{l+1}) = S(\Theta_l) +
+# d^2\bar x\bar x'$ with $S(\Theta_1) = d^2 \bar x \bar x'$, so $S(\Theta_L) = L d^2 \bar x\bar x'$
+# and $K_L = S(\Pi_L)/d^2 = (L+1)\bar x\bar x'$. A kernel multiplied by a constant gives the same
+# interpolant, $cK(x, X)(cK(X,X))^{+}y = K(x,X)K(X,X)^{+}y$, so the predictor does not depend on
+# $L$. In the infinite-width limit with independent random filters, depth alone does nothing to a
+# linear convolutional network with average pooling; the depth dependence of
+# {prf:ref}`lem-ch17-conv-ntk` comes from the *shared* filter $a$ of its initialisation (a
+# deterministic low-pass filter applied $L-1$ times), and that of the ReLU CNTK from the
+# nonlinearity.
 # :::
 #
 # ## Discussion and further reading
@@ -1288,14 +1650,19 @@ assert check_knn(knn_clean_error)
 #   distinguish the teacher from the data. A student as large as the teacher can copy the noise.
 #   How does the largest safe student size depend on $m$ and on the geometry of the teacher's
 #   errors?
-# - **Mild versus heavy.** In the digits experiment, heavy over-parameterization behaves like ridge
-#   regression because of an isotropic tail. What plays the role of the tail in a real network, and
-#   why might ImageNet-scale training sit in the mild regime, as Wen et al. {cite}`wen2022benign`
-#   argue?
+# - **Mild versus heavy.** In {prf:ref}`prop-ch17-fixed-ratio` the harm of interpolation is the
+#   norm $4\eta(1-\eta)\,m/(N-m)$ spent on the flipped labels. What plays the role of $N/m$ in a
+#   real network, and why might ImageNet-scale training sit in the mild regime, as Wen et al.
+#   {cite}`wen2022benign` argue? How does the max-margin classifier, their object, differ from the
+#   min-norm interpolant when not every sample is a support vector?
+# - **Two causes of a right arm.** In the linear conv model the right arm is label-noise variance;
+#   in the CNTK it is bias, the deep kernel forgetting local structure. Which would you expect in a
+#   trained ResNet, and what measurement would tell them apart?
 # - **Depth as a transformation.** In {prf:ref}`lem-ch17-conv-ntk` depth acts by a power of one
 #   operator. What changes with ReLUs, pooling or residual connections?
 #
 # Further reading: {cite}`kaplun2022knowledge` for the sampler framework and kernel samplers;
 # {cite}`nakkiran2020distributional` for the experiments that motivated it; {cite}`wen2022benign` for
-# the phase change of benign overfitting and self-training; {cite}`nichani2020increasing` for the
-# linear CNTK and the depth-dependent bias and variance.
+# the phase change of benign overfitting and self-training, and {cite}`chatterji2021finite` for the
+# heavily over-parameterized mixture; {cite}`nichani2020increasing` for the linear CNTK and the
+# depth-dependent bias and variance; {cite}`arora2019exact` for computing the CNTK.

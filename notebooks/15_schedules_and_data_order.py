@@ -1048,12 +1048,12 @@ ax1.set(
     xlabel="step",
     ylabel="held-out loss (nats per character)",
     ylim=(None, float(np.percentile(text_cos, 90))),
-    title=f"Python source, 2 layers, width 64, {TEXT_SEEDS} seeds (band: min-max)",
+    title=f"Python stdlib, {TEXT_SEEDS} seeds (median, 10-90% band)",
 )
 ax2.set(
     xlabel="step",
     ylabel="WSD minus cosine (nats per character)",
-    title="Above cosine while stable, a sharp drop, below at T",
+    title="WSD minus cosine, per seed (decay from the dotted line)",
 )
 ax1.legend(fontsize=8)
 ax2.legend(fontsize=8)

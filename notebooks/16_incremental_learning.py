@@ -569,8 +569,8 @@ notebook.glue("defl_extra", DEFL_SEEDS - 1)
 #    \qquad \frac{d}{dt}\bar w = 4\,(I - \bar w \bar w^\top)\, R(\bar w, \bar w, \bar w, \cdot) . $$
 #
 # In particular the direction moves at a speed that does not depend on $\|w\|$ or on $\lambda$.
-# If $R = T^\star$ with $u_i = e_i$ (no component has grown yet), write $v_k = \bar w_k$; then for
-# $k, k' \le r$
+# Now hold the residual at $R = T^\star$ (the limit in which every component is still small,
+# $T(W) \approx 0$), take $u_i = e_i$ and write $v_k = \bar w_k$; then for $k, k' \le r$
 #
 # $$ \frac{d}{dt} \log \frac{a_k v_k^2}{a_{k'} v_{k'}^2} \;=\; 8\,(a_k v_k^2 - a_{k'} v_{k'}^2), $$
 #
@@ -585,7 +585,7 @@ notebook.glue("defl_extra", DEFL_SEEDS - 1)
 # $\dot w = 4\|w\|^{-2} R(w, w, w, \cdot) - 2\|w\|^{-4} R(w, w, w, w)\, w - \lambda w$. Then
 # $\frac{d}{dt}\|w\|^2 = 2\langle w, \dot w\rangle = 4\|w\|^{-2}R(w,w,w,w) - 2\lambda\|w\|^2$, which is the first
 # formula by homogeneity, and $\frac{d}{dt}\bar w = (I - \bar w\bar w^\top)\dot w / \|w\|$, in which the
-# radial terms drop out, is the second. For $R = T^\star$, $R(\bar w, \bar w, \bar w, \cdot)_k = a_k v_k^3$
+# radial terms drop out, is the second. With $R$ held at $T^\star$, $R(\bar w, \bar w, \bar w, \cdot)_k = a_k v_k^3$
 # ($0$ for $k > r$), so $\dot v_k = 4 v_k (a_k v_k^2 - \Phi)$ with $\Phi = \sum_{i} a_i v_i^4$, and
 # $\frac{d}{dt}\log v_k^2 = 8(a_k v_k^2 - \Phi)$; subtracting two of these gives the display. Put
 # $U = a_{k^\ast} v_{k^\ast}^2$. The ratio $U / (a_k v_k^2)$ only grows, so $k^\ast$ stays the maximizer,
@@ -1082,8 +1082,9 @@ plt.show()
 # *Setting* {cite}`ren2023importance`: the two modalities are $x^A = A z + A_\xi \xi_A$ and
 # $x^B = B z + B_\xi \xi_B$, with a shared, non-isotropic signal $z$ (a positive pair shares $z$; a
 # negative pair has independent signals), linear maps $A, B$ from the signal to the observations and
-# independent noises $\xi_A, \xi_B$; the representations are linear, $f_A = W_A x^A$, $f_B = W_B x^B$,
-# trained by gradient descent on a contrastive loss from a small initialization. *Result*: the
+# independent noises $\xi_A, \xi_B$; the representations, as far as we can establish, are linear,
+# $f_A = W_A x^A$, $f_B = W_B x^B$, trained by gradient descent on a contrastive loss from a small
+# initialization. *Result*: the
 # training goes in two stages. In the first, the positive pairs align the representations of the
 # two views, and the condition number of the learned representation (of $W_A A$ and $W_B B$ on the
 # signal) grows. In the second, the negative pairs reduce the condition number, and the learned

@@ -378,7 +378,7 @@ MEM_WIDTH, MEM_DEPTH, MEM_BATCH = 1024, 8, 256  # the network whose memory we me
 # average over $m$ i.i.d. samples.
 
 # %% [markdown]
-# :::{prf:theorem} A parameter-counting generalization bound
+# :::{prf:theorem} A parameter-counting generalization bound (standard; not the paper's theorem)
 # :label: thm-ch13-count
 #
 # Let the loss take values in $[0, 1]$. Fix the subset $S$, the frozen layers and the quantization
@@ -405,7 +405,12 @@ MEM_WIDTH, MEM_DEPTH, MEM_BATCH = 1024, 8, 256  # the network whose memory we me
 # The bound depends on the tuned parameters only: tuning one layer of $p_S$ parameters instead of
 # all $p$ replaces $p$ by $p_S$ in the complexity term. Kaplun et al. prove a generalization bound
 # of this kind for SubTuning, in which the complexity is that of the tuned layers, under their own
-# assumptions and with constants we do not reproduce here {cite}`kaplun2023less`. Like every
+# assumptions and with constants we do not reproduce here {cite}`kaplun2023less`. We could not
+# check the paper's statement, so the theorem above is a labelled stand-in: it shares the
+# dependence on the number of tuned parameters, but it counts quantized parameters, needs a loss
+# in $[0, 1]$ (the 0-1 loss, not the cross-entropy we train with) and a subset fixed before the
+# sample is seen. The chapter's SubTuning experiment chooses the layer on separate validation
+# data, so the choice does not depend on the training sample. Like every
 # counting bound it is loose for real networks (it is vacuous until $m$ exceeds the number of bits);
 # what it explains is the direction of the effect: with $m$ small, fewer free parameters leave less
 # room to fit the noise of the sample. The other side of the trade-off is approximation: the tuned

@@ -1359,9 +1359,11 @@ plt.show()
 # ## Flatness is not the whole story
 #
 # If sharpness minimizers generalize, one might hope that *flatness itself* explains generalization.
-# Wen, Li and Ma {cite}`wen2023sharpness` test this on two-layer ReLU networks trained with the
-# squared loss on the parity $y = x_1 x_2$ of inputs $x \in \{-1,+1\}^n$, measuring flatness by
-# $\operatorname{Tr}\nabla^2 L$, and find three regimes depending on the architecture (and the data):
+# Wen, Li and Ma {cite}`wen2023sharpness` test this on two-layer ReLU networks and find three
+# regimes depending on the architecture (and the data). Their abstract names the three scenarios;
+# the setting and the assignment of regimes to architectures below are as we read the paper and
+# were not checked line by line: the squared loss on the parity $y = x_1 x_2$ of inputs
+# $x \in \{-1,+1\}^n$, flatness measured by $\operatorname{Tr}\nabla^2 L$; and the regimes:
 # without biases, flatness provably implies generalization; with biases there are flattest
 # interpolators that do not generalize, and sharpness minimization fails to generalize as well; and
 # with a simplified normalization layer there are again non-generalizing flattest interpolators, yet

@@ -24,9 +24,10 @@
 # student trained on their outputs over unlabelled data learns their conditional mean, whose sign
 # is Bayes-optimal. We prove both facts and check them in code. Second, whether interpolating
 # noise is benign depends on *how much* over-parameterization there is: in a noisy Gaussian
-# mixture we prove and check that the minimum-norm interpolant keeps an excess error bounded away
-# from zero at a fixed mild ratio of parameters to samples, however large the sample, while a
-# large ratio makes it benign; self-training with the same model repairs the damage. Third,
+# mixture we derive (up to a concentration step we skip) and check that the minimum-norm
+# interpolant keeps an excess error bounded away from zero at a fixed mild ratio of parameters to
+# samples, however large the sample, while a large ratio makes it benign; self-training with the
+# same model repairs the damage. Third,
 # *depth*, unlike width, changes the implicit bias of interpolating solutions: the convolutional
 # neural tangent kernel of a deep 1-D network, interpolating noisy labels, has a U-shaped test error
 # in the depth, and we split its risk into bias and variance to see which makes each arm, beside
@@ -48,7 +49,7 @@
 # Full mode (set `SCALE = "full"` in the first code cell) uses ten times larger samples for the
 # 1-NN rule and its distillation, more seeds for the students, a larger sample size and more draws
 # in the mixture, more draws and depths for the linear conv model, and a larger, deeper CNTK sweep
-# with more seeds: about seven minutes on one CPU core. The figures in the book are from quick
+# with more seeds: about six minutes on one CPU core. The figures in the book are from quick
 # mode; the recorded full-mode figure is shown beside the distillation experiment.
 #
 # **Open in Colab:**
@@ -570,16 +571,18 @@ reproduce.show_record("17_generalization")
 # :::{prf:theorem} Phase change of benign overfitting (paper's claim, informal)
 # :label: thm-ch17-phase-change
 #
-# In sub-Gaussian mixture models like {prf:ref}`def-ch17-mixture`, Wen, Teng and Zhang
-# {cite}`wen2022benign` show: under *heavy* over-parameterization ($N$ much larger than $m$, the
-# regime of {cite}`chatterji2021finite`) the interpolating max-margin classifier trained on labels
-# with noise rate $\eta$ has test error close to the Bayes error; under *mild* over-parameterization
-# ($N = \Theta(m)$) and label noise it can keep an excess error bounded away from zero, while
-# without label noise it is still benign. Their analysis leads to self-training as a remedy.
+# Wen, Teng and Zhang {cite}`wen2022benign` revisit the linear classification models of earlier
+# analyses of benign overfitting (such as the mixture of {prf:ref}`def-ch17-mixture`, studied under
+# heavy over-parameterization by {cite}`chatterji2021finite`). There, with many more parameters
+# than samples, the interpolating (max-margin) classifier trained on labels with noise rate $\eta$
+# has test error close to the best achievable. Under *mild* over-parameterization (parameters not
+# significantly more numerous than samples) they find a phase change: with label noise, benign
+# overfitting can fail, the excess error staying bounded away from zero. Their analysis leads to
+# self-training as a remedy.
 # :::
 #
-# This is a summary at the level of the paper's abstract and introduction: we could not check its
-# exact hypotheses, rates and constants, so we do not state them. What we prove instead is an exact
+# This is a summary at the level of the paper's abstract: we could not check its exact model,
+# hypotheses, rates and constants, so we do not state them. What we prove instead is a precise
 # version of the phase change for the interpolant that gradient descent on the square loss finds
 # ({prf:ref}`thm-ch17-min-norm`), the *minimum-norm interpolant*
 # $\theta = X^\top (XX^\top)^{-1} y$ (the max-margin classifier of the paper coincides with it when
@@ -597,8 +600,8 @@ reproduce.show_record("17_generalization")
 #
 # while the Bayes error $\Phi(-r) \to 0$. So for $\eta > 0$ the excess error at every *fixed*
 # ratio stays bounded away from zero (harmful overfitting), and it vanishes only as $c \to \infty$,
-# like $\exp\!\big(-(1-2\eta)^2 c / (8\eta(1-\eta))\big)$ (benign overfitting in the limit of
-# heavy over-parameterization). With clean labels ($\eta = 0$) the error tends to $0$ at every
+# at most like $\exp\!\big(-(1-2\eta)^2 (c-1) / (8\eta(1-\eta))\big)$ (benign overfitting in
+# the limit of heavy over-parameterization). With clean labels ($\eta = 0$) the error tends to $0$ at every
 # $c > 1$.
 # :::
 
@@ -615,8 +618,9 @@ reproduce.show_record("17_generalization")
 # $$ \frac{\langle \theta, \mu \rangle}{\lVert\theta\rVert} = \frac{rB}{(1 + A)\sqrt{C - B^2/(1+A)}}. $$
 #
 # *Concentration (skipped).* $W^{-1}$ is orthogonally invariant and independent of $s, y$, and
-# quadratic forms concentrate: $v^\top W^{-1} v' = v^\top v' / (N - m) \,(1 + o(1))$ up to errors of
-# relative order $m^{-1/2}$ (for instance $e_1^\top W^{-1} e_1 = 1/\chi^2_{N-m}$ exactly). With
+# quadratic forms concentrate:
+# $v^\top W^{-1} v' = \big(v^\top v' + O(\lVert v\rVert \lVert v'\rVert\, m^{-1/2})\big)/(N - m)$
+# (for instance $e_1^\top W^{-1} e_1 = 1/\chi^2_{N-m}$ exactly). With
 # $\lVert s\rVert^2 \approx m(r^2+1)$, $s^\top y \approx r(1-2\eta)m$, $\lVert y \rVert^2 = m$ and
 # $a = m/(N-m) \to 1/(c-1)$: $A \approx (r^2+1)a$, $B \approx r(1-2\eta)a$, $C \approx a$. We skip the
 # bookkeeping of these error terms.
@@ -868,9 +872,11 @@ notebook.glue("ch17_pseudo_noise", f"{mild_pseudo[-1]:.3f}")
 # cure. At $N/m = 30$ the error falls from {glue:text}`ch17_heavy_small` to
 # {glue:text}`ch17_heavy_big`: benign. The control with clean labels at $N/m = 1.5$ reaches
 # {glue:text}`ch17_mild_clean`, so the harm comes from the label noise, as in the paper's phase
-# change. The right panel is the analogue of the paper's ImageNet observation: along the gradient
-# flow, the test error first falls and then, in the mild regime only, rises again as the model
-# starts to fit the flipped labels.
+# change. The right panel is the analogue of the paper's ImageNet observation that the test loss
+# rises as the network fits its training set: along the gradient flow from $\theta = 0$ the test
+# error is near zero while the model picks up the direction of $\mu$, and then, at the mild ratio,
+# rises to the interpolant's error as the model fits the flipped labels; at $N/m = 30$ it barely
+# moves.
 #
 # Self-training with the same model repairs it here: the teacher stopped at $t = \tau/N$ has clean
 # error {glue:text}`ch17_teacher_big`, its labels on the training inputs disagree with the clean
@@ -887,7 +893,26 @@ notebook.glue("ch17_pseudo_noise", f"{mild_pseudo[-1]:.3f}")
 # {cite}`nichani2020increasing` observe that test error of convolutional networks first falls and
 # then rises with depth, and explain it with minimum-norm solutions: in their analysis, the
 # (linearised) convolutional network of depth $L$ acts as a depth-dependent linear transformation of
-# the input, followed by minimum-norm regression. We build the simplest model of this kind.
+# the input, followed by minimum-norm regression.
+
+# %% [markdown]
+# :::{prf:theorem} U-shaped risk in depth (paper's claims, informal)
+# :label: thm-ch17-u-shape
+#
+# Nichani, Radhakrishnan and Uhler {cite}`nichani2020increasing` report that (i) empirically, the
+# test risk of over-parameterized convolutional networks (ResNets, and kernel regression with the
+# CNTK) on image classification first decreases and then increases with the depth; (ii) the
+# *linear* CNTK of a convolutional network equals the kernel of a depth-dependent linear
+# transformation of the input, whose properties they characterise; (iii) for over-parameterized
+# linear regression after such a transformation they identify, in simplified settings, the depths
+# that minimise the bias and the variance terms of the test risk.
+# :::
+#
+# We could not check the architecture behind (ii) or the exact statements of (iii), so we state
+# none of their formulas. The chapter proves its own analogue of (ii), a lemma for a deep linear
+# circular convolution with a shared filter, computes the bias and variance of (iii) in that model
+# numerically, and tests (i) with the CNTK of a deep 1-D ReLU network. We build the simplest model
+# of the kind (ii) describes.
 
 # %% [markdown]
 # :::{prf:definition} Deep linear circular convolutional network
@@ -1057,7 +1082,7 @@ plt.show()
 # plateau. The rising **right arm** is the label-noise *variance*: the weights
 # $\lvert \hat a_k \rvert^{2(L-1)}$ decay ever faster, only a handful of low frequencies remain
 # cheap, and fitting the noise forces the interpolant onto expensive directions, so the variance
-# grows with depth (a smaller effective number of parameters per sample, as in the mild regime of
+# grows with depth (loosely, fewer effective parameters per sample, as in the mild regime of
 # {prf:ref}`prop-ch17-fixed-ratio`). The risk is smallest at $L =$ {glue:text}`ch17_best_depth`,
 # and where the U bottoms out is a property of the target as much as of the model: for the
 # smoothness values $\ell = 1.5, 3, 10$ the best depths are {glue:text}`ch17_best_smooth`. The
@@ -1413,7 +1438,8 @@ reproduce.report(
     "nichani2020increasing",
     claim="the test error of the convolutional neural tangent kernel, interpolating noisy labels, "
     "is U-shaped in the depth: it first falls, then rises",
-    paper_value="U-shaped test risk in depth (ResNets and CNTK on CIFAR-10 / ImageNet32)",
+    paper_value="U-shaped test risk in depth (ResNets, fully convolutional networks "
+    "and the CNTK, image classification)",
     value=f"error {cntk_mean[0]:.3f} at L = 1, {cntk_mean[i_star]:.3f} at L = {L_star}, "
     f"{cntk_mean[-1]:.3f} at L = {L_axis[-1]}; arms (paired, mean ± 2 s.e.) left "
     f"{left_rise.mean():.3f} ± {se2(left_rise):.3f}, right {right_rise.mean():.3f} ± "
@@ -1583,6 +1609,7 @@ def knn_clean_error(k, p):
 
 
 assert check_knn(knn_clean_error)
+assert not check_knn(lambda k, p: p)  # wrong: the 1-NN limit p, whatever k
 
 # %% [markdown]
 # :::{solution-end}

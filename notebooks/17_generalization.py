@@ -525,7 +525,8 @@ reproduce.show_record("17_generalization")
 # $0 < \eta < 2 / \lVert \Phi \rVert_{\mathrm{op}}^2$ converges to
 # $\theta^\dagger = \Phi^\top (\Phi \Phi^\top)^{-1} y$, the unique interpolant of least Euclidean
 # norm. More generally, for a positive diagonal $D$, gradient descent from zero on the
-# reparameterised model $\theta = D^{1/2} v$ converges to the interpolant minimising
+# reparameterised model $\theta = D^{1/2} v$, with step size
+# $0 < \eta < 2 / \lVert \Phi D^{1/2} \rVert_{\mathrm{op}}^2$, converges to the interpolant minimising
 # $\theta^\top D^{-1} \theta$, namely $D \Phi^\top (\Phi D \Phi^\top)^{-1} y$.
 # :::
 

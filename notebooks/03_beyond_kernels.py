@@ -160,7 +160,7 @@ RIDGES = [1e-3, 1e-2, 1e-1]  # ridge / m of the kernels, chosen on held-out data
 # coordinates to gain anything, even on the leaky part. In both, the relevant coordinates are
 # correlated with the label at degree one (next proposition), and the lower bound below holds for
 # both with the same proof, because it only uses the uniform component. The chapter's
-# construction and first exercise use the variant (`tasks.LeakyParity`); its experiment uses
+# construction and its coding exercise use the variant (`tasks.LeakyParity`); its experiment uses
 # Daniely and Malach's distribution, sampled by `sample_dm` below.
 
 # %% [markdown]
@@ -351,7 +351,8 @@ print(
 # cannot, for every $S$, beat the trivial square loss on the uniform component by more than
 # $N / \binom nk$, nor the trivial hinge loss by more than $B \sqrt{N / \binom nk}$ with norm $B$ —
 # while gradient descent on a network learns the parity (under $\mathcal D^{\mathrm{DM}}_S$,
-# {prf:ref}`thm-ch03-dm-gd`; for the variant, the sketch after it and the experiment below). Both
+# {prf:ref}`thm-ch03-dm-gd`, and at small $n$ the experiment below; for the variant, the sketch
+# after the theorem and the construction in code). Both
 # parts hold verbatim for $\mathcal D^{\mathrm{DM}}_S$ with $\alpha = 1/2$: the proof uses the
 # leaky component only through $\mathbb E_{\mathcal D} [\ell] \ge (1-\alpha)\,\mathbb E_{\mathcal U}[\ell]$.
 # :::
@@ -963,9 +964,9 @@ reproduce.show_record("03_beyond_kernels")
 # predictor has no edge at all ($\mathbb E[y] = 0$), so this edge is not the trivial one of the
 # chapter's variant: the kernel reads the relevant coordinates, as the degree-one statistics of
 # {prf:ref}`prop-ch03-leak` allow, and gains essentially all of its edge on the leaky component.
-# Where gradient descent learns, the tangent kernel has a weak edge, as part 1 of
-# {prf:ref}`thm-ch03-malach` says it must under its conditions; we have not checked those
-# conditions, so this is an observation consistent with the theorem, not a test of it.
+# So where gradient descent learns, the tangent kernel here has a weak edge. Part 1 of
+# {prf:ref}`thm-ch03-malach` predicts such an edge under conditions that we have not checked, so
+# this is an observation consistent with the theorem, not a test of it.
 #
 # **What it does not show.** The theorem of Daniely and Malach is asymptotic: its bound is small
 # only for $n$ a large power of $k$, and its algorithm is their two-phase gradient descent, not Adam

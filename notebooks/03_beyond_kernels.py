@@ -958,6 +958,17 @@ reproduce.show_record("03_beyond_kernels")
 # (compare the profile by degree of the previous section), while the bound allows for the worst
 # embedding. The experiment is in the theorem's regime, but the theorem is not what is tight here.
 #
+# *A caveat on the printed $\dim V$ of the tangent embedding.* In exact arithmetic its span has
+# dimension at most $P + 1 - (d + 1)$: for each hidden unit,
+# $\partial f / \partial a_j = \mathrm{ReLU}(z_j) = z_j \mathbf 1[z_j > 0]$ is a combination of that
+# unit's derivatives in $w_j$ and $b_j$, and $f_{\theta_0}$ itself lies in the span. The features
+# are computed in single precision, whose rounding leaves these $d + 1$ directions independent, at
+# the level of the rounding but above the rank threshold of `projection_spectrum`; so the
+# printed $\dim V$ (which equals $P + 1$) counts them, and the computed $V$ is a slightly larger space than the exact
+# span. This can only *raise* the measured $\|P_V\chi_T\|^2$ (a projection onto a larger space is
+# longer), so the kernels' distance from $\chi_S$ reported here is, if anything, understated; and
+# the Bessel bound holds for the computed $V$ with its own dimension.
+#
 # **What the tangent kernel does learn.** Its edge on the whole distribution,
 # $\mathbb E_{\mathcal D}[y h]$, is between {glue:text}`ntk_edge_min:.3f` and
 # {glue:text}`ntk_edge_max:.3f` over seeds. Under $\mathcal D^{\mathrm{DM}}_S$ the constant

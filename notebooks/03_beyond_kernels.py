@@ -964,7 +964,7 @@ reproduce.show_record("03_beyond_kernels")
 # unit's derivatives in $w_j$ and $b_j$, and $f_{\theta_0}$ itself lies in the span. The features
 # are computed in single precision, whose rounding leaves these $d + 1$ directions independent, at
 # the level of the rounding but above the rank threshold of `projection_spectrum`; so the
-# printed $\dim V$ (which equals $P + 1$) counts them, and the computed $V$ is a slightly larger space than the exact
+# printed $\dim V$ counts them, and the computed $V$ is a slightly larger space than the exact
 # span. This can only *raise* the measured $\|P_V\chi_T\|^2$ (a projection onto a larger space is
 # longer), so the kernels' distance from $\chi_S$ reported here is, if anything, understated; and
 # the Bessel bound holds for the computed $V$ with its own dimension.

@@ -38,10 +38,10 @@
 # Bits are $\pm 1$, $n$ is the input dimension, $k$ the sparsity, $d$ the width.
 #
 # **Time.** Quick mode is the default everywhere, with or without a GPU: the whole notebook runs in
-# well under a minute on a two-core CPU. Full mode (set `SCALE = "full"` in the first code cell)
+# about half a minute on a two-core CPU. Full mode (set `SCALE = "full"` in the first code cell)
 # trains the plateau-and-jump experiment at twice the paper's $n$ ($n = 100$, $k = 3$, with its
 # progress measures) and runs the scaling sweep and the width experiment with twice the seeds; it
-# takes a few minutes on one CPU core, and its runs save checkpoints so that a disconnected
+# takes about a minute and a half on one CPU core, and its runs save checkpoints so that a disconnected
 # session resumes where it stopped. Its recorded figure is shown
 # below the quick-mode one.
 #
@@ -105,8 +105,9 @@ E_MAIN = 16  # seeds trained together in the plateau-and-jump run
 STEPS_MAIN = cfg.pick(quick=3000, full=10_000)  # its training steps
 # Hidden progress, fixed before the runs: a curve "departs" when its median over seeds leaves
 # the band of K_SD noise s.d. around its early-plateau level (the first EARLY of the steps);
-# the progress measure must separate (leave its step-0 band over seeds, K_SD s.e.) by LEAD
-# times the departure step.
+# the progress measure must separate (exceed, at the same step, the mean + K_SD s.d. of the
+# same measure over disjoint control sets of k irrelevant coordinates) by LEAD times the
+# departure step.
 K_SD, EARLY, LEAD = 4.0, 0.1, 0.5
 SUB = 12  # coordinates of the sub-cube on which the per-unit Fourier gap is computed exactly
 # The scaling sweep in the theorem's setting (sign initialisation, f = 0 at step 0, k = 2):
@@ -866,14 +867,26 @@ def subcube_fourier_ratio(n, sets, sub=SUB, seed=7):
     return measure
 
 
-def parity_metrics(task, m_test=1000, seed=123, w0=None, control=None):
+def set_ratios(W, sets):
+    """(E, len(sets)): weight_ratio(W, T) for each set T (all of one size)."""
+    M = torch.zeros(W.shape[-1], len(sets), device=W.device)
+    for c, T in enumerate(sets):
+        M[list(T), c] = 1.0
+    col = W.pow(2).mean(-2)  # (E, n): mean square weight on each input coordinate
+    k = M[:, 0].sum()
+    inside = col @ M / k
+    outside = (col.sum(-1, keepdim=True) - col @ M) / (W.shape[-1] - k)
+    return (inside / outside).sqrt()
+
+
+def parity_metrics(task, m_test=1000, seed=123, w0=None, controls=None):
     """evaluate(model) for train.fit: per member, test accuracy and hinge loss, the weight
-    fraction on S, and (when w0, the initial first layer, and a control set are given) the
+    fraction on S, and (when w0, the initial first layer, and control sets are given) the
     progress measures of the hidden-progress experiment."""
     x, y = task.sample(m_test, generator=cfg.generator(seed))
     if w0 is not None:
         n = task.n
-        fourier = subcube_fourier_ratio(n, [task.support, control])
+        fourier = subcube_fourier_ratio(n, [task.support, controls[0]])
 
     def evaluate(model):
         out = model(x)  # (E, m_test)
@@ -885,9 +898,15 @@ def parity_metrics(task, m_test=1000, seed=123, w0=None, control=None):
         }
         if w0 is not None:
             four_S, four_C = fourier(model)
+            r_C = set_ratios(W, controls)  # (E, C)
+            med_C = r_C.quantile(
+                0.5, dim=0
+            )  # (C,): median over members, per control set
             vals |= {
                 "ratio_S": weight_ratio(W, task.support),
-                "ratio_C": weight_ratio(W, control),
+                "ratio_C": r_C[:, 0],
+                "ctrl_mu": float(med_C.mean()),  # mean and s.d. over the control sets
+                "ctrl_sd": float(med_C.std()),
                 "fourier_S": four_S,
                 "fourier_C": four_C,
                 "move": (W - w0).abs().amax((1, 2)),  # ||W_t - W_0||_inf
@@ -898,10 +917,12 @@ def parity_metrics(task, m_test=1000, seed=123, w0=None, control=None):
 
 
 task_main = tasks.SparseParity.first(N_MAIN, K_MAIN)
-control = list(range(K_MAIN, 2 * K_MAIN))  # a set of k irrelevant coordinates
+controls = [  # disjoint control sets of k irrelevant coordinates
+    list(range(K_MAIN * c, K_MAIN * (c + 1))) for c in range(1, N_MAIN // K_MAIN)
+]
 net_main = make_ensemble(N_MAIN, E_MAIN)
 evaluate_main = parity_metrics(
-    task_main, w0=net_main.first_layer.detach().clone(), control=control
+    task_main, w0=net_main.first_layer.detach().clone(), controls=controls
 )
 with torch.no_grad():
     at_init = evaluate_main(net_main)  # step 0
@@ -924,7 +945,8 @@ steps = np.concatenate([[0], hist.step_array])
 
 def series(name):
     """(evaluations + 1, E): the metric `name` per member, from step 0."""
-    return np.concatenate([at_init[name].cpu().numpy()[None], hist[name]])
+    v0 = torch.as_tensor(at_init[name], dtype=torch.float64).cpu().numpy().reshape(-1)
+    return np.concatenate([np.broadcast_to(v0, hist[name].shape[1:])[None], hist[name]])
 
 
 acc_med = np.median(series("acc"), 1)
@@ -1020,15 +1042,19 @@ reproduce.report(
 #   $2^{12}$ sign patterns and the others are fixed, and for each unit we compare its
 #   coefficients $|\hat g_j(S \setminus \{i\})|$, $i \in S$ (the drift of the relevant weights),
 #   with $|\hat g_j(S \cup \{i\})|$, $i \notin S$, weighting units by $|a_j|$. Both ratios are
-#   also computed for a *control* set of $k$ irrelevant coordinates, which no gradient favours.
-# - **Separation.** A ratio separates when its median over the seeds exceeds its step-$0$ value
-#   by {glue:text}`k_sd` standard errors of that median (estimated from the seeds at step $0$).
-#   The weight movement is not specific to $S$ (any SGD step moves the weights), so we plot it but
-#   do not test it.
+#   also computed for *control* sets of $k$ irrelevant coordinates, which no gradient favours.
+# - **Separation.** The weight ratio on $S$ separates when its median over the seeds exceeds, at
+#   the same step, the mean plus {glue:text}`k_sd` standard deviations of the same median
+#   computed for each of {glue:text}`n_controls` disjoint control sets: the noise band of the
+#   measure is what it does on coordinates that carry no signal. The weight movement is not
+#   specific to $S$ (any SGD step moves the weights), so we plot it but do not test it.
 #
 # The claim, fixed before the run: the weight ratio on $S$ separates no later than
-# {glue:text}`lead` times the departure step, and the control does not separate before the
-# departure.
+# {glue:text}`lead` times the departure step, and the first control set does not separate before
+# the departure. (Our first version calibrated the separation by the spread of the seeds at step
+# $0$; in full mode the control set then "separated" too, long before the departure: the ratios
+# of all sets wander during the plateau, and a band fixed at step $0$ does not follow them.
+# Calibrating against the control sets at each step is the fix.)
 
 # %% tags=["readme-figure"]
 early = steps <= EARLY * STEPS_MAIN
@@ -1044,19 +1070,21 @@ def departure(curve, up):
     return first_step(curve > mu + K_SD * sd if up else curve < mu - K_SD * sd), mu, sd
 
 
-def separation(vals):
-    """First step at which the median over members exceeds its step-0 value by K_SD s.e."""
-    med = np.median(vals, 1)
-    se = 1.2533 * vals[0].std(ddof=1) / np.sqrt(vals.shape[1])  # s.e. of a median
-    return first_step(med > med[0] + K_SD * se), med, med[0] + K_SD * se
+band = series("ctrl_mu")[:, 0] + K_SD * series("ctrl_sd")[:, 0]  # per step
+
+
+def separation(name):
+    """First step at which the median over members exceeds the control sets' band."""
+    med = np.median(series(name), 1)
+    return first_step(med > band), med
 
 
 dep_acc, mu_acc, sd_acc = departure(acc_med, up=True)
 dep_loss, mu_loss, sd_loss = departure(loss_med, up=False)
 step_dep = min(s for s in (dep_acc, dep_loss, STEPS_MAIN + 1) if s is not None)
-sep = {name: separation(series(name)) for name in ("ratio_S", "ratio_C")}
-sep |= {name: separation(series(name)) for name in ("fourier_S", "fourier_C")}
+sep = {name: separation(name) for name in ("ratio_S", "ratio_C")}
 step_sep, step_ctrl = sep["ratio_S"][0], sep["ratio_C"][0]
+notebook.glue("n_controls", len(controls))
 
 fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(8, 8.5), sharex=True)
 ax1.plot(steps, acc_med, color=plotting.COLORS[1], label="test accuracy (median)")
@@ -1071,10 +1099,16 @@ labels = {
     "fourier_C": "Fourier gap ratio, control set",
 }
 for i, (name, lab) in enumerate(labels.items()):
-    _, med, thr = sep[name]
+    med = np.median(series(name), 1)
     ls = "-" if name.endswith("S") else ":"
     ax2.plot(steps, med / med[0], color=plotting.COLORS[i // 2 + 2], ls=ls, label=lab)
-ax2.axhline(sep["ratio_S"][2] / sep["ratio_S"][1][0], color="k", lw=0.5)
+ax2.plot(
+    steps,
+    band / sep["ratio_S"][1][0],
+    color="k",
+    lw=0.5,
+    label=f"control sets' mean + {K_SD:g} s.d.",
+)
 ax2.set_yscale("log")
 ax2.set(ylabel="median / step-0 value", title="Progress measures specific to S")
 ax3.plot(steps, np.median(series("move"), 1), color=plotting.COLORS[4])
@@ -1093,14 +1127,13 @@ reproduce.save_headline(fig)
 plt.show()
 
 lead_ratio = step_sep / step_dep if step_sep is not None else float("nan")
-for name, lab in labels.items():
-    print(f"{lab:32s} separates at step {sep[name][0]}")
+for name in ("ratio_S", "ratio_C"):
+    print(f"{labels[name]:32s} separates at step {sep[name][0]}")
 print(
     f"accuracy departs at step {dep_acc} (plateau {mu_acc:.3f} ± {sd_acc:.3f}), loss at "
     f"step {dep_loss} ({mu_loss:.3f} ± {sd_loss:.3f}); lead ratio {lead_ratio:.2f}"
 )
 notebook.glue("step_sep", step_sep)
-notebook.glue("step_sep_f", sep["fourier_S"][0])
 notebook.glue("step_dep", step_dep)
 notebook.glue("dep_acc", dep_acc)
 notebook.glue("dep_loss", dep_loss)
@@ -1116,9 +1149,9 @@ reproduce.report(
     value=f"weight ratio on S separates at step {step_sep}, loss/accuracy depart at step "
     f"{step_dep} (lead ratio {lead_ratio:.2f}, fixed target {LEAD}); control: "
     f"{'never' if step_ctrl is None else step_ctrl}",
-    assertion=f"the weight ratio on S leaves its step-0 band ({K_SD} s.e.) before the loss or "
-    f"accuracy leaves its plateau band ({K_SD} s.d.), and the control set does not separate "
-    f"before that departure; status 'reproduced' only if the lead ratio is <= {LEAD}",
+    assertion=f"the weight ratio on S exceeds the control sets' band ({K_SD} s.d.) before the "
+    f"loss or accuracy leaves its plateau band ({K_SD} s.d.), and a control set does not "
+    f"separate before that departure; status 'reproduced' only if the lead ratio is <= {LEAD}",
     passed=bool(
         step_sep is not None
         and step_sep < step_dep
@@ -1135,15 +1168,22 @@ reproduce.report(
 reproduce.show_record("01_sparse_parity")
 
 # %% [markdown]
-# The weight ratio on $S$ separates at step {glue:text}`step_sep` (the Fourier gap ratio at step
-# {glue:text}`step_sep_f`); the loss or the accuracy first leaves its noise band at step
+# The weight ratio on $S$ separates at step {glue:text}`step_sep`; the loss or the accuracy first leaves its noise band at step
 # {glue:text}`step_dep` (accuracy at {glue:text}`dep_acc`, loss at {glue:text}`dep_loss`). The
 # lead ratio, separation step over departure step, is {glue:text}`lead_ratio:.2f`, which
 # {glue:text}`lead_verdict` the target of {glue:text}`lead` fixed in advance; the control set
-# separates {glue:text}`ctrl_sep`. So the measure specific to $S$ does move before the output,
-# and the control shows that this is not a fluctuation that any set of coordinates would show.
-# When the lead misses the target, the record's status for this claim is "partly": at this scale
-# the progress is ahead of the loss, but not hidden for most of the plateau.
+# separates {glue:text}`ctrl_sep`. So the measure specific to $S$ does leave the band of the
+# control sets before the output leaves its own band, and the controls show that this is not a
+# fluctuation that any set of coordinates would show. But when the lead ratio is close to $1$, as
+# in both our quick and full runs, the separation comes only a few evaluations before the
+# departure: the run shows the weights on $S$ moving *just before* the output, calibrated
+# against noise on both sides, and **not** progress hidden for most of the plateau, which is
+# Barak et al.'s claim. The record's status for this claim is therefore "partly". A first version
+# of this experiment, which calibrated the measure by the spread of the seeds at step $0$,
+# reported much earlier separations, but its control set separated as well: those were
+# fluctuations, not progress. Whether a measure with more power (per-unit, or aligned with the
+# drift direction that {prf:ref}`prop-ch01-gradient-fourier` predicts) separates earlier is
+# left open here.
 #
 # The jump itself is abrupt by the criterion fixed above: the median accuracy rises from $0.55$ to
 # $0.95$ in {glue:text}`rise_ratio:.2f` times the steps it took to reach $0.55$, and the median

@@ -1028,8 +1028,9 @@ reproduce.show_record("03_beyond_kernels")
 # 3. *(Coarse precision: SQ.)* If $b\rho^2$ is large enough (larger than a logarithmic factor in the
 #    number of steps and parameters), everything SGD with batch size $b$ and precision $\rho$ can
 #    learn can also be learned by an SQ algorithm with tolerance of order $\rho$ and a number of
-#    queries of order the number of steps times parameters, so the lower bound of
-#    {prf:ref}`thm-ch01-sq-lower-bound` applies to it.
+#    queries of order the number of steps times parameters (a *randomised* SQ algorithm: the
+#    simulation draws SGD's initialisation), so the lower bound for randomised SQ algorithms,
+#    {prf:ref}`thm-ch02-sq-luck`, applies to it.
 #
 # The paper's statements have explicit constants and logarithmic factors that we do not reproduce
 # {cite}`abbe2021power`; part 3 is proved in full, with our own constants, in

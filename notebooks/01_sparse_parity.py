@@ -745,8 +745,11 @@ for m, slope in gap_slopes.items():
 # the output layer. There are a width $d = 2^{\Theta(k)} \log(k/\varepsilon)$, a batch size
 # $B = n^{O(k)} \log(n/\varepsilon)$, step sizes and a number of steps $T$ polynomial in $n^k$, $d$
 # and $1/\varepsilon$ such that the best iterate has expected hinge loss at most $\varepsilon$.
-# In total SGD uses $T \cdot B = n^{O(k)}$ samples and time: {prf:ref}`thm-ch01-sq-lower-bound`
-# shows that this is optimal up to the constant in the exponent.
+# In total SGD uses $T \cdot B = n^{O(k)}$ samples and time. For statistical-query learners,
+# and for SGD whose gradients are only known to coarse precision ({prf:ref}`prop-ch03-coarse-sq`
+# in Chapter 3), {prf:ref}`thm-ch01-sq-lower-bound` shows that $n^{\Omega(k)}$ is necessary, so
+# for such learners this is optimal up to the constant in the exponent; SGD with fine precision
+# is not covered (Chapter 3 shows it can learn parities with polynomially many samples).
 # :::
 #
 # **How this relates to the paper.** This is a *labelled variant*: the paper's theorem (Theorem 4 of

@@ -1155,7 +1155,9 @@ for name, v in [
 # then Gaussian elimination, {ref}`Exercise <ex-ch02-gauss>`) at $n \approx 26$ and $\rho$ up to
 # $0.498$, with their own network designs and GPUs {cite}`jiang2023practically`; none of that is
 # reproduced here. The record's status is "partly" when the network is faster than the naive search
-# at the largest $n$, "not reproduced" otherwise.
+# at the largest $n$, "not reproduced" otherwise. Near the crossing the ratio of two wall-clock
+# times moves with the machine's load from run to run, and the status with it: read a "partly" here
+# as "the curves cross near this $n$", not as a win over classical LPN algorithms.
 #
 # ### Checks
 

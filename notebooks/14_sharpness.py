@@ -499,11 +499,10 @@ notebook.glue("toy_balance", float(balance))
 # predicted $2/\beta = 1$. Here the cycles shrink from one to the next, and gradient descent settles
 # into the period-two orbit $x_t = \pm\sqrt{2\alpha/\beta}$ on the boundary. That is a property of
 # these constants, not a law: the discrete map only nearly conserves the quantity of
-# {ref}`Exercise <ex-ch14-conserved>`. In trial runs while writing the chapter, with faster sharpening
-# and a smaller initial displacement ($c = 0.05$, $s_0 = 3.6$, $x_0 = 0.05$, $\mu = 0.2$) the cycles grew
-# instead: $x$ collapsed to tiny values between bursts, each blow-up started later and overshot more,
-# and the run diverged after a few hundred steps. The theorem's assumptions are there to exclude such
-# runs.
+# {ref}`Exercise <ex-ch14-conserved>`, so with other constants the cycles need not shrink: they can
+# also grow, each blow-up overshooting more, until the run diverges (a reader can try faster
+# sharpening and a smaller initial displacement, e.g. $c = 0.05$, $s_0 = 3.6$, $x_0 = 0.05$,
+# $\mu = 0.2$; the book does not run it). The theorem's assumptions are there to exclude such runs.
 # Because the toy loss is a cubic polynomial, the two-dimensional map is exact for it: the toy
 # illustrates the mechanism but cannot test the Taylor approximation behind the theorem. That test,
 # on a network, is {ref}`sec-ch14-pgd-digits`.
@@ -635,8 +634,8 @@ notebook.glue("eos_up_min", 100 * min(e["up_frac"] for e in eos.values()))
 # is not the monotone decrease that the classical analysis ($S < 2/\eta$) guarantees. A slightly larger
 # value than $2/\eta$ is expected: the sharpness oscillates around the threshold, overshooting in
 # the blow-up stage of each cycle. We check below that the late median lies in
-# $[0.9, 1.1] \cdot 2/\eta$. In trial runs with seeds 0, 1 and 2 the late medians stayed within a few
-# percent of $2/\eta$, so the band leaves room for other seeds, while the check still fails if the
+# $[0.9, 1.1] \cdot 2/\eta$, a band that leaves room for seed-to-seed variation while the check still
+# fails if the
 # sharpness settles well below the threshold (as at learning rates so small that the run ends before
 # reaching it) or runs away above it.
 

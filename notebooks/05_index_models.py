@@ -908,8 +908,8 @@ reproduce.show_record("05_index_models")
 # be upward at these $n$ for both algorithms: plain in $[1.8, 2.35]$, smoothed in $[1.35, 1.85]$. We
 # also assert that smoothing lowers the exponent by at least $0.25$ (theory: $0.5$; the ODE at these
 # $n$: {glue:text}`ode_gap:.2f`). With 128 seeds per point the medians are accurate to a few percent,
-# which moves a slope fitted over a factor 8 in $n$ by a few hundredths; the windows hold with a margin
-# of about $0.2$ for the base seeds we tried (0, 1, 2).
+# which moves a slope fitted over a factor 8 in $n$ by a few hundredths, far less than the windows'
+# half-widths.
 
 # %% tags=["remove-input"]
 assert (

@@ -1857,6 +1857,12 @@ def induction_head(T):
 
 
 assert check_induction_head(induction_head)
+# known wrong: the add-1 smoothing of the chapter's prior (alpha' = 1), not add-1/2
+assert not check_induction_head(
+    lambda T: set_bigram_weights(
+        Disentangled(N_VOCAB, T), tasks.markov_parents(T + 1), 20.0, 1.0
+    )
+)
 
 # %% [markdown]
 # :::{solution-end}

@@ -38,7 +38,7 @@
 #
 # **Time.** Quick mode is the default everywhere, also with a GPU: the whole notebook runs in about
 # a minute on one CPU thread. Full mode (set `SCALE = "full"` in the first code cell) uses larger
-# dimensions, more facts and longer training, and takes about three minutes on one CPU core;
+# dimensions, more facts and longer training, and takes about five minutes on one CPU core;
 # its record and figure are shown beside the quick-mode figure. Every figure of the book's build
 # comes from quick mode.
 #

@@ -385,7 +385,7 @@ plt.show()
 # The theorem replaces a loose phrase of earlier drafts ("a decay at any step removes the hillside
 # term"): a decay removes the hillside loss only if it lasts many hillside times $1/(\eta h_-)$,
 # and it keeps the river position only if it lasts few river times. A sudden drop to zero, $D = 1$,
-# removes nothing (the lower bound of part 3, and {prf:ref}`ex-ch15-sudden-drop`).
+# removes nothing (the lower bound of part 3, and {ref}`Exercise <ex-ch15-sudden-drop>`).
 #
 # ### Construction in code: the noisy quadratic, simulated
 #

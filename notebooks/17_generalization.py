@@ -1121,7 +1121,7 @@ plt.show()
 #
 # This is the recursion of Arora et al. {cite}`arora2019exact` specialised to one dimension and
 # circular padding; one pass through the layers gives the kernels of all depths at once. Exercise
-# {prf:ref}`ex-ch17-linear-cntk` shows why the ReLU matters: with the identity instead, $K_L$ is
+# {ref}`Exercise <ex-ch17-linear-cntk>` shows why the ReLU matters: with the identity instead, $K_L$ is
 # $(L+1)\,\bar x\, \bar x'$ at every depth, and interpolation does not depend on $L$ at all.
 #
 # (sec-ch17-cntk-depth)=

@@ -20,9 +20,10 @@
 # A $k$-sparse parity of $n$ bits is hard for gradient methods when only the answer is supervised
 # (Chapter 1), yet it becomes easy when the training sequences also spell out the *running parities*
 # of the secret bits, a chain of thought. The chain makes every token depend on only two earlier
-# tokens, so a single attention head that reads one input bit per step suffices, and a one-layer
-# transformer learns the task from a few hundred examples where, without the chain, it stays at chance;
-# its trained attention is sparse and points at the secret bits.
+# tokens, so a single attention head that reads one input bit per step suffices. We measure, as the
+# paper's Figure 1 does, how many training samples a one-layer transformer needs as $k$ grows, with
+# and without the chain, and follow its attention entropy during training: with the chain the
+# samples needed stay small and the trained attention is sparse and points at the secret bits.
 #
 # **Paper.** Wen, Zhang, Lin and Zhang, *From sparse dependence to sparse attention: unveiling how
 # chain-of-thought enhances transformer sample efficiency* {cite}`wen2024sparse`. Related analyses of
@@ -32,10 +33,11 @@
 # lower bound). We use the book's [notation](../book/notation.md): $n$ input bits, sparsity $k$,
 # width $d$, sequence length $T$, sample size $m$.
 #
-# **Time.** Quick mode (the default, also with a GPU) runs the notebook in about a minute on one CPU
-# core; all figures below are from quick mode. Full mode (`SCALE = "full"` in the first code cell)
-# takes about 2 minutes on one CPU core: longer inputs and chains, more training, larger
-# training sets and one more seed; its headline figure is shown beside the quick one.
+# **Time.** Quick mode (the default, also with a GPU) runs the notebook in under a minute on one
+# CPU core; all figures below are from quick mode. Full mode (`SCALE = "full"` in the first code
+# cell) takes under 10 minutes on one CPU core: more input bits, degrees $k$ up to $5$, longer
+# training, a larger grid of training-set sizes and more seeds; its headline figure is shown
+# beside the quick one.
 #
 # **Open in Colab:**
 # [colab/08_chain_of_thought.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/08_chain_of_thought.ipynb)
@@ -88,21 +90,26 @@ plotting.use_house_style()
 
 # %%
 # Every quick/full size of the chapter.
-# input bits n and sparsity k (the length of the chain)
-N = cfg.pick(quick=12, full=16)
-K = cfg.pick(quick=4, full=5)
-# model width d, Adam learning rate, sequences per step and per ensemble member (both modes)
-D = 16
-LR = 5e-3
+# input bits n; the parity degrees k of the sweep (the largest is the chapter's main task)
+N = cfg.pick(quick=10, full=12)
+KS = cfg.pick(quick=[2, 4], full=[2, 3, 4, 5])
+K = KS[-1]
+# model width d, heads, Adam learning rate, sequences per step and per member (both modes)
+D = 32
+HEADS = 2
+LR = 3e-3
 BATCH = 32
-# training steps (every run, with and without CoT)
-STEPS = cfg.pick(quick=600, full=1500)
-# training-set sizes m and seeds per size (one ensemble member each)
-M_SIZES = cfg.pick(quick=[100, 300, 1000], full=[100, 300, 1000, 3000])
-SEEDS = cfg.pick(quick=[0, 1, 2, 3, 4], full=[0, 1, 2, 3, 4, 5])
-# the training-set size of the main comparison and the attention analysis; fresh test sequences
-M_MAIN = 1000
-M_TEST = cfg.pick(quick=1000, full=2000)
+# training steps (every run, with and without CoT) and evaluations per run
+STEPS = cfg.pick(quick=600, full=2000)
+EVALS = 40
+# training-set sizes m (a grid of factors 4) and seeds per size (one ensemble member each)
+M_SIZES = cfg.pick(quick=[16, 64, 256], full=[16, 64, 256, 1024])
+SEEDS = cfg.pick(quick=[0, 1, 2], full=[0, 1, 2, 3, 4])
+# held-out test inputs (never in a training set); the attention analysis uses m = M_MAIN
+M_TEST = cfg.pick(quick=256, full=512)
+M_MAIN = M_SIZES[-1]
+# "solved": median test accuracy over seeds at least THRESHOLD
+THRESHOLD = 0.9
 
 # %% [markdown]
 # ## The setting
@@ -526,29 +533,37 @@ plt.show()
 
 # %% [markdown]
 # (sec-ch08-experiment)=
-# ## Experiment: the same transformer, with and without the chain
+# ## Experiment: samples needed against $k$, with and without the chain
 #
-# We train the same architecture — one layer, two heads, learned positions, a ReLU MLP, width
-# $d = 16$ in both modes — with Adam on a *fixed* training set of $m$ sequences, with and without CoT,
-# for the same number of steps. Test accuracy is measured on fresh inputs. With CoT we report the
-# **free-generation answer accuracy**: the model generates $z_1, \dots, z_k$ greedily from the input bits
-# alone and we score the last token. During training we track the cheaper **chain accuracy**, the
-# fraction of test sequences on which all $k$ teacher-forced predictions are right; when they are, greedy
-# generation reproduces the true chain, so chain accuracy is a lower bound on free-generation answer
-# accuracy. Without CoT both reduce to the accuracy of the single predicted token.
+# The paper's Figure 1(a) plots, against the degree $k$, the number of training samples a
+# transformer needs to learn the parity, with and without the chain. We measure the same thing
+# for one architecture — one layer, {glue:text}`heads` heads, learned positions, a ReLU MLP,
+# width $d =$ {glue:text}`width` — on $n =$ {glue:text}`n_bits` input bits. For each $k$, each
+# training-set size $m$ in a grid of factors $4$ and each seed, one model is trained with Adam on
+# its own *fixed* training set of $m$ sequences for the same {glue:text}`steps` steps, and scored
+# on {glue:text}`m_test` held-out inputs that are in no training set. The score is the **chain
+# accuracy**, the fraction of test sequences on which every teacher-forced prediction is right;
+# without CoT it is the accuracy of the answer, and with CoT it is a lower bound on the
+# free-generation answer accuracy ({ref}`Exercise <ex-ch08-generation>`). The *samples needed* at
+# $k$ is the smallest $m$ of the grid at which the median over seeds reaches
+# {glue:text}`threshold`.
 #
-# Each $(m, \text{seed})$ pair is one member of an ensemble trained as one batched model, every member
-# with its own training set.
+# Data and compute must not be confounded: a failure at large $m$ could be a shortage of steps.
+# Two checks address this below. Every run gets the same large number of steps whatever its $m$,
+# and we recompute the samples needed from the evaluations at *half* the budget: where the two
+# agree, doubling the compute did not change the answer. We also report, for every run, the
+# training loss at the end: a run that fits its training set (loss near $0$) and still fails on
+# the test inputs has memorised, which more steps cannot repair.
+#
+# Each $(m, \text{seed})$ pair of one $(k, \text{CoT})$ setting is a member of an ensemble trained
+# as one batched model (`ensemble.stack`, `train.fit`), every member with its own training set.
+# The same ensemble records, every {glue:text}`eval_every` steps, the normalised attention entropy
+# used in {ref}`sec-ch08-sparse-attention` below.
+
 
 # %%
-HEADS = 2
-task_cot = tasks.ParityCoT.random(N, K, seed=cfg.seed)
-task_plain = task_cot.with_cot(False)
-RUNS = [(m, s) for m in M_SIZES for s in SEEDS]
-
-
 def make_model(task, seed):
-    """The architecture of the experiment (one layer, two heads, ReLU MLP, learned positions)."""
+    """The architecture of the experiment (one layer, HEADS heads, ReLU MLP, learned positions)."""
     return models.Transformer(
         2,
         d_model=D,
@@ -562,39 +577,62 @@ def make_model(task, seed):
     )
 
 
-def train_runs(task, desc):
-    """Train one member per (m, seed) in RUNS on its own fixed training set; return the ensemble and history."""
+def normalized_entropy(rows):
+    """H(a) / log(#visible keys) for causal attention rows (..., T) at their query positions."""
+    visible = (rows > 0).sum(-1).clamp(min=2)
+    return -(rows * rows.clamp_min(1e-12).log()).sum(-1) / visible.log()
+
+
+def split_inputs(task):
+    """All 2^n sequences, split once (the same way for every k and both arms) into held-out
+    test sequences and a training pool."""
+    x, y = task.all_sequences()
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(cfg.seed + 1))
+    return (x[perm[:M_TEST]], y[perm[:M_TEST]]), (x[perm[M_TEST:]], y[perm[M_TEST:]])
+
+
+# %% [markdown]
+# The function below trains one $(k, \text{CoT})$ setting: all sizes and seeds at once. During
+# training it evaluates the chain accuracy on the test inputs and the attention entropy of the
+# predicting rows (the chain rows with CoT, the answer row without), taking for each member the
+# head with the lower entropy.
+
+
+# %%
+def sweep(task, desc):
+    """Train one member per (m, seed) on its own fixed training set; return what the sections use."""
+    (test_x, test_y), (pool_x, pool_y) = split_inputs(task)
+    runs = [(m, s) for m in M_SIZES for s in SEEDS]
+    E = len(runs)
+    data = []
+    for m, s in runs:
+        pick = torch.randperm(
+            len(pool_x), generator=torch.Generator().manual_seed(97 * s + m)
+        )
+        data.append((pool_x[pick[:m]], pool_y[pick[:m]]))
     net = ensemble.stack(
-        [
-            make_model(task, 1000 * cfg.seed + 10 * i + s)
-            for i, (m, s) in enumerate(RUNS)
-        ],
-        per_member_inputs=True,
+        [make_model(task, 1000 * task.k + 10 * i + task.cot) for i in range(E)]
     )
-    data = [
-        task.sample(m, generator=cfg.generator(1000 * cfg.seed + 7 * s + m))
-        for m, s in RUNS
-    ]
-    test_x, test_y = task.sample(M_TEST, generator=cfg.generator(10**6 + cfg.seed))
-    E = len(RUNS)
+    rows = list(range(task.n - 1, task.length - 1))  # the predicting positions
 
     def batches(step, gen):
-        idx = [
-            torch.randint(0, len(x), (BATCH,), generator=gen, device=gen.device)
-            for x, _ in data
-        ]
+        idx = [torch.randint(0, len(x), (BATCH,), generator=gen) for x, _ in data]
         return (
             torch.stack([x[i] for (x, _), i in zip(data, idx)]),
             torch.stack([y[i] for (_, y), i in zip(data, idx)]),
         )
 
-    def chain_accuracy(model):
-        pred = model(test_x.expand(E, -1, -1)).argmax(-1)
+    def evaluate(model):
+        logits, maps = model(
+            test_x, return_attention=True
+        )  # (E, B, T, 2), [(E, B, H, T, T)]
+        right = (logits.argmax(-1) == test_y) | (test_y == tasks.IGNORE_INDEX)
+        ent = torch.stack(
+            [normalized_entropy(maps[0][..., t, : t + 1]) for t in rows], -1
+        )  # (E, B, H, rows)
         return {
-            "chain_acc": ((pred == test_y) | (test_y == tasks.IGNORE_INDEX))
-            .all(-1)
-            .float()
-            .mean(-1)
+            "acc": right.all(-1).float().mean(-1),
+            "entropy": ent.mean((1, 3)).min(-1).values,
         }
 
     hist = train.fit(
@@ -604,103 +642,139 @@ def train_runs(task, desc):
         loss="cross_entropy",
         optimizer="adam",
         lr=LR,
-        evaluate=chain_accuracy,
-        eval_every=STEPS // 20,
+        evaluate=evaluate,
+        eval_every=STEPS // EVALS,
         data_seed=cfg.seed,
         desc=desc,
     )
-    return net, hist, test_x
+    # the training loss at the end, on each member's whole training set (tiled to one size)
+    xs = torch.stack([x.repeat(M_SIZES[-1] // len(x), 1) for x, _ in data])
+    ys = torch.stack([y.repeat(M_SIZES[-1] // len(y), 1) for _, y in data])
+    with torch.no_grad():
+        ce = torch.nn.functional.cross_entropy(
+            net(xs).flatten(0, 2), ys.flatten(), reduction="none"
+        ).view(E, -1)
+    scored = (ys.view(E, -1) != tasks.IGNORE_INDEX).float()
+    train_loss = ((ce * scored).sum(-1) / scored.sum(-1)).numpy()
+    return dict(net=net, hist=hist, test_x=test_x, runs=runs, train_loss=train_loss)
 
 
-net_cot, hist_cot, test_cot = train_runs(task_cot, "with CoT")
-net_plain, hist_plain, test_plain = train_runs(task_plain, "without CoT")
-acc_cot = np.array(
-    [answer_accuracy(net_cot.member(e), task_cot, test_cot) for e in range(len(RUNS))]
-)
-acc_plain = np.array(
-    [
-        answer_accuracy(net_plain.member(e), task_plain, test_plain)
-        for e in range(len(RUNS))
-    ]
-)
-print(
-    f"n = {N}, k = {K}, support {task_cot.support}; answer accuracy after {STEPS} steps (rows m, columns seeds):"
-)
-for i, m in enumerate(M_SIZES):
-    sl = slice(i * len(SEEDS), (i + 1) * len(SEEDS))
+results = {}
+for k in KS:
+    base = tasks.ParityCoT.random(N, k, seed=cfg.seed)
+    for cot in (True, False):
+        arm = "with" if cot else "without"
+        results[k, cot] = sweep(base.with_cot(cot), f"k={k}, {arm} CoT")
+        results[k, cot]["task"] = base.with_cot(cot)
+notebook.glue("n_bits", N)
+notebook.glue("width", D)
+notebook.glue("heads", HEADS)
+notebook.glue("steps", STEPS)
+notebook.glue("m_test", M_TEST)
+notebook.glue("threshold", THRESHOLD)
+notebook.glue("eval_every", STEPS // EVALS)
+
+# %% [markdown]
+# The table of results: the median test accuracy over seeds for every $k$, $m$ and arm, the
+# samples needed at the end of training and at half the budget, and the training loss.
+
+
+# %%
+def accuracy_grid(res, row=-1):
+    """Test chain accuracy (len(M_SIZES), len(SEEDS)) at evaluation `row` of the history."""
+    return np.asarray(res["hist"]["acc"])[row].reshape(len(M_SIZES), len(SEEDS))
+
+
+def samples_needed(acc):
+    """Smallest m whose median accuracy over seeds is >= THRESHOLD (inf: none in the grid)."""
+    med = np.median(acc, 1)
+    return next((m for m, a in zip(M_SIZES, med) if a >= THRESHOLD), math.inf)
+
+
+steps_done = results[K, True]["hist"].step_array
+half = min(int(np.searchsorted(steps_done, STEPS // 2)), len(steps_done) - 1)
+need = {key: samples_needed(accuracy_grid(res)) for key, res in results.items()}
+need_half = {
+    key: samples_needed(accuracy_grid(res, half)) for key, res in results.items()
+}
+for (k, cot), res in results.items():
+    acc, loss = accuracy_grid(res), res["train_loss"].reshape(len(M_SIZES), len(SEEDS))
     print(
-        f"  m = {m:5d}: with CoT {np.round(acc_cot[sl], 3)}, without {np.round(acc_plain[sl], 3)}"
+        f"k={k} {'with   ' if cot else 'without'} CoT: median acc per m "
+        f"{np.round(np.median(acc, 1), 2)}, needed {need[k, cot]} (at half the steps "
+        f"{need_half[k, cot]}); median train loss per m {np.round(np.median(loss, 1), 3)}"
     )
-
-# %% [markdown]
-# First the training curves at $m =$ {glue:text}`m_main` training sequences: chain accuracy with CoT
-# against accuracy without, one thin line per seed.
-
-# %%
-main = [e for e, (m, s) in enumerate(RUNS) if m == M_MAIN]
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for hist, color, label in [
-    (hist_cot, plotting.COLORS[0], "with CoT (chain accuracy)"),
-    (hist_plain, plotting.COLORS[1], "without CoT (answer accuracy)"),
-]:
-    ax.plot(hist.step_array, hist["chain_acc"][:, main], color=color, lw=1)
-    ax.plot([], [], color=color, label=label)
-ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
-ax.set(
-    xlabel="steps",
-    ylabel="test accuracy",
-    ylim=(0, 1.02),
-    title=f"Same model, same budget (n={N}, k={K}, m={M_MAIN}):\nthe chain is learned, the bare parity is not",
-)
-ax.legend(loc="center right")
-plt.show()
-acc_cot_main, acc_plain_main = (
-    float(np.median(acc_cot[main])),
-    float(np.max(acc_plain[main])),
-)
-notebook.glue("m_main", M_MAIN)
-notebook.glue("acc_cot_main", acc_cot_main)
-notebook.glue("acc_plain_main", acc_plain_main)
-
-# %% [markdown]
-# With the chain, the median free-generation answer accuracy over seeds is
-# {glue:text}`acc_cot_main:.3f`; without it the best seed reaches {glue:text}`acc_plain_main:.3f`,
-# chance level: nothing generalises. (Whether those runs memorise their training sets instead we do
-# not show; the cell plots test accuracy only.) The sample-complexity comparison over training-set
-# sizes:
+stable = [key for key in need if need[key] == need_half[key]]
+fitted = {
+    cot: np.mean(np.concatenate([results[k, cot]["train_loss"] for k in KS]) < 0.05)
+    for cot in (True, False)
+}
 
 # %%
-A_cot = acc_cot.reshape(len(M_SIZES), len(SEEDS))
-A_plain = acc_plain.reshape(len(M_SIZES), len(SEEDS))
-# the smallest training set at which the median run with CoT is solved (None: at no size)
-m_solved = next((m for m, a in zip(M_SIZES, A_cot) if np.median(a) >= 0.95), None)
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for A, color, label in [
-    (A_cot, plotting.COLORS[0], "with CoT"),
-    (A_plain, plotting.COLORS[1], "without CoT"),
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+ceiling = 4 * M_SIZES[-1]  # where "not reached within the grid" is drawn
+for cot, color, marker in [
+    (True, plotting.COLORS[0], "o"),
+    (False, plotting.COLORS[1], "s"),
 ]:
+    y = [need[k, cot] if need[k, cot] < math.inf else ceiling for k in KS]
     ax.plot(
-        M_SIZES,
-        np.median(A, 1),
-        "o-",
-        color=color,
-        label=f"{label} (median over seeds)",
+        KS, y, marker + "-", color=color, label=("with" if cot else "without") + " CoT"
     )
-    ax.scatter(np.repeat(M_SIZES, len(SEEDS)), A.ravel(), color=color, s=12, alpha=0.5)
-ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
-ax.set_xscale("log")
+    for k, yy in zip(KS, y):
+        if yy == ceiling:
+            ax.annotate(
+                "not reached",
+                (k, yy),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=8,
+                color=color,
+            )
+    for i, k in enumerate(KS):
+        ax2.plot(
+            M_SIZES,
+            np.median(accuracy_grid(results[k, cot]), 1),
+            marker + ("-" if cot else "--"),
+            color=color,
+            alpha=0.35 + 0.65 * (i + 1) / len(KS),
+            label=f"k={k}, {'with' if cot else 'without'} CoT",
+        )
+ax.axhline(M_SIZES[-1], color="gray", ls=":", lw=1, label="largest m of the grid")
+ax.set_yscale("log")
+ax.set_xticks(KS)
 ax.set(
-    xlabel="training-set size m (sequences)",
-    ylabel="test answer accuracy (free generation)",
-    ylim=(0, 1.02),
-    title=f"Sample complexity (n={N}, k={K}, {STEPS} steps): with CoT the median\n"
-    f"run is solved from m = {m_solved}; without CoT every run stays near chance",
+    xlabel="parity degree k",
+    ylabel=f"samples needed (median acc >= {THRESHOLD})",
+    title=f"Samples needed against k (n={N}, {STEPS} steps):\n"
+    "the chain keeps them small; without it they run off the grid",
 )
-ax.legend(loc="center right")
+ax.legend(loc="upper left", fontsize=8)
+ax2.axhline(THRESHOLD, color="gray", ls=":", lw=1)
+ax2.set_xscale("log")
+ax2.set(
+    xlabel="training-set size m (sequences)",
+    ylabel="test chain accuracy (median over seeds)",
+    ylim=(0, 1.02),
+    title="Accuracy against m (solid: with CoT, dashed: without)",
+)
+ax2.legend(fontsize=7, loc="lower right")
+plt.tight_layout()
 reproduce.save_headline(fig)
 plt.show()
-notebook.glue("m_smallest", M_SIZES[0])
-notebook.glue("acc_cot_smallest", float(np.median(A_cot[0])))
+fmt = lambda v: "not reached" if v == math.inf else f"m = {v}"
+notebook.glue("need_cot_K", fmt(need[K, True]))
+notebook.glue("need_plain_K", fmt(need[K, False]))
+notebook.glue("k_max", K)
+notebook.glue("m_max", M_SIZES[-1])
+notebook.glue("n_stable", f"{len(stable)} of {len(need)}")
+unstable = [
+    f"k = {k} {'with' if c else 'without'} CoT" for k, c in need if (k, c) not in stable
+]
+notebook.glue("unstable", ", ".join(unstable) if unstable else "none")
+notebook.glue("fitted_cot", float(fitted[True]))
+notebook.glue("fitted_plain", float(fitted[False]))
 
 # %% [markdown]
 # The same experiment in full mode, as recorded by `make reproduce`:
@@ -709,34 +783,146 @@ notebook.glue("acc_cot_smallest", float(np.median(A_cot[0])))
 reproduce.show_record("08_chain_of_thought")
 
 # %% [markdown]
-# Even at $m =$ {glue:text}`m_smallest` the median CoT run reaches {glue:text}`acc_cot_smallest:.2f`,
-# while without CoT no size in the sweep leaves chance. The paper's figure goes further: it measures the
-# smallest $m$ that reaches high accuracy as $k$ grows and finds it exponential in $k$ without CoT and
-# close to linear with it {cite}`wen2024sparse`. At our scale we show only the two ends of that
-# picture, at one $(n, k)$, and the sweep does not locate where the no-CoT curve would rise: every
-# run has the same number of steps whatever $m$, so a failure at the largest $m$ may be a shortage
-# of compute rather than of samples. (Information-theoretically about $\log_2 \binom nk$ samples
-# identify the support, by exhaustive search over supports; the $n^{\Omega(k)}$ of
-# {prf:ref}`thm-ch08-no-cot-hard` is a bound on queries and tolerance, i.e. on computation and
-# sample size together for learners that use averages, not on the sample size of every learner.)
+# At the largest degree of the sweep, $k =$ {glue:text}`k_max`, the median run with CoT is solved
+# from {glue:text}`need_cot_K`; without CoT the samples needed are: {glue:text}`need_plain_K`
+# (the grid stops at $m =$ {glue:text}`m_max`). The samples needed at half the budget equal those
+# at the end for {glue:text}`n_stable` $(k, \text{arm})$ settings (those that differ, where more
+# steps still changed the answer: {glue:text}`unstable`), and a fraction
+# {glue:text}`fitted_plain:.2f` of the runs without CoT end with training loss below $0.05$
+# ({glue:text}`fitted_cot:.2f` with CoT); the table above gives the median training loss per $m$.
+# Runs without CoT that do not fit their training set end near the loss of a coin flip,
+# $\log 2 \approx 0.69$; the entropy of their answer row, measured below, is low: their attention
+# has fallen onto a few keys that do not determine the answer.
+#
+# Three caveats bound what this shows. The grid is coarse (factors of $4$) and stops at
+# $m =$ {glue:text}`m_max`, so "not reached" is a lower bound, not a measurement, and we do not fit
+# a growth rate: the paper's claim that the no-CoT curve grows exponentially in $k$ and the CoT
+# curve polynomially is not tested beyond the degrees shown. The budget check is one doubling of
+# the steps, not a proof that more steps would not help (Chapter 1's online learners do learn
+# sparse parities, after about $n^{k-1}$ steps). And information-theoretically about
+# $\log_2 \binom nk$ samples identify the support by exhaustive search; the $n^{\Omega(k)}$ of
+# {prf:ref}`thm-ch08-no-cot-hard` bounds queries and tolerance, i.e. computation and samples together
+# for learners that use averages, not the sample size of every learner.
+#
+# ### Entropy against accuracy during training
+#
+# The paper's Figure 1(b) follows the normalised attention entropy during training and finds it
+# dropping when the accuracy jumps. For every run with CoT that ends solved (final chain accuracy at
+# least {glue:text}`threshold`) we locate, on the evaluation grid, the step at which the accuracy
+# rises most between two evaluations and the step at which the entropy falls most, and compare them.
+# Fixed in advance: the two must lie within two evaluation intervals of each other in the median run,
+# and closer, on average, than the accuracy jump of one run and the entropy drop of *another* run
+# (otherwise a common timing, e.g. everything happening early, would pass the first test by itself).
+
+
+# %%
+def jump_steps(res, e):
+    """Steps (end of interval) of the largest accuracy rise and the largest entropy fall of member e."""
+    steps = np.asarray(res["hist"].step_array)
+    acc = np.asarray(res["hist"]["acc"])[:, e]
+    ent = np.asarray(res["hist"]["entropy"])[:, e]
+    if len(steps) < 2:  # a capped smoke run
+        return steps[-1], steps[-1]
+    return steps[1:][np.argmax(np.diff(acc))], steps[1:][np.argmax(-np.diff(ent))]
+
+
+window = 2 * (STEPS // EVALS)
+jumps = {}
+for cot in (True, False):
+    jumps[cot] = [
+        (k, e, *jump_steps(results[k, cot], e))
+        for k in KS
+        for e in range(len(results[k, cot]["runs"]))
+        if accuracy_grid(results[k, cot]).ravel()[e] >= THRESHOLD
+    ]
+t_acc = np.array([j[2] for j in jumps[True]], dtype=float)
+t_ent = np.array([j[3] for j in jumps[True]], dtype=float)
+gap = np.abs(t_acc - t_ent)
+cross = np.abs(t_acc[:, None] - t_ent[None, :])
+gap_other = (
+    cross[~np.eye(len(t_acc), dtype=bool)].mean() if len(t_acc) > 1 else math.nan
+)
+print(
+    f"with CoT, {len(gap)} solved runs: accuracy jump at steps {t_acc.astype(int).tolist()}\n"
+    f"  entropy drop at steps {t_ent.astype(int).tolist()}\n"
+    f"  |gap| median {np.median(gap) if len(gap) else math.nan:.0f}, mean "
+    f"{gap.mean() if len(gap) else math.nan:.1f} steps; mean gap to other runs' drops "
+    f"{gap_other:.1f}; window {window} steps"
+)
+plain_gaps = [abs(a - b) for _, _, a, b in jumps[False]]
+print(f"without CoT, {len(plain_gaps)} solved runs: |gap| {plain_gaps}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+for ax, cot in zip(axes, (True, False)):
+    shown_runs = jumps[cot][
+        -3:
+    ]  # the solved runs at the largest k reached (up to three)
+    for i, (k, e, ta, te) in enumerate(shown_runs):
+        h = results[k, cot]["hist"]
+        color = plotting.COLORS[i % len(plotting.COLORS)]
+        m, s = results[k, cot]["runs"][e]
+        ax.plot(
+            h.step_array,
+            np.asarray(h["acc"])[:, e],
+            color=color,
+            lw=1.5,
+            label=f"k={k}, m={m}, seed {s}: accuracy",
+        )
+        ax.plot(
+            h.step_array,
+            np.asarray(h["entropy"])[:, e],
+            color=color,
+            lw=1.5,
+            ls="--",
+            label="  normalised entropy",
+        )
+        ax.axvline(ta, color=color, lw=0.8, ls=":")
+    ax.set(
+        xlabel="training step",
+        ylabel="test chain accuracy (solid), entropy (dashed)",
+        ylim=(0, 1.02),
+        title=f"{'With' if cot else 'Without'} CoT: solved runs"
+        + ("" if shown_runs else " (none)")
+        + "\n(dotted: the accuracy jump)",
+    )
+    if shown_runs:
+        ax.legend(fontsize=7, loc="center right")
+plt.tight_layout()
+plt.show()
+notebook.glue("n_jumps", len(gap))
+notebook.glue("gap_median", float(np.median(gap)) if len(gap) else math.nan)
+notebook.glue("gap_mean", float(gap.mean()) if len(gap) else math.nan)
+notebook.glue("gap_other", float(gap_other))
+notebook.glue("window", window)
+notebook.glue("n_plain_jumps", len(plain_gaps))
+
+# %% [markdown]
+# Over the {glue:text}`n_jumps` solved runs with CoT, the entropy's steepest fall and the accuracy's
+# steepest rise are a median {glue:text}`gap_median:.0f` steps apart (mean
+# {glue:text}`gap_mean:.0f`), against a mean of {glue:text}`gap_other:.0f` steps between one run's
+# jump and another run's fall; the window fixed in advance is {glue:text}`window` steps. Without
+# CoT, {glue:text}`n_plain_jumps` runs end solved (only at small $k$, if at all), too few to test
+# the paper's statement that the coincidence holds there too. The runs that fail show that a
+# falling entropy alone is not learning: at $k =$ {glue:text}`k_max` and $m =$ {glue:text}`m_main`
+# the answer row ends with a median normalised entropy of {glue:text}`ent_plain:.2f` (next
+# section), below the $\log k / \log n$ of attention spread evenly over the $k$ secret bits, at
+# chance accuracy.
 #
 # (sec-ch08-sparse-attention)=
 # ### The trained attention is sparse
 #
-# Where do the trained heads look? For each chain step we average the attention maps over test inputs
-# and measure two things: the mass that the *best* of the two heads puts on the secret bit
+# Where do the trained heads look? We take the models with CoT at the largest $k$ and
+# $m =$ {glue:text}`m_main`. For each chain step we average the attention maps over test inputs
+# and measure two things: the mass that the *best* of the heads puts on the secret bit
 # $s_{j+1}$, and the normalised entropy of that head's row, $H(A_{t,\cdot}) / \log(t+1)$, which is $1$ for
 # uniform attention over the $t + 1$ visible positions and $0$ for a single key (the measure used in
-# {cite}`wen2024sparse`). Without CoT we measure the same entropy for the row that predicts the answer.
+# {cite}`wen2024sparse`). Without CoT we measure the same entropy for the row that predicts the
+# answer. Here the models are scored by **free generation**: they write $z_1, \dots, z_k$
+# greedily from the input bits alone and we score the last token.
 
 
 # %%
-def normalized_entropy(rows):
-    """H(a) / log(#visible keys) for attention rows (..., T) of a causal map at their query positions."""
-    visible = (rows > 0).sum(-1).clamp(min=2)
-    return -(rows * rows.clamp_min(1e-12).log()).sum(-1) / visible.log()
-
-
 @torch.no_grad()
 def attention_stats(model, task, tokens):
     """Per chain step j: the best head's mean mass on s_(j+1), on the two tokens z_(j+1) depends on
@@ -754,10 +940,21 @@ def attention_stats(model, task, tokens):
     return np.array(mass), np.array(dep), np.array(ent), A.mean(0)
 
 
+res_cot, res_plain = results[K, True], results[K, False]
+task_cot, net_cot, test_cot = res_cot["task"], res_cot["net"], res_cot["test_x"]
+RUNS = res_cot["runs"]
+main = [e for e, (m, s) in enumerate(RUNS) if m == M_MAIN]
+acc_cot = {e: answer_accuracy(net_cot.member(e), task_cot, test_cot) for e in main}
+acc_plain = {
+    e: answer_accuracy(
+        res_plain["net"].member(e), res_plain["task"], res_plain["test_x"]
+    )
+    for e in main
+}
 solved = [e for e in main if acc_cot[e] >= 0.95]  # the runs that learned the chain
 # (none in a capped smoke run: then the best run stands in, so that the cells still run)
 shown = solved or [max(main, key=lambda e: acc_cot[e])]
-stats = [attention_stats(net_cot.member(e), task_cot, test_cot[:500]) for e in shown]
+stats = [attention_stats(net_cot.member(e), task_cot, test_cot) for e in shown]
 mass_main = np.array([s[0].mean() for s in stats])
 dep_main = np.array([s[1].mean() for s in stats])
 ent_cot = np.array([s[2].mean() for s in stats])
@@ -766,24 +963,29 @@ with torch.no_grad():
         [
             float(
                 normalized_entropy(
-                    net_plain.member(e)(test_plain[:500], return_attention=True)[1][0][
-                        :, :, N - 1, :N
-                    ]
+                    res_plain["net"].member(e)(
+                        res_plain["test_x"], return_attention=True
+                    )[1][0][:, :, N - 1, :N]
                 ).mean()
             )
             for e in main
         ]
     )
 print(
-    f"{len(solved)} of {len(main)} runs with CoT at m = {M_MAIN} reach answer accuracy 0.95; their attention:"
+    f"free-generation answer accuracy at k = {K}, m = {M_MAIN}: with CoT "
+    f"{np.round(list(acc_cot.values()), 3)}, without {np.round(list(acc_plain.values()), 3)}"
+)
+print(
+    f"{len(solved)} of {len(main)} runs with CoT reach answer accuracy 0.95; their attention:"
 )
 for i, e in enumerate(shown):
     print(
         f"seed {RUNS[e][1]}: mass on s_(j+1) per step {np.round(stats[i][0], 2)}, "
-        f"on s_(j+1) and the current token {np.round(stats[i][1], 2)}, normalised entropy {ent_cot[i]:.2f}"
+        f"on s_(j+1) and the current token {np.round(stats[i][1], 2)}, "
+        f"normalised entropy {ent_cot[i]:.2f}"
     )
 print(
-    f"without CoT, normalised entropy of the answer row (mean over heads), per seed: {np.round(ent_plain, 2)}"
+    f"without CoT, normalised entropy of the answer row, per seed: {np.round(ent_plain, 2)}"
 )
 best = int(np.argmax(mass_main))
 fig, axes = plt.subplots(1, HEADS, figsize=(9.5, 4.6))
@@ -795,11 +997,16 @@ for h, ax in enumerate(axes):
         f"trained head {h} (seed {RUNS[shown[best]][1]})",
     )
 fig.suptitle(
-    "Trained attention with CoT, averaged over test inputs: the chain rows light up the secret bits",
+    "Trained attention with CoT, averaged over test inputs: "
+    "the chain rows light up the secret bits",
     fontsize=10,
 )
 plt.tight_layout()
 plt.show()
+acc_cot_main = float(np.median(list(acc_cot.values())))
+notebook.glue("m_main", M_MAIN)
+notebook.glue("acc_cot_main", acc_cot_main)
+notebook.glue("acc_plain_main", float(np.max(list(acc_plain.values()))))
 notebook.glue("mass_main", float(np.median(mass_main)))
 notebook.glue("n_solved", f"{len(solved)} of {len(main)}")
 notebook.glue("uniform_mass", 1 / N)
@@ -807,53 +1014,75 @@ notebook.glue("ent_cot", float(np.median(ent_cot)))
 notebook.glue("ent_plain", float(np.median(ent_plain)))
 
 # %% [markdown]
-# We look at the runs with CoT that learned the chain ({glue:text}`n_solved` at
-# $m =$ {glue:text}`m_main`; a run that does not is stuck on a plateau with some steps at chance).
-# Averaged over the chain steps, the best head puts a median mass of {glue:text}`mass_main:.2f` on the
-# secret bit — uniform attention would put about $1/(t+1) \le$ {glue:text}`uniform_mass:.2f` there — and
-# its normalised entropy is {glue:text}`ent_cot:.2f`, against {glue:text}`ent_plain:.2f` for the answer
-# row of the models trained without CoT (which memorise their training set through a few keys, so
-# their attention is not uniform either). The boxes in the heatmaps mark the secret bits: the bright
-# cells of the chain rows sit on them. The trained model is less tidy than the construction. The two
-# heads share the work (one step read mostly by one head, the next by the other), and at some steps
-# a good part of the mass sits on other tokens; counting the current token as a "right" position as
-# well (it is the other half of each step, {prf:ref}`prop-ch08-sparse-dependence`) changes little,
-# since the current token is already in the residual stream. The trained attention is not the near
-# one-hot attention of the construction or of {prf:ref}`thm-ch08-one-step`. One reason we expect,
-# without having measured it here: once the chain is learned the loss is near zero, and so is the
-# pull on the attention; sharper attention may need other choices (weight decay, one head, larger
-# models), which we have not run. The paper's Figure 1(b), the entropy dropping at the moment the
-# accuracy jumps, is not reproduced in this chapter.
+# With CoT at $k =$ {glue:text}`k_max` and $m =$ {glue:text}`m_main`, the median free-generation
+# answer accuracy over seeds is {glue:text}`acc_cot_main:.3f`; without CoT the best seed reaches
+# {glue:text}`acc_plain_main:.3f`. We look at the runs with CoT that learned the chain
+# ({glue:text}`n_solved`; a run that does not is stuck on a plateau with some steps at chance).
+# Averaged over the chain steps, the best head puts a median mass of {glue:text}`mass_main:.2f` on
+# the secret bit — uniform attention would put about $1/(t+1) \le$ {glue:text}`uniform_mass:.2f`
+# there — and its normalised entropy is {glue:text}`ent_cot:.2f`, against
+# {glue:text}`ent_plain:.2f` for the answer row of the models trained without CoT (their attention
+# is not uniform either: it has fallen onto a few keys that do not determine the answer). The
+# boxes in the heatmaps mark the secret bits: the bright cells of the chain rows sit on them. The
+# trained model is less tidy than the construction: the heads can share the work, and at some
+# steps part of the mass sits on other tokens (the per-step numbers are printed above). Counting
+# the current token as a "right" position as well (it is the other half of each step,
+# {prf:ref}`prop-ch08-sparse-dependence`) changes little, since the current token is already in
+# the residual stream. The trained attention is not the near one-hot attention of the
+# construction or of {prf:ref}`thm-ch08-one-step`. One reason we expect, without having measured
+# it here: once the chain is learned the loss is near zero, and so is the pull on the attention;
+# sharper attention may need other choices (weight decay, one head, larger models), which we have
+# not run.
 #
 # ## Checks
 
 # %%
-# With the chain: near-perfect answers from free generation (median over seeds at m = M_MAIN);
-# without it: chance level for every training-set size and seed.
+# Figure 1(a), comparison fixed in advance: at the largest k, CoT is solved within the grid with
+# at most 1/4 of the samples that no-CoT needs (no-CoT never solved in the grid counts as inf).
 reproduce.report(
     "wen2024sparse",
-    claim="With a chain of thought a one-layer transformer learns a k-sparse parity from few "
-    "samples; without it, the same model and budget stay at chance",
-    paper_value="Figure 1: samples needed grow exponentially in k without CoT, mildly with CoT",
-    value=f"CoT median {acc_cot_main:.3f}, no-CoT max {acc_plain.max():.3f}",
-    assertion=f"n = {N}, k = {K}: median answer accuracy over {len(SEEDS)} seeds at m = {M_MAIN} "
-    ">= 0.95 with CoT; every run without CoT (all m, all seeds) <= 0.65",
-    passed=bool(acc_cot_main >= 0.95 and len(solved) >= 2 and acc_plain.max() <= 0.65),
+    claim="With a chain of thought a one-layer transformer needs few samples to learn a "
+    "k-sparse parity as k grows; without it the samples needed grow beyond the grid",
+    paper_value="Figure 1(a): samples needed grow exponentially in k without CoT, "
+    "polynomially with CoT",
+    value=f"k = {K}: CoT {need[K, True]}, no-CoT {need[K, False]} "
+    f"(all k: CoT {[need[k, True] for k in KS]}, no-CoT {[need[k, False] for k in KS]})",
+    assertion=f"n = {N}, k = {K}, m in {M_SIZES}, {len(SEEDS)} seeds, {STEPS} steps: the "
+    f"median CoT run reaches test chain accuracy {THRESHOLD} at some m, and 4 x that m <= "
+    "the no-CoT samples needed (inf if never reached)",
+    passed=bool(need[K, True] < math.inf and 4 * need[K, True] <= need[K, False]),
     status="partly",
     section="sec-ch08-experiment",
 )
-# Sparse attention: at least half the best head's mass on the secret bit (uniform: at most 1/N),
-# and a low normalised entropy (1 = uniform), medians over the runs that learned the chain.
-assert 0.5 >= 6 / N
+# Figure 1(b), window fixed in advance: the entropy's steepest fall within two evaluation
+# intervals of the accuracy's steepest rise in the median solved CoT run, and closer on average
+# than to other runs' falls; at least three solved runs.
+reproduce.report(
+    "wen2024sparse",
+    claim="During training with CoT the attention entropy drops when the accuracy jumps",
+    paper_value="Figure 1(b): normalised attention entropy falls as accuracy jumps",
+    value=f"median gap {np.median(gap) if len(gap) else math.nan:.0f} steps over {len(gap)} "
+    f"runs (mean {gap.mean() if len(gap) else math.nan:.1f}; other runs {gap_other:.1f})",
+    assertion=f"median |step of steepest entropy fall - step of steepest accuracy rise| <= "
+    f"{window} steps (2 evaluations) over >= 3 solved CoT runs, and the mean gap < the mean "
+    "gap to other runs' entropy falls",
+    passed=bool(len(gap) >= 3 and np.median(gap) <= window and gap.mean() < gap_other),
+    status="partly",
+    section="sec-ch08-experiment",
+)
+# Sparse attention: at least half the best head's mass on the secret bit (uniform: at most
+# 1/N), and a low normalised entropy (1 = uniform), medians over the runs that learned the chain.
 reproduce.report(
     "wen2024sparse",
     claim="A transformer trained with CoT on sparse parity learns sparse, interpretable attention "
     "that reads the secret bit needed at each step",
-    paper_value="attention concentrates on the secret bits; entropy falls as accuracy rises",
+    paper_value="attention concentrates on the secret bits",
     value=f"mass {np.median(mass_main):.2f}, entropy {np.median(ent_cot):.2f}",
     assertion="median over the solved runs: mass of the best head on the secret bit >= 0.5 and "
     "normalised attention entropy <= 0.4",
-    passed=bool(np.median(mass_main) >= 0.5 and np.median(ent_cot) <= 0.4),
+    passed=bool(
+        len(solved) >= 2 and np.median(mass_main) >= 0.5 and np.median(ent_cot) <= 0.4
+    ),
     status="partly",
     section="sec-ch08-sparse-attention",
 )
@@ -1048,10 +1277,15 @@ def answer_transformer(task, beta=20.0):
 
 assert check_answer_transformer(answer_transformer, 12, (0, 5, 8, 9))
 assert check_answer_transformer(answer_transformer, 10, (2, 3, 5, 7, 9))
+# known wrong: beta = 0 attends uniformly to all n bits instead of the k secret ones
+assert not check_answer_transformer(
+    lambda t: answer_transformer(t, beta=0.0), 12, (0, 5, 8, 9)
+)
 
 # %% [markdown]
-# So the transformer of the experiment could represent the answer without the chain (its MLP is
-# wide enough for this network); what it cannot do is *find* the set $S$ from a few hundred examples.
+# So a one-layer transformer of about the experiment's size (without its LayerNorm) can represent
+# the answer without the chain; what the trained models fail to do is *find* the set $S$ from the
+# training sets of the experiment's grid.
 # Note the attention here spreads over $k$ keys, while with the chain it is one key per step.
 #
 # :::{solution-end}

@@ -36,9 +36,9 @@
 # for parities ({prf:ref}`thm-ch01-sq-lower-bound`), and the ReLU network that computes a parity
 # ({prf:ref}`prop-ch01-parity-network`).
 #
-# **Time.** Quick mode, the default everywhere (also with a GPU), runs in about half a minute on one
+# **Time.** Quick mode, the default everywhere (also with a GPU), runs in about 70 seconds on one
 # CPU core; the figures of the book are from quick mode. Full mode (`SCALE = "full"` in the first
-# code cell) trains more seeds, longer, at $n$ up to 128 and with wider networks, in about 4 minutes
+# code cell) trains more seeds, longer, at larger $n$ and with wider networks, in about 8 minutes
 # on one CPU core; its recorded figure is shown next to the quick-mode one.
 #
 # **Open in Colab:**
@@ -94,15 +94,19 @@ plotting.use_house_style()
 
 # %%
 # Settings: every size of the chapter's experiments, quick and full.
-NS = cfg.pick(quick=[24, 48], full=[32, 64, 128])  # CNN vs FC: input lengths n
-KS = cfg.pick(quick=[3, 4, 5], full=[3, 4, 5])  # CNN vs FC: window sizes k
-E_SEP = cfg.pick(quick=4, full=8)  # CNN vs FC: seeds per model and configuration
-STEPS_SEP = cfg.pick(quick=1500, full=5000)  # CNN vs FC: online SGD steps
-W3 = cfg.pick(
-    quick=32, full=64
-)  # depth: width of each hidden layer of the 3-layer nets
-E_RAD = cfg.pick(quick=3, full=6)  # depth: seeds per depth
-STEPS_RAD = cfg.pick(quick=2500, full=8000)  # depth: Adam steps
+NS_T = cfg.pick(
+    quick=[12, 24, 36, 48], full=[12, 24, 36, 48, 64]
+)  # CNN vs FC: n, k = 3
+E_T = cfg.pick(quick=8, full=16)  # CNN vs FC: seeds per architecture, parity and n
+STEPS_T = cfg.pick(quick=3000, full=10000)  # CNN vs FC: online SGD steps (the budget)
+N_W, K_W = 40, 7  # width robustness: a local 7-parity of 40 bits
+WIDTHS_FC = cfg.pick(quick=[16, 64, 256], full=[16, 64, 256, 1024])  # FC widths tried
+E_W = cfg.pick(quick=4, full=8)  # width robustness: seeds per width
+STEPS_W = cfg.pick(quick=6000, full=6000)  # width robustness: SGD steps, both modes
+NS_RAD = cfg.pick(quick=[8, 16, 32], full=[8, 16, 32, 64])  # depth: input dimensions n
+E_RAD = cfg.pick(quick=4, full=5)  # depth: seeds per depth and n
+STEPS_RAD = cfg.pick(quick=2000, full=6000)  # depth: Adam steps
+
 
 # %% [markdown]
 # ## Approximation and learnability
@@ -595,23 +599,43 @@ print(
 # network cannot prefer adjacent coordinates, so learning one local parity is as hard as learning
 # every $k$-parity, the problem of {prf:ref}`thm-ch01-sq-lower-bound` with $\binom nk$ candidates. The
 # CNN's weight sharing shrinks the candidates to $n - k + 1$ windows.
-#
+# %% [markdown]
 # (sec-ch04-cnn-fc)=
-# ## Experiment: CNN versus fully connected network on local parities
+# ## Experiment: CNN versus fully connected network, with controls
+#
+# The theorem makes three predictions that a single accuracy table cannot separate from a
+# mere difference in budget, so we test each of them with its own control.
+#
+# 1. *Equivariance.* A fully connected network cannot tell a window from any other set of $k$
+#    coordinates, so on a **non-local** $k$-parity of the same $n$ it should behave exactly as on
+#    the local one: same time to learn, in law (the proof of part 2 above, with the non-local set
+#    in place of $W_j$). Every function a CNN computes is a constant plus a sum of functions of
+#    single windows; if no window contains the support $S$, each of them misses a bit of $S$ and is
+#    orthogonal to $\chi_S$. So whatever its weights, the CNN has zero correlation with a non-local
+#    parity, and on it the CNN should fail however long it trains.
+# 2. *Cost against $n$.* At fixed $k$ the CNN searches $n - k + 1$ windows, so its time to learn
+#    should grow only mildly with $n$; the fully connected network pays for the whole orbit, and
+#    its time should grow like $n^{k-1}$ (the Fourier gap of Chapter 1).
+# 3. *Not a matter of width.* For $k$ large enough, widening the fully connected network (many
+#    times the CNN's parameter count) should not rescue it.
 #
 # Both models are trained with the same online SGD (hinge loss, fresh batch every step, the same
-# learning rate and number of steps), the same width ($C = d$, so the same number of parameters)
-# and PyTorch's default initialisation. Each model is an ensemble of seeds trained as one
-# (`ensemble.stack`; the CNN runs as a `FunctionalEnsemble`), and each configuration has its own
-# random window start.
+# learning rate and number of steps) and PyTorch's default initialisation; in (1) and (2) they
+# have the same width ($C = d$, so the same number of parameters). Each architecture is an
+# ensemble of seeds trained as one (`ensemble.stack`; the CNN runs as a `FunctionalEnsemble`). A
+# member counts as having *learned* the parity at the first evaluation (every 50 steps) where its
+# test accuracy reaches $0.95$; it is then frozen (`stop_when`), and a member that never gets there
+# is given the whole budget as its time (a censored time, plotted at the budget).
 
 # %%
 WIDTH, LR, BATCH = 16, 0.1, 32  # channels C = width d, learning rate, batch size
-print(
-    f"width C = d = {WIDTH}, learning rate {LR}, batch {BATCH}, {STEPS_SEP} steps, {E_SEP} seeds"
-)
-notebook.glue("sep_steps", STEPS_SEP)
+ACC_LEARNED, EVAL_SEP = (
+    0.95,
+    50,
+)  # "learned": test accuracy >= 0.95, checked every 50 steps
+print(f"width C = d = {WIDTH}, learning rate {LR}, batch {BATCH}")
 notebook.glue("sep_width", WIDTH)
+notebook.glue("acc_learned", ACC_LEARNED)
 
 
 def online_batches(task, batch=BATCH):
@@ -625,94 +649,203 @@ def accuracy_metric(task, m_test=1000, seed=123):
     return lambda model: {"acc": ((model(x) * y) > 0).float().mean(1)}
 
 
-def train_pair(n, k, task, members, steps, width=WIDTH, seed=0, eval_every=100):
-    """Train `members` CNNs and `members` fully connected nets of equal size on `task`; return histories."""
-    builders = {
-        "CNN": lambda s: models.LocalCNN(n, k, width, seed=s),
-        "FC": lambda s: models.MLP(n, width, seed=s),
+def build(kind, n, k, width, seed):
+    """A LocalCNN with window k and `width` channels, or a two-layer MLP of width `width`."""
+    if kind == "CNN":
+        return models.LocalCNN(n, k, width, seed=seed)
+    return models.MLP(n, width, seed=seed)
+
+
+def train_models(kind, task, k, members, steps, width=WIDTH, seed=0, stop=True):
+    """Train `members` seeds of one architecture on `task` as one ensemble; return the History.
+
+    With stop=True a member is frozen once its test accuracy reaches ACC_LEARNED.
+    """
+    net = ensemble.stack(
+        [build(kind, task.n, k, width, seed + s) for s in range(members)]
+    ).to(cfg.device)
+    return train.fit(
+        net,
+        online_batches(task),
+        steps=steps,
+        loss="hinge",
+        lr=LR,
+        evaluate=accuracy_metric(task),
+        eval_every=EVAL_SEP,
+        stop_when=(lambda m: m["acc"] >= ACC_LEARNED) if stop else None,
+        data_seed=cfg.seed,
+        desc=f"{kind} n={task.n} S={task.support[0]}..{task.support[-1]}",
+    )
+
+
+def time_to_learn(hist, steps):
+    """Per member: the step at which it first reached ACC_LEARNED, or `steps` if never."""
+    t = hist.stop_steps().astype(float)
+    return np.where(t < 0, steps, t)
+
+
+def spread_parity(n, k):
+    """A non-local k-parity of n bits: support 0, s, ..., (k-1)s with spacing s = n // k."""
+    s = n // k
+    assert (k - 1) * s + 1 > k, "no window of k bits may contain the whole support"
+    return tasks.SparseParity(n, tuple(range(0, s * k, s)))
+
+
+# %% [markdown]
+# ### Local and non-local parities, and the time to learn against $n$
+#
+# At $k = 3$ both architectures learn within the budget at small $n$, so times can be compared.
+# For each $n$ we train each architecture on a random local parity and on the evenly spread
+# parity $\{0, s, 2s\}$, $s = \lfloor n/3 \rfloor$.
+
+# %%
+K_T = 3
+ttl = {}  # (architecture, parity, n) -> time to learn per seed
+acc_t = {}  # (architecture, parity, n) -> final test accuracy per seed
+for n in NS_T:
+    parities = {
+        "local": tasks.random_local_parity(n, K_T, seed=cfg.seed + n),
+        "non-local": spread_parity(n, K_T),
     }
-    hists = {}
-    for name, build in builders.items():
-        net = ensemble.stack([build(seed + s) for s in range(members)]).to(cfg.device)
-        hists[name] = train.fit(
-            net,
-            online_batches(task),
-            steps=steps,
-            loss="hinge",
-            lr=LR,
-            evaluate=accuracy_metric(task),
-            eval_every=eval_every,
-            data_seed=cfg.seed,
-            desc=f"{name} n={n} k={k}",
-        )
-    return hists
+    for kind in ("CNN", "FC"):
+        for where, task in parities.items():
+            h = train_models(kind, task, K_T, E_T, STEPS_T, seed=1000 * cfg.seed + n)
+            ttl[kind, where, n] = time_to_learn(h, STEPS_T)
+            acc_t[kind, where, n] = h.final("acc")
+    print(
+        f"n = {n:2d}: median (min-max) steps to learn over {E_T} seeds; "
+        f"{STEPS_T} = not learned"
+    )
+    for kind in ("CNN", "FC"):
+        for where in parities:
+            t = ttl[kind, where, n]
+            print(
+                f"    {kind} on the {where:9s} parity: {np.median(t):6.0f} "
+                f"({t.min():.0f}-{t.max():.0f}), "
+                f"final accuracy up to {acc_t[kind, where, n].max():.2f}"
+            )
 
+# %% [markdown]
+# ### Is the fully connected failure a matter of width?
+#
+# At $n =$ {glue:text}`n_w` and $k =$ {glue:text}`k_w` the orbit has $\binom{n}{k} =$
+# {glue:text}`orbit_w:.2e` parities. We train the CNN of width {glue:text}`sep_width` and fully connected
+# networks of increasing width on the same local parity, with the same number of steps.
 
-sep = {}  # (n, k) -> {"CNN": History, "FC": History}
-for n in NS:
-    for k in KS:
-        task = tasks.random_local_parity(n, k, seed=cfg.seed + 10 * n + k)
-        sep[n, k] = train_pair(n, k, task, E_SEP, STEPS_SEP, seed=1000 * cfg.seed)
-        a_cnn, a_fc = sep[n, k]["CNN"].final("acc"), sep[n, k]["FC"].final("acc")
-        print(
-            f"n = {n:3d}, k = {k}, window starts at {task.support[0]:3d}: final test accuracy, median "
-            f"(min-max) over {E_SEP} seeds:  CNN {np.median(a_cnn):.2f} ({a_cnn.min():.2f}-{a_cnn.max():.2f})"
-            f"  | FC {np.median(a_fc):.2f} ({a_fc.min():.2f}-{a_fc.max():.2f})"
-        )
+# %%
+task_w = tasks.random_local_parity(N_W, K_W, seed=cfg.seed + 7)
+hist_w = {"CNN": train_models("CNN", task_w, K_W, E_W, STEPS_W, seed=2000)}
+for w in WIDTHS_FC:
+    hist_w[w] = train_models("FC", task_w, K_W, E_W, STEPS_W, width=w, seed=2000)
+params_w = {w: models.count_params(models.MLP(N_W, w)) for w in WIDTHS_FC}
+params_cnn_w = models.count_params(models.LocalCNN(N_W, K_W, WIDTH))
+ttl_cnn_w = time_to_learn(hist_w["CNN"], STEPS_W)
+print(
+    f"n = {N_W}, k = {K_W}, window {task_w.support[0]}..{task_w.support[-1]}, "
+    f"{STEPS_W} steps, {E_W} seeds"
+)
+print(
+    f"    CNN, C = {WIDTH} ({params_cnn_w} parameters): steps to learn "
+    f"{np.median(ttl_cnn_w):.0f} ({ttl_cnn_w.min():.0f}-{ttl_cnn_w.max():.0f}), "
+    f"final accuracy {np.median(hist_w['CNN'].final('acc')):.2f} (median)"
+)
+for w in WIDTHS_FC:
+    a = hist_w[w].final("acc")
+    print(
+        f"    FC, d = {w:4d} ({params_w[w]:6d} parameters): final accuracy median "
+        f"{np.median(a):.2f} ({a.min():.2f}-{a.max():.2f})"
+    )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-for i_n, (c, n) in enumerate(zip(plotting.COLORS, NS)):
-    for name, ls, mk in (("CNN", "-", "o"), ("FC", "--", "s")):
-        acc = np.array([sep[n, k][name].final("acc") for k in KS])  # (len(KS), E)
-        ks_shifted = np.array(KS) + 0.04 * (
-            i_n - (len(NS) - 1) / 2
-        )  # side by side, not on top
-        ax1.errorbar(
-            ks_shifted,
-            np.median(acc, 1),
-            yerr=[np.median(acc, 1) - acc.min(1), acc.max(1) - np.median(acc, 1)],
-            color=c,
-            ls=ls,
-            marker=mk,
-            capsize=3,
-            label=f"{name}, n = {n}",
-        )
-ax1.axhline(0.5, color="gray", ls=":", lw=1)
-ax1.set(
-    xlabel="window size k",
-    ylabel="final test accuracy (median, min-max)",
-    xticks=KS,
-    title="Equal size and budget: the CNN learns every local parity",
-)
-ax1.legend(fontsize=8)
-n_show, k_show = NS[-1], KS[-1]
-for name, c in (("CNN", plotting.COLORS[0]), ("FC", plotting.COLORS[1])):
-    h = sep[n_show, k_show][name]
-    plotting.plot_band(
-        ax2, h.step_array, h["acc"], label=f"{name} (d = C = {WIDTH})", color=c
+series = [
+    ("CNN", "local", plotting.COLORS[0], "-", "o"),
+    ("CNN", "non-local", plotting.COLORS[0], ":", "x"),
+    ("FC", "local", plotting.COLORS[1], "-", "s"),
+    ("FC", "non-local", plotting.COLORS[1], "--", "D"),
+]
+for i, (kind, where, c, ls, mk) in enumerate(series):
+    t = np.array([ttl[kind, where, n] for n in NS_T])  # (len(NS_T), E)
+    med = np.median(t, 1)
+    ax1.errorbar(
+        np.array(NS_T) + 0.4 * (i - 1.5),  # side by side, not on top
+        med,
+        yerr=[med - t.min(1), t.max(1) - med],
+        color=c,
+        ls=ls,
+        marker=mk,
+        capsize=3,
+        label=f"{kind}, {where} parity",
     )
-ax2.set(
-    xlabel="steps",
-    ylabel="test accuracy",
-    title=f"n = {n_show}, k = {k_show}: the FC network stays at chance",
+ax1.axhline(STEPS_T, color="gray", ls=":", lw=1)
+ax1.text(NS_T[0], STEPS_T * 1.03, "budget: not learned", fontsize=8, color="gray")
+ax1.set(
+    xlabel="input length n",
+    ylabel="SGD steps to reach test accuracy 0.95",
+    xticks=NS_T,
+    ylim=(0, STEPS_T * 1.12),
+    title=f"k = {K_T}: the FC net cannot tell local from non-local",
 )
-ax2.legend()
+ax1.legend(fontsize=8, loc="center left")
+h = hist_w["CNN"]
+plotting.plot_band(
+    ax2, h.step_array, h["acc"], label=f"CNN, C = {WIDTH}", color=plotting.COLORS[0]
+)
+for w, c in zip(WIDTHS_FC, plotting.COLORS[1:]):
+    h = hist_w[w]
+    plotting.plot_band(ax2, h.step_array, h["acc"], label=f"FC, d = {w}", color=c)
+ax2.axhline(0.5, color="gray", ls=":", lw=1)
+ax2.set(
+    xlabel="SGD steps",
+    ylabel="test accuracy (median, min-max)",
+    ylim=(0.3, 1.02),
+    title=f"n = {N_W}, k = {K_W}: no FC width learns it",
+)
+ax2.legend(fontsize=8)
 reproduce.save_headline(fig)
 plt.show()
-acc_cnn_hard = {
-    (n, k): float(np.median(sep[n, k]["CNN"].final("acc"))) for n in NS for k in KS
-}
-acc_fc_hard = {
-    (n, k): float(np.median(sep[n, k]["FC"].final("acc"))) for n in NS for k in KS
-}
-n_big, k_big = NS[-1], KS[-1]  # the hardest configuration, checked below
-notebook.glue("cnn_min_acc", min(acc_cnn_hard.values()))
-notebook.glue("fc_big_acc", acc_fc_hard[n_big, k_big])
-notebook.glue("n_big", n_big)
-notebook.glue("k_big", k_big)
-notebook.glue("n_small", NS[0])
-notebook.glue("k_small", KS[0])
+
+# %%
+med_t = {key: float(np.median(t)) for key, t in ttl.items()}
+n_lo, n_hi = NS_T[0], NS_T[-1]
+growth_cnn = med_t["CNN", "local", n_hi] / med_t["CNN", "local", n_lo]
+growth_fc = med_t["FC", "local", n_hi] / med_t["FC", "local", n_lo]
+fc_ratio = max(  # largest ratio between local and non-local median times, over n
+    max(med_t["FC", "local", n], med_t["FC", "non-local", n])
+    / min(med_t["FC", "local", n], med_t["FC", "non-local", n])
+    for n in NS_T
+)
+cnn_spread_acc = max(float(acc_t["CNN", "non-local", n].max()) for n in NS_T)
+fc_w_acc = max(float(hist_w[w].final("acc").max()) for w in WIDTHS_FC)
+cnn_w_acc = float(np.median(hist_w["CNN"].final("acc")))
+for name, value in [
+    ("n_lo", n_lo),
+    ("n_hi", n_hi),
+    ("k_t", K_T),
+    ("steps_t", STEPS_T),
+    ("e_t", E_T),
+    ("cnn_t_lo", med_t["CNN", "local", n_lo]),
+    ("cnn_t_hi", med_t["CNN", "local", n_hi]),
+    ("fc_t_lo", med_t["FC", "local", n_lo]),
+    ("fc_t_hi", med_t["FC", "local", n_hi]),
+    ("growth_cnn", growth_cnn),
+    ("growth_fc", growth_fc),
+    ("fc_ratio", fc_ratio),
+    ("cnn_spread_acc", cnn_spread_acc),
+    ("n_w", N_W),
+    ("k_w", K_W),
+    ("steps_w", STEPS_W),
+    ("e_w", E_W),
+    ("cnn_w_t", float(np.median(ttl_cnn_w))),
+    ("cnn_w_acc", cnn_w_acc),
+    ("fc_w_acc", fc_w_acc),
+    ("fc_w_max", WIDTHS_FC[-1]),
+    ("fc_w_params", params_w[WIDTHS_FC[-1]]),
+    ("cnn_w_params", params_cnn_w),
+    ("orbit_w", float(comb(N_W, K_W))),
+    ("tp_tau", float(BATCH * STEPS_W * params_w[WIDTHS_FC[0]])),  # T p / tau^2
+]:
+    notebook.glue(name, value)
 
 # %% [markdown]
 # The same experiment in full mode, as recorded by `make reproduce`:
@@ -721,28 +854,36 @@ notebook.glue("k_small", KS[0])
 reproduce.show_record("04_depth_and_learnability")
 
 # %% [markdown]
-# In every configuration the median CNN reaches at least {glue:text}`cnn_min_acc:.2f` test accuracy.
-# At $n =$ {glue:text}`n_big` and $k =$ {glue:text}`k_big` the median fully connected network of the
-# same size and budget ends at {glue:text}`fc_big_acc:.2f`, a coin toss. The CNN's difficulty
-# barely depends on $n$: it searches $n - k + 1$ windows, each a $k$-bit problem. The fully connected
-# network's difficulty grows like $n^{k-1}$ (Chapter 1), and at the smaller $n =$ {glue:text}`n_small`
-# and $k =$ {glue:text}`k_small` it often succeeds within the budget. This is what the theorem
-# predicts: not that fully connected networks never learn local parities, but that their cost grows
-# with the number $\binom nk$ of parities in the orbit, whereas the CNN's does not. Our fully
-# connected networks are trained by SGD, not by the adversarial approximate gradient descent of the
-# theorem, and at this scale the theorem's bound is not what stops them: with $\tau$ of the order of
-# the batch noise, $1/\sqrt{32}$, the count $T p / \tau^2$ of the quick-mode run exceeds
-# $\binom{48}{5}$ ({ref}`exercise <ex-ch04-orbit>`). The quantitative reason SGD needs so many steps is the Fourier
-# gap of Chapter 1, of order $n^{-(k-1)/2}$ for the fully connected network; the orbit argument
-# explains why no fully connected architecture can avoid paying for all $\binom nk$ candidates.
+# **What the run shows** (quick mode; the recorded figure above is the full run).
 #
-# What the run does **not** show is that *locality* is what separates the two. Read the figure at
-# $n =$ {glue:text}`n_big`: where the fully connected network also fails for the smallest $k$, its
-# failure there is a budget effect, not evidence about locality. The controls that would isolate the
-# mechanism are not run here: a fully connected network on a *non-local* $k$-parity of the same
-# $(n, k)$, which by permutation equivariance should behave exactly as on the local one; a CNN on a
-# non-local parity, which should fail; a $k$ large enough that the fully connected failure is robust
-# to the width; and the time to learn against $n$ for both architectures.
+# - *Equivariance.* On the fully connected network the local and the non-local parity are the
+#   same problem: at every $n$ the two median times to learn differ by a factor of at most
+#   {glue:text}`fc_ratio:.2f`, within the seed-to-seed spread of either. The CNN, which learns every
+#   local parity, never learns the non-local one: its best seed over all $n$ ends at test accuracy
+#   {glue:text}`cnn_spread_acc:.2f`. On the non-local parity the fully connected network *beats* the
+#   CNN. Locality, not convolution as such, is what the CNN exploits.
+# - *Cost against $n$.* From $n =$ {glue:text}`n_lo` to $n =$ {glue:text}`n_hi` the CNN's median time
+#   to learn goes from {glue:text}`cnn_t_lo:.0f` to {glue:text}`cnn_t_hi:.0f` steps (a factor
+#   {glue:text}`growth_cnn:.1f`), the fully connected network's from {glue:text}`fc_t_lo:.0f` to
+#   {glue:text}`fc_t_hi:.0f` (a factor of at least {glue:text}`growth_fc:.1f`; a time equal to the
+#   budget of {glue:text}`steps_t` steps means "not learned", so this factor is a lower bound). The
+#   prediction $n^{k-1}$ for $k =$ {glue:text}`k_t` is a factor
+#   $($ {glue:text}`n_hi` $/$ {glue:text}`n_lo` $)^{k-1}$ over this range.
+# - *Width.* At $n =$ {glue:text}`n_w`, $k =$ {glue:text}`k_w` the CNN with
+#   {glue:text}`cnn_w_params` parameters learns the parity in a median of {glue:text}`cnn_w_t:.0f`
+#   steps, while no fully connected network up to width {glue:text}`fc_w_max`
+#   ({glue:text}`fc_w_params` parameters) gets a single seed above test accuracy
+#   {glue:text}`fc_w_acc:.2f` in {glue:text}`steps_w` steps.
+#
+# Our fully connected networks are trained by SGD, not by the adversarial approximate gradient
+# descent of the theorem, and at this scale the theorem's bound is not what stops them: with $\tau$
+# of the order of the batch noise, $1/\sqrt{32}$, the count $T p / \tau^2$ is already
+# {glue:text}`tp_tau:.1e` for the narrowest fully connected network of the width experiment, more
+# than the {glue:text}`orbit_w:.2e` parities of the orbit (compare {ref}`Exercise <ex-ch04-orbit>`). The quantitative reason SGD needs so many
+# steps is the Fourier gap of Chapter 1, of order $n^{-(k-1)/2}$ for the fully connected network;
+# the orbit argument explains why no fully connected architecture can avoid paying for all
+# $\binom nk$ candidates, and the equivariance control shows that it indeed pays the same on a
+# window as on any other set.
 #
 # ## Depth separation can be algorithmic
 #
@@ -901,126 +1042,223 @@ notebook.glue("hand_bound", bound_hand)
 # top layers fit the one-dimensional function of the norm, a well-behaved two-layer problem in one
 # input. Both stages take polynomial time, and the discretisation error is polynomially small.
 # :::
-#
+# %% [markdown]
 # (sec-ch04-depth-experiment)=
-# ### Experiment: three layers versus two at equal size
+# ### Experiment: the separating function, three layers against two as $n$ grows
 #
-# This experiment is **not** a test of {prf:ref}`thm-ch04-rzg`: it uses neither its target nor its
-# input distribution nor its mean-field training, and it does not grow $n$. It is a demonstration of
-# expressivity and efficiency at a fixed small $n$. (A test of Ren, Zhou and Ge's phenomenon would
-# train on $\mathrm{ReLU}(1 - \|x\|)$ with $\|x\|$ concentrated near $1$, for growing $n$, at equal
-# parameter budgets, and ask whether three layers keep improving while two plateau; the chapter does
-# not run it.) In low dimension there is no exponential separation, but the mechanism is visible. We train, with
-# Adam on fresh Gaussian samples and the square loss, three-layer networks (two hidden layers of
-# width $w$) and two-layer networks with the same number of parameters on
-# $f(x) = \sin(\|x\|^2)$, $x \sim \mathcal N(0, I_4)$, and plot what each has learned against $\|x\|$.
+# We test the phenomenon behind {prf:ref}`thm-ch04-rzg` on its own target,
+# $f^\star(x) = \mathrm{ReLU}(1 - \|x\|)$, with inputs $x \sim \mathcal N(0, I_n / n)$, so that
+# $\|x\|^2$ has mean $1$ and standard deviation $\sqrt{2/n}$: the kink of $f^\star$ sits in the
+# middle of the data, at every $n$. (This is our choice of a distribution concentrated near the
+# unit sphere; we could not check the exact distribution of Safran, Eldan and Shamir, and we do
+# not use the paper's mean-field parameterisation or its two-stage training: both depths are
+# trained with plain Adam.) For each $n$ we train three-layer networks (two hidden layers of width
+# $w = 4n$, a width the construction of {prf:ref}`prop-ch04-three-layer` needs to grow with $n$)
+# and two-layer networks with the same number of parameters, on fresh samples and the square
+# loss, and measure the test error relative to the variance of $f^\star$.
+#
+# What should a two-layer network reach? A sum of ridge functions $\sigma(w_j \cdot x + b_j)$
+# represents the quadratic $\|x\|^2$ with $O(n)$ units, hence every affine function of $\|x\|^2$; the
+# rest of $f^\star$ lives in higher powers of $\|x\|^2$, which are polynomials of degree $4$ and more
+# in $x$ and need of order $n^2$ ridge functions and more. The fraction of $\mathrm{Var}(f^\star)$
+# that no affine function of $\|x\|^2$ explains, $\rho_1(n)$, is therefore a natural plateau for a
+# two-layer network. As $n \to \infty$ it tends to $(\pi - 2)/(2(\pi - 1)) \approx 0.27$
+# ({ref}`Exercise <ex-ch04-relu-target>`). The three-layer network only needs $\|x\|^2$ in its first
+# layer and one ReLU of it in the second. The comparison, fixed before the run: at the largest
+# $n$, the three-layer networks' median relative error is at most half the two-layer median and
+# their ranges over seeds do not overlap; and the two-layer median does not improve from the
+# smallest to the largest $n$, although its parameter budget grows like $n^2$.
 
 # %%
-D2 = (W3 * (N_RAD + 3) + W3**2) // (
-    N_RAD + 2
-)  # two-layer width with as many parameters
-LR_RAD, BATCH_RAD = 3e-3, 256
-p3 = models.count_params(models.MLP(N_RAD, W3, depth=2))
-p2 = models.count_params(models.MLP(N_RAD, D2))
-print(
-    f"3 layers: width {W3}, {p3} parameters | 2 layers: width {D2}, {p2} parameters | {STEPS_RAD} Adam steps"
-)
-y_test_rad = radial_target(x_test_rad, OMEGA)
-var_rad = float(y_test_rad.var())
+LR_RAD, BATCH_RAD, M_TEST_RAD = 1e-2, 256, 10000
+W_PER_N = 4  # three-layer width w = 4n
 
 
-def radial_batches(step, gen):
-    """Fresh Gaussian inputs and radial labels at every step."""
-    x = torch.randn(BATCH_RAD, N_RAD, generator=gen, device=gen.device)
-    return x, radial_target(x, OMEGA)
+def relu_target(x):
+    """The separating function ReLU(1 - ||x||)."""
+    return torch.relu(1 - x.norm(dim=-1))
 
 
-def relative_mse(model):
-    """evaluate(model) for train.fit: test mean squared error divided by the target's variance."""
-    return {"rel_mse": (model(x_test_rad) - y_test_rad).pow(2).mean(1) / var_rad}
-
-
-depth_nets = {
-    "3 layers": ensemble.stack(
-        [models.MLP(N_RAD, W3, depth=2, seed=100 * cfg.seed + s) for s in range(E_RAD)]
-    ),
-    "2 layers": ensemble.stack(
-        [models.MLP(N_RAD, D2, seed=100 * cfg.seed + s) for s in range(E_RAD)]
-    ),
-}
-depth_hist = {
-    name: train.fit(
-        net.to(cfg.device),
-        radial_batches,
-        steps=STEPS_RAD,
-        loss="mse",
-        optimizer="adam",
-        lr=LR_RAD,
-        evaluate=relative_mse,
-        eval_every=250,
-        data_seed=cfg.seed,
-        desc=name,
+def concentrated_inputs(m, n, generator):
+    """m points of N(0, I_n / n): ||x||^2 has mean 1 and standard deviation sqrt(2 / n)."""
+    return torch.randn(m, n, generator=generator, device=generator.device) / math.sqrt(
+        n
     )
-    for name, net in depth_nets.items()
-}
-for name, h in depth_hist.items():
+
+
+def affine_floor(x, y, degree):
+    """Fraction of Var(y) left by the best polynomial of degree `degree` in s = ||x||^2."""
+    s = x.double().pow(2).sum(1)
+    A = torch.stack([s**j for j in range(degree + 1)], 1)
+    coef = torch.linalg.lstsq(A, y.double()[:, None]).solution
+    return float((y.double() - (A @ coef)[:, 0]).var() / y.double().var())
+
+
+def equal_budget_width(n, w):
+    """Width of a two-layer net with as many parameters as a three-layer net of width w."""
+    return round(w * (n + w + 3) / (n + 2))
+
+
+rad_runs = {}  # n -> {"3 layers": History, "2 layers": History}
+rad_nets, rad_tests, rho1, rho2, rad_params = {}, {}, {}, {}, {}
+for n in NS_RAD:
+    x_t = concentrated_inputs(M_TEST_RAD, n, cfg.generator(7))
+    f_t = relu_target(x_t)
+    mu, sd = float(f_t.mean()), float(f_t.std())
+    y_t = (f_t - mu) / sd  # standardised: the test MSE is the error relative to Var(f*)
+    rad_tests[n] = (x_t, f_t, mu, sd)
+    rho1[n], rho2[n] = affine_floor(x_t, f_t, 1), affine_floor(x_t, f_t, 2)
+    w3 = W_PER_N * n
+    d2 = equal_budget_width(n, w3)
+    builders = {
+        "3 layers": lambda s: models.MLP(n, w3, depth=2, seed=s),
+        "2 layers": lambda s: models.MLP(n, d2, seed=s),
+    }
+    rad_params[n] = {k: models.count_params(b(0)) for k, b in builders.items()}
+
+    def batches(step, gen, n=n, mu=mu, sd=sd):
+        x = concentrated_inputs(BATCH_RAD, n, gen)
+        return x, (relu_target(x) - mu) / sd
+
+    def rel_mse(model, x_t=x_t, y_t=y_t):
+        return {"rel_mse": (model(x_t) - y_t).pow(2).mean(1)}
+
+    rad_runs[n], rad_nets[n] = {}, {}
+    for name, b in builders.items():
+        net = ensemble.stack([b(100 * cfg.seed + s) for s in range(E_RAD)])
+        rad_nets[n][name] = net.to(cfg.device)
+        rad_runs[n][name] = train.fit(
+            rad_nets[n][name],
+            batches,
+            steps=STEPS_RAD,
+            loss="mse",
+            optimizer="adam",
+            lr=LR_RAD,
+            lr_schedule=lambda t: 0.5 * (1 + math.cos(math.pi * t / STEPS_RAD)),
+            evaluate=rel_mse,
+            eval_every=STEPS_RAD // 10,
+            data_seed=cfg.seed,
+            desc=f"{name}, n={n}",
+        )
     print(
-        f"{name}: final test MSE / Var(f) per seed "
-        + " ".join(f"{v:.3f}" for v in h.final("rel_mse"))
+        f"n = {n:2d} (rho_1 = {rho1[n]:.3f}, rho_2 = {rho2[n]:.3f}): test MSE / Var(f*) per seed"
     )
+    for name, h in rad_runs[n].items():
+        print(
+            f"    {name} ({rad_params[n][name]} parameters): "
+            + " ".join(f"{v:.3f}" for v in h.final("rel_mse"))
+        )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-r_test = x_test_rad.norm(dim=1)
-order = torch.argsort(r_test)[::3]  # every 3rd test point, by radius
-with torch.no_grad():
-    for (name, net), c in zip(
-        depth_nets.items(), (plotting.COLORS[0], plotting.COLORS[1])
-    ):
-        ax1.scatter(
-            r_test[order],
-            net(x_test_rad[order])[0],
-            s=3,
-            alpha=0.5,
-            color=c,
-            label=f"{name} (seed 0)",
-        )
-rr = torch.linspace(0, float(r_test.max()), 400)
-ax1.plot(rr, torch.sin(OMEGA * rr**2), "k", lw=1.2, label=r"target $\sin(\|x\|^2)$")
+for name, c, mk in (
+    ("3 layers", plotting.COLORS[0], "o"),
+    ("2 layers", plotting.COLORS[1], "s"),
+):
+    r = np.array(
+        [rad_runs[n][name].final("rel_mse") for n in NS_RAD]
+    )  # (len(NS_RAD), E)
+    med = np.median(r, 1)
+    ax1.errorbar(
+        NS_RAD,
+        med,
+        yerr=[med - r.min(1), r.max(1) - med],
+        color=c,
+        marker=mk,
+        capsize=3,
+        label=f"{name} (median, min-max)",
+    )
+ax1.plot(NS_RAD, [rho1[n] for n in NS_RAD], "k--", lw=1, label=r"$\rho_1(n)$")
+ax1.axhline((math.pi - 2) / (2 * (math.pi - 1)), color="gray", ls=":", lw=1)
+ax1.text(NS_RAD[0], 0.29, r"$(\pi-2)/(2(\pi-1))$", fontsize=8, color="gray")
 ax1.set(
+    xlabel="input dimension n",
+    ylabel=r"test MSE / Var$(f^\star)$",
+    yscale="log",
+    xticks=NS_RAD,
+    title="Equal budgets: two layers plateau, three do not",
+)
+ax1.legend(fontsize=8)
+n_show = NS_RAD[-1]
+x_t, f_t, mu, sd = rad_tests[n_show]
+r_t = x_t.norm(dim=1)
+order = torch.argsort(r_t)[::5]  # every 5th test point, by radius
+with torch.no_grad():
+    for (name, net), c in zip(rad_nets[n_show].items(), plotting.COLORS):
+        out = net(x_t[order])[0] * sd + mu
+        ax2.scatter(r_t[order], out, s=3, alpha=0.4, color=c, label=f"{name} (seed 0)")
+ax2.plot(r_t[order], f_t[order], "k", lw=1.2, label=r"$\mathrm{ReLU}(1 - \|x\|)$")
+ax2.set(
     xlabel=r"$\|x\|$",
     ylabel="network output",
-    title="Three layers learn the radial profile; two blur it",
+    title=f"n = {n_show}: what each depth learned",
 )
-ax1.legend(fontsize=8, markerscale=4)
-for (name, h), c in zip(depth_hist.items(), (plotting.COLORS[0], plotting.COLORS[1])):
-    plotting.plot_band(ax2, h.step_array, h["rel_mse"], label=name, color=c)
-ax2.set(
-    xlabel="steps",
-    ylabel="test MSE / Var(f)",
-    yscale="log",
-    title=f"Equal size ({p3} vs {p2} parameters)",
-)
-ax2.legend()
+ax2.legend(fontsize=8, markerscale=4)
 plt.show()
-mse3, mse2 = (
-    float(np.median(depth_hist[k].final("rel_mse"))) for k in ("3 layers", "2 layers")
+
+# %%
+med_rad = {
+    (n, name): float(np.median(rad_runs[n][name].final("rel_mse")))
+    for n in NS_RAD
+    for name in ("3 layers", "2 layers")
+}
+n_rad_lo, n_rad_hi = NS_RAD[0], NS_RAD[-1]
+max3_hi = float(rad_runs[n_rad_hi]["3 layers"].final("rel_mse").max())
+min2_hi = float(rad_runs[n_rad_hi]["2 layers"].final("rel_mse").min())
+stalled = sum(  # three-layer runs that ended no better than half the best two-layer run
+    int((rad_runs[n]["3 layers"].final("rel_mse") > 0.5 * min2).sum())
+    for n in NS_RAD
+    for min2 in [float(rad_runs[n]["2 layers"].final("rel_mse").min())]
 )
-notebook.glue("mse3", mse3)
-notebook.glue("mse2", mse2)
+for name, value in [
+    ("n_rad_lo", n_rad_lo),
+    ("n_rad_hi", n_rad_hi),
+    ("e_rad", E_RAD),
+    ("mse3_lo", med_rad[n_rad_lo, "3 layers"]),
+    ("mse3_hi", med_rad[n_rad_hi, "3 layers"]),
+    ("mse2_lo", med_rad[n_rad_lo, "2 layers"]),
+    ("mse2_hi", med_rad[n_rad_hi, "2 layers"]),
+    ("max3_hi", max3_hi),
+    ("min2_hi", min2_hi),
+    ("stalled", stalled),
+    ("runs3", E_RAD * len(NS_RAD)),
+    ("rho1_hi", rho1[n_rad_hi]),
+    ("rho2_hi", rho2[n_rad_hi]),
+    ("p3_hi", rad_params[n_rad_hi]["3 layers"]),
+    ("p2_hi", rad_params[n_rad_hi]["2 layers"]),
+]:
+    notebook.glue(name, value)
+
 # %% [markdown]
-# The three-layer networks reach a median test error of {glue:text}`mse3:.3f` of the target's variance,
-# the two-layer networks of the same size {glue:text}`mse2:.3f`. The left panel shows what each
-# learned: the three-layer network's outputs lie close to a single curve of $\|x\|$, which tracks the
-# oscillation where the data lie (out to $\|x\| \approx 3$; beyond, samples are rare); the two-layer network's outputs are spread at each radius — its sum of ridge functions
-# $\sigma(w_j \cdot x + b_j)$ is not radial, and with this many units it captures only the slow
-# part of the profile. In dimension $4$ this is a matter of efficiency, not of exponential
-# separation: a wide enough two-layer network fits the target too. The exponential separations need
-# $n \to \infty$ and are beyond a quick experiment; so is the mean-field regime of
-# {prf:ref}`thm-ch04-rzg`, which uses a particular parameterisation and a two-stage training that we
-# do not reproduce — we train both depths with plain Adam.
+# At $n =$ {glue:text}`n_rad_hi`, with {glue:text}`p3_hi` parameters for the three-layer networks and
+# {glue:text}`p2_hi` for the two-layer ones, the three-layer median relative error is
+# {glue:text}`mse3_hi:.3f` (worst of {glue:text}`e_rad` seeds {glue:text}`max3_hi:.3f`) and the
+# two-layer median {glue:text}`mse2_hi:.3f` (best seed {glue:text}`min2_hi:.3f`). From
+# $n =$ {glue:text}`n_rad_lo` to $n =$ {glue:text}`n_rad_hi` the two-layer median goes from
+# {glue:text}`mse2_lo:.3f` to {glue:text}`mse2_hi:.3f`, although its width grows with $n$: it
+# approaches the affine plateau ($\rho_1 =$ {glue:text}`rho1_hi:.3f` at the largest $n$, tending to
+# $0.27$) from below, i.e. it learns little beyond an affine function of $\|x\|^2$. The three-layer
+# median goes from {glue:text}`mse3_lo:.3f` to {glue:text}`mse3_hi:.3f`. The right panel shows the
+# difference: the three-layer outputs follow the kink of $\mathrm{ReLU}(1 - \|x\|)$, the two-layer
+# outputs a smooth curve through it, spread at each radius. Not every three-layer run succeeds:
+# {glue:text}`stalled` of the {glue:text}`runs3` three-layer runs (all $n$ together) ended no better
+# than half the best two-layer run at their $n$, stuck near the two-layer level; the comparison
+# above is over all seeds, failures included.
+#
+# What this does and does not show. It shows, at equal and polynomially growing budgets, the
+# pattern of {prf:ref}`thm-ch04-rzg` and of Safran, Eldan and Shamir's lower bound: gradient-based
+# training of a three-layer network finds the separating function to an error well below the level
+# at which two-layer networks stall. It does not show the asymptotic statements: our $n$ stops at
+# {glue:text}`n_rad_hi`, the three-layer error is not driven to an arbitrary $\varepsilon$ (it is
+# limited by our finite width and step budget, and it grows slowly with $n$ at $w = 4n$), the
+# two-layer plateau is that of *trained* networks (we do not certify that no two-layer network of
+# this size does better: at these sizes the lower bound is not in force), and neither the
+# distribution nor the training algorithm is the paper's.
 #
 # ## Checks
+#
+# Every comparison below was fixed before the runs it checks; the training-dependent ones go
+# through `reproduce.check` or `reproduce.report` (skipped, and said so, in the capped smoke test).
 
 # %%
 # Random features: the exact average squared correlation obeys the Bessel bound, and decays with k.
@@ -1053,40 +1291,72 @@ reproduce.report(
     status="partly",
     section="sec-ch04-random-features",
 )
-# CNN vs FC: the CNN learns every configuration; at the largest n and k the FC network stays near chance.
-cnn_min = min(acc_cnn_hard.values())
+
+# %%
+# CNN vs FC, the mechanism controls (k = 3).
+reproduce.check(
+    all(med_t["CNN", "local", n] < STEPS_T for n in NS_T),
+    "the median CNN learns the local 3-parity within the budget at every n",
+)
+reproduce.check(
+    cnn_spread_acc <= 0.6,
+    f"no CNN seed exceeds test accuracy 0.6 on the non-local parity (best {cnn_spread_acc:.2f})",
+)
+reproduce.check(
+    fc_ratio <= 2.0,
+    "the FC net's median times to learn the local and the non-local parity agree within a "
+    f"factor 2 at every n (largest ratio {fc_ratio:.2f})",
+)
+reproduce.check(
+    growth_fc >= 4.0 and growth_cnn <= 2.5,
+    f"from n = {n_lo} to {n_hi} the FC net's median time grows by a factor >= 4 "
+    f"({growth_fc:.1f}) and the CNN's by <= 2.5 ({growth_cnn:.1f})",
+)
+# CNN vs FC, the headline: k = 7, FC failure robust to the width.
 reproduce.report(
     "malach2020computational",
     claim="a CNN learns k-local parities (k-patterns) efficiently with gradient descent, while "
-    "fully connected networks of the same size, being invariant to permutations of the input, "
-    "cannot learn them in polynomial time",
+    "fully connected networks, being invariant to permutations of the input, cannot learn them "
+    "in polynomial time",
     paper_value="CNN near 100% test accuracy, fully connected network near chance",
-    value=f"CNN min median {cnn_min:.2f}, FC median {acc_fc_hard[n_big, k_big]:.2f} "
-    f"at n={n_big}, k={k_big}",
-    assertion="the median CNN reaches test accuracy >= 0.95 at every (n, k); the median fully "
-    "connected net of equal size and budget ends <= 0.6 at the largest n and k",
-    passed=cnn_min >= 0.95 and acc_fc_hard[n_big, k_big] <= 0.6,
-    status="partly",
+    value=f"n={N_W}, k={K_W}: CNN (C={WIDTH}) median accuracy {cnn_w_acc:.2f}; best FC seed "
+    f"over widths {WIDTHS_FC[0]}..{WIDTHS_FC[-1]} {fc_w_acc:.2f}",
+    assertion=f"local 7-parity of 40 bits, same SGD and steps: the median CNN of width {WIDTH} "
+    f"reaches test accuracy {ACC_LEARNED} within the budget, no seed of an FC net of any width "
+    f"in {WIDTHS_FC} exceeds 0.6; controls at k = 3 (checked above): FC times on a local and a "
+    "non-local parity within a factor 2, CNN <= 0.6 on the non-local one, FC time growing >= 4x "
+    "and CNN time <= 2.5x from the smallest to the largest n",
+    passed=bool(np.median(ttl_cnn_w) < STEPS_W) and fc_w_acc <= 0.6,
+    status="reproduced",
     section="sec-ch04-cnn-fc",
 )
-# The hand-built three-layer network is within the proposition's bound.
+
+# %%
+# Depth: the hand-built three-layer network is within the proposition's bound.
 assert float(err_hand.max()) <= bound_hand
-# Three layers beat two layers of equal size on the radial target, by a wide margin.
+# Two layers plateau as n (and the budget) grow.
+reproduce.check(
+    med_rad[n_rad_hi, "2 layers"] >= med_rad[n_rad_lo, "2 layers"],
+    f"the two-layer median relative error does not fall from n = {n_rad_lo} to n = {n_rad_hi}",
+)
+# Three layers beat two at equal budget at the largest n.
 reproduce.report(
     "ren2023depth",
-    claim="three-layer networks trained by (mean-field) gradient descent learn a radial target "
-    "that two-layer networks of polynomial size cannot approximate",
+    claim="three-layer networks trained by (mean-field) gradient descent learn ReLU(1 - ||x||), "
+    "which two-layer networks of polynomial size cannot approximate",
     paper_value="three layers reach any epsilon in polynomial time; two layers cannot",
-    value=f"3 layers {mse3:.3f}, 2 layers {mse2:.3f}",
-    assertion="on sin(||x||^2), x ~ N(0, I_4), trained with Adam at equal parameter count, the "
-    "median relative test MSE of 3-layer nets is <= 0.2 and <= half that of 2-layer nets "
-    "(a related efficiency gap in fixed dimension, not the paper's separation as n grows)",
-    passed=mse3 <= 0.5 * mse2 and mse3 <= 0.2,
-    status="not reproduced",
+    value=f"n={n_rad_hi}: 3 layers {med_rad[n_rad_hi, '3 layers']:.3f} "
+    f"(max {max3_hi:.3f}), 2 layers {med_rad[n_rad_hi, '2 layers']:.3f} (min {min2_hi:.3f})",
+    assertion=f"ReLU(1 - ||x||), x ~ N(0, I_n / n), n in {NS_RAD}, Adam, equal parameter "
+    "counts (3 layers of width 4n): at the largest n the median relative test MSE of the "
+    "3-layer nets is <= half the 2-layer median and every 3-layer seed is below every 2-layer "
+    "seed; the 2-layer median does not fall from the smallest to the largest n",
+    passed=med_rad[n_rad_hi, "3 layers"] <= 0.5 * med_rad[n_rad_hi, "2 layers"]
+    and max3_hi < min2_hi,
+    status="partly",
     section="sec-ch04-depth-experiment",
 )
 print("all checks passed")
-
 # %% [markdown]
 # ## Explore
 #
@@ -1094,28 +1364,33 @@ print("all checks passed")
 # move the sliders and press **Re-run with these settings** to redraw it.
 #
 # Change $n$, $k$, the width (channels $=$ hidden units) and the number of steps, and compare the
-# CNN with the fully connected network of the same size. The sliders re-run two seeds of each (in a
-# static build of the book, this shows the default setting).
+# CNN with the fully connected network of the same size; untick `local` to train both on the
+# spread parity $\{0, s, 2s, \dots\}$ instead. The sliders re-run two seeds of each (in a static
+# build of the book, this shows the default setting).
 
 
 # %%
-def explore_separation(n=32, k=4, width=16, steps=1000):
-    """Train 2 CNNs and 2 FC networks of equal size on a local parity; plot their test accuracy."""
+def explore_separation(n=32, k=4, width=16, steps=1000, local=True):
+    """Train 2 CNNs and 2 FC networks of equal size on a local or a spread k-parity."""
     k = min(k, n)
-    task = tasks.random_local_parity(n, k, seed=n + k)
-    hists = train_pair(
-        n, k, task, members=2, steps=steps, width=width, seed=500, eval_every=50
-    )
+    if local or n // k < 2:  # a spread parity needs spacing n // k >= 2
+        task = tasks.random_local_parity(n, k, seed=n + k)
+    else:
+        task = spread_parity(n, k)
+    hists = {
+        kind: train_models(kind, task, k, 2, steps, width=width, seed=500, stop=False)
+        for kind in ("CNN", "FC")
+    }
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for (name, h), c in zip(hists.items(), plotting.COLORS):
         ax.plot(h.step_array, h["acc"], color=c, lw=1)
         ax.plot([], [], color=c, label=f"{name} (2 seeds)")
     ax.axhline(0.5, color="gray", ls=":", lw=1)
     ax.set(
-        xlabel="steps",
+        xlabel="SGD steps",
         ylabel="test accuracy",
         ylim=(0.3, 1.02),
-        title=f"n={n}, k={k}, window {task.support[0]}..{task.support[-1]}, width={width}",
+        title=f"n={n}, k={k}, support {task.support}, width={width}",
     )
     ax.legend()
     plt.show()
@@ -1127,6 +1402,7 @@ notebook.explore(
     k=(4, (2, 7, 1)),
     width=(16, (4, 64, 4)),
     steps=(1000, (200, 4000, 200)),
+    local=(True, True),
 )
 
 # %% [markdown]
@@ -1151,10 +1427,10 @@ notebook.explore(
 # preserved. For $n = 48$, $k = 5$: $\binom{48}{5} = 1\,712\,304$ candidates against $44$ windows.
 # {prf:ref}`cor-ch01-sq` gives $q \ge N^{1/3}/2 \approx 60$ queries or tolerance $\tau < N^{-1/3} \approx 0.008$;
 # {prf:ref}`thm-ch01-sq-lower-bound` itself says $q \ge (N-1)\tau^2$, about $5 \times 10^4$ queries at
-# the batch-noise tolerance $\tau = 1/\sqrt{32}$. A width-16 network has $p = 16 \cdot 50 + 1 = 801$
-# parameters, so $T = 1500$ steps ask $T p \approx 1.2 \times 10^6$ queries: the worst-case bound alone
-# does not forbid success at this scale, and the failure in the experiment comes from SGD's weak
-# signal (Chapter 1), not from an adversary. The weight sharing breaks the symmetry: the same
+# the batch-noise tolerance $\tau = 1/\sqrt{32}$. A width-16 fully connected network on 48 bits has
+# $p = 16 \cdot 50 + 1 = 801$ parameters, so $T = 1500$ SGD steps would ask $T p \approx 1.2 \times 10^6$
+# queries: the worst-case bound alone does not forbid success at this scale, and the failures in
+# the chapter's experiments come from SGD's weak signal (Chapter 1), not from an adversary. The weight sharing breaks the symmetry: the same
 # filter is applied to *contiguous* windows, so the CNN's function class is preserved only by
 # shifts (and reflections), not by arbitrary permutations.
 # :::
@@ -1227,7 +1503,18 @@ def window_function_cnn(n, k, start, values):
     return net
 
 
-check_window_cnn(window_function_cnn)
+def window_function_cnn_no_bias(n, k, start, values):
+    """A known-wrong answer: filter biases 0 instead of 1 - k (units are not indicators)."""
+    net = window_function_cnn(n, k, start, values)
+    with torch.no_grad():
+        net.bias.zero_()
+    return net
+
+
+assert check_window_cnn(window_function_cnn)
+assert not check_window_cnn(
+    window_function_cnn_no_bias
+)  # wrong: ReLU(z_c . z), no 1[.]
 
 # %% [markdown]
 # :::{solution-end}
@@ -1257,30 +1544,44 @@ check_window_cnn(window_function_cnn)
 # the total $N + 1$ is available for degree $k$ — and it is shared among $\binom nk$ sets.
 # :::
 #
-# :::{exercise} A separating function that is easy in low dimension
+# :::{exercise} The two-layer plateau
 # :label: ex-ch04-relu-target
 #
-# Replace the radial target by $f^\star(x) = \mathrm{ReLU}(1 - \|x\|)$, the function of
-# {prf:ref}`thm-ch04-rzg`, with $x \sim \mathcal N(0, I_4 / 4)$ so that $\|x\|$ is around $1$, and rerun
-# the depth experiment. Before running it, predict whether the two-layer network still loses by a wide
-# margin, and why the answer does not contradict the separation theorems. *Difficulty: ★★☆, about
-# 20 min.*
+# Let $x \sim \mathcal N(0, I_n/n)$, $s = \|x\|^2$ and $f^\star(x) = \mathrm{ReLU}(1 - \|x\|)$, and let
+# $\rho_1(n)$ be the fraction of $\mathrm{Var}(f^\star)$ left unexplained by the best affine function
+# of $s$ (the dashed curve of the depth experiment). (a) Show that
+# $\rho_1(n) \to (\pi - 2)/(2(\pi - 1)) \approx 0.27$ as $n \to \infty$. (b) Using the first layer of
+# {prf:ref}`prop-ch04-three-layer`, show that a two-layer network with $2n(R/h + 1)$ hidden units
+# approximates $a + b\,\|x\|^2$ within $|b|\, n h^2/4$ on $[-R, R]^n$. Why does this make $\rho_1$ a
+# natural plateau for two-layer networks, but not a lower bound on what they can reach?
+# *Difficulty: ★★☆, about 25 min.*
 # :::
 #
 # :::{solution} ex-ch04-relu-target
 # :class: dropdown
 #
-# Change `radial_target` to `torch.relu(1 - x.norm(dim=-1))` and draw inputs with
-# `torch.randn(...) / 2` (in `radial_batches` and for the test set). The book's build does **not**
-# run this variant, so what follows is a prediction with its reason, not a result. Expect both
-# networks to fit it well and the gap between them to be small: $\mathrm{ReLU}(1 - \|x\|)$ varies
-# slowly (it has one kink, at $\|x\| = 1$), and in dimension $4$ a few hundred ridge functions
-# approximate such a radial profile well. The separation theorems are asymptotic in
-# $n$: the two-layer lower bounds need width growing *exponentially* or super-polynomially in $n$ to
-# reach an accuracy that is inverse-polynomial in $n$. At $n = 4$ every such quantity is a moderate
-# constant. The oscillating target of the chapter makes the mechanism visible at small $n$ because
-# each oscillation of $G$ costs the two-layer network many ridge functions, and costs the three-layer
-# network only a few units of its second hidden layer ({prf:ref}`prop-ch04-three-layer`).
+# (a) Write $s = 1 + \sqrt{2/n}\, Z_n$ with $Z_n = (\sum_i (g_i^2 - 1))/\sqrt{2n}$, $g \sim \mathcal N(0, I_n)$;
+# by the central limit theorem $Z_n \to Z \sim \mathcal N(0, 1)$ in law, with all moments converging.
+# Since $\sqrt{s} = 1 + (s - 1)/2 + O((s-1)^2)$,
+# $\sqrt{2n}\, f^\star = \mathrm{ReLU}(-Z_n) + O(Z_n^2/\sqrt n)$, and affine functions of $s$ are affine
+# functions of $Z_n$. Rescaling does not change $\rho_1$, so $\rho_1(n)$ tends to the fraction of
+# $\mathrm{Var}(\mathrm{ReLU}(-Z))$ that no affine function of $Z$ explains. With
+# $\mathbb E[\mathrm{ReLU}(Z)] = 1/\sqrt{2\pi}$, $\mathbb E[\mathrm{ReLU}(Z)^2] = 1/2$ and
+# $\mathbb E[Z\, \mathrm{ReLU}(Z)] = 1/2$: $\mathrm{Var} = \tfrac12 - \tfrac1{2\pi}$, the affine part explains
+# $(\tfrac12)^2 = \tfrac14$, and
+# $\rho_1 \to (\tfrac14 - \tfrac1{2\pi}) / (\tfrac12 - \tfrac1{2\pi}) = (\pi - 2)/(2(\pi - 1)) \approx 0.2665$.
+# The printed values of $\rho_1(n)$ in the depth experiment decrease towards it.
+#
+# (b) The first layer of the proposition gives $r(x) = \sum_i q(x_i)$, linear in its $2n(R/h + 1)$
+# units, with $0 \le r(x) - \|x\|^2 \le n h^2/4$; then $a + b\, r(x)$ is a two-layer network (output
+# bias $a$, output weights $b$ times the coefficients of $r$). So affine functions of $\|x\|^2$ cost
+# $O(n)$ units at fixed accuracy, and a two-layer network reaches $\rho_1$ cheaply. Going below it
+# needs the higher powers of $s$, polynomials of degree $4$ and more in $x$; representing
+# $\|x\|^4$ exactly by ridge functions of degree-$4$ polynomials takes of order $n^2$ directions,
+# and Safran, Eldan and Shamir's lower bound says that no polynomial-size two-layer network
+# approximates $f^\star$ to small enough inverse-polynomial accuracy. Neither fact puts the floor at
+# exactly $\rho_1$: at our sizes the two-layer networks (width of order $20n$) can and do go somewhat
+# below it at small $n$. $\rho_1$ is where the cheap part of $f^\star$ ends, not a theorem.
 # :::
 #
 # ## Discussion and further reading

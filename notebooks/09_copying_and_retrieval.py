@@ -19,14 +19,17 @@
 #
 # A model that reads a sequence left to right and keeps only a state of $b$ bits cannot copy a
 # random string that carries more than $b$ bits: we prove this counting bound in full, for any
-# recurrent model, with or without randomness. A two-layer transformer has no such limit: by
-# looking up the earlier occurrence of the current $n$-gram it copies strings whose length grows
-# exponentially in $n$, and we build this mechanism and check it. The same bottleneck separates
+# recurrent model, with or without randomness, and we watch it bite on a recurrent model whose state
+# is rounded to a few bits. A two-layer transformer has no such limit: by looking up the earlier
+# occurrence of the current $n$-gram it copies strings whose length grows exponentially in $n$. We
+# write the weights of such a transformer by hand and check that it copies strings of a thousand
+# symbols and more, and that a planted repeated $n$-gram breaks it. The same bottleneck separates
 # RNNs from transformers on in-context retrieval, and a single attention layer on top of an RNN
-# removes it; in training, a transformer learns to copy in a few hundred steps while an LSTM and a
-# selective state-space model of the same size fall far behind once the strings are longer than a
-# few symbols, and an LSTM with one attention layer learns associative recall where the plain LSTM
-# stays near chance.
+# removes it. In training, with the paper's metric (the whole string copied exactly), a
+# transformer learns to copy in a few hundred steps while an LSTM and a selective state-space
+# model of the same size fall far behind once the strings are longer than a few symbols; a
+# hard-ALiBi transformer trained on short strings copies somewhat longer ones (in full mode); and an
+# LSTM with one attention layer learns associative recall where the plain LSTM stays near chance.
 #
 # **Papers.** Jelassi, Brandfonbrener, Kakade and Malach, *Repeat after me: transformers are better
 # than state space models at copying* {cite}`jelassi2024repeat`; Wen, Dang and Lyu, *RNNs are not
@@ -37,10 +40,11 @@
 # Here $D$ is the alphabet size, $L$ the length of the string to copy, $T$ the sequence length and
 # $d$ the model width.
 #
-# **Time.** Quick mode (the default, also with a GPU) runs the notebook in under a minute on one CPU
-# core, with short strings and a few hundred training steps. Full mode (`SCALE = "full"` in the
-# first code cell) takes about 3 minutes on one CPU core: it trains longer, on strings up to
-# length 32, and tests the hard-ALiBi model up to four times its longest training length. The
+# **Time.** Quick mode (the default, also with a GPU) runs the notebook in about a minute on one
+# CPU core, with short strings and a few hundred training steps. Full mode (`SCALE = "full"` in the
+# first code cell) takes about 10 minutes on one CPU core: it trains longer, on strings up to
+# length 32, trains the hard-ALiBi model long enough to learn its training lengths and tests it up
+# to four times the longest, and runs the set-weight transformer on strings of 2000 symbols. The
 # figures in the book are from quick mode; the full run's headline figure is shown beside it.
 #
 # **Open in Colab:**
@@ -80,6 +84,7 @@ import torch
 
 from lmt_core import (
     analysis,
+    ensemble,
     models,
     notebook,
     plotting,
@@ -102,11 +107,25 @@ COPY_STEPS = cfg.pick(quick=250, full=600)
 BATCH = 32
 # steps between held-out evaluations
 EVAL_EVERY = cfg.pick(quick=50, full=100)
-# Experiment 2 (hard-ALiBi): longest training length, test lengths, training steps
+# The set-weight copier: n of its n-grams, test lengths, random strings per length
+COPIER_NS = [4, 8]
+COPIER_LENGTHS = cfg.pick(quick=[32, 100, 300, 1000], full=[32, 100, 300, 1000, 2000])
+COPIER_STRINGS = cfg.pick(quick=[32, 16, 8, 3], full=[256, 128, 32, 8, 4])
+if (
+    runtime.max_steps() is not None
+):  # capped smoke run: the copier on short strings only
+    COPIER_LENGTHS, COPIER_STRINGS = [32, 100], [8, 4]
+# Experiment 2 (b-bit state): GRU units (one bit each when rounded), seeds, steps, L
+Q_UNITS = cfg.pick(quick=[4], full=[4, 8])
+Q_SEEDS = cfg.pick(quick=3, full=4)
+Q_STEPS = cfg.pick(quick=1500, full=4000)
+Q_LMAX = cfg.pick(quick=8, full=10)
+# Experiment 3 (hard-ALiBi): longest training length, test lengths, training steps
 LG_TRAIN = cfg.pick(quick=8, full=16)
 LG_TEST = cfg.pick(quick=[4, 8, 12, 16, 24], full=[8, 16, 24, 32, 48, 64])
-LG_STEPS = cfg.pick(quick=500, full=2000)
-# Experiment 3 (associative recall): pairs and queries per sequence, training steps per model
+LG_STEPS = cfg.pick(quick=500, full=10000)
+LG_SEEDS = cfg.pick(quick=1, full=2)
+# Experiment 4 (associative recall): pairs and queries per sequence, training steps per model
 RECALL_PAIRS = cfg.pick(quick=8, full=16)
 RECALL_QUERIES = cfg.pick(quick=8, full=16)
 RECALL_STEPS = cfg.pick(quick=300, full=1000)
@@ -125,8 +144,16 @@ RECALL_STEPS = cfg.pick(quick=300, full=1000)
 # fed back as the next input. It *copies* $x$ if the generated tokens are $x_1, \dots, x_L$. In
 # training we use teacher forcing: the model reads the whole sequence
 # $\langle\mathrm{BOS}\rangle\, x\, \langle\mathrm{SEP}\rangle\, x$ and is scored on predicting each
-# token of the second copy from the tokens before it (*per-token accuracy*).
+# token of the second copy from the tokens before it (*per-token accuracy*). The paper's metric,
+# and our headline one, is *string-level accuracy*: the fraction of strings copied exactly.
 # :::
+#
+# With greedy decoding (the most likely token at each step) the two ways of scoring a string
+# agree: a model copies $x$ exactly in generation if and only if all its teacher-forced
+# predictions on $x$ are right. If they are, generation reproduces the teacher-forced run token
+# by token; if one is wrong, the first wrong one is met in generation too, with the same prefix.
+# So we measure string-level accuracy in one teacher-forced pass, as the fraction of strings
+# whose $L$ scored predictions are all right.
 
 
 # %% [markdown]
@@ -270,7 +297,6 @@ MAX_LEN = 2 * max(COPY_LENGTHS) + 1  # longest input the learned positions must 
 
 def make_transformer(task, seed, positional="learned", max_len=None):
     """Two-layer transformer, width 32, four heads, with an MLP in each block (about 26k parameters)."""
-    kw = dict(windows=[None, None, 2, 3]) if positional == "hard_alibi" else {}
     return models.Transformer(
         task.vocab_size,
         d_model=32,
@@ -279,7 +305,6 @@ def make_transformer(task, seed, positional="learned", max_len=None):
         positional=positional,
         max_len=max_len or MAX_LEN,
         seed=seed,
-        **kw,
     )
 
 
@@ -314,12 +339,12 @@ for name, model in [
         )
 
 # %% [markdown]
-# So at the string lengths of our quick experiments (at most a few dozen symbols) the information
+# So at the string lengths of Experiment 1 below (at most a few dozen symbols) the information
 # bound does *not* bite: if the recurrent models fail below, it is because they are slow to learn to
 # copy, not because copying is impossible for them. The bound explains why the gap must open for
-# long strings; the experiments show that it opens much earlier in training. (With much lower
-# precision or much longer strings the two regimes would meet; we have not checked whether they do
-# in the paper's experiments.)
+# long strings; Experiment 1 shows that it opens much earlier in training. To see the bound
+# itself at work, Experiment 2 shrinks the state to a few bits, where $L^\ast$ is a few symbols.
+# (We have not checked in which regime the paper's own experiments are.)
 #
 # ## Two layers of attention copy exponentially long strings
 #
@@ -430,9 +455,10 @@ for name, model in [
 # \rangle$ the softmax puts weight at most $T e^{-\beta \gamma}$ on the non-matching keys, which is at
 # most $\varepsilon$ for $\beta \ge 2n \log(T/\varepsilon)$. Without repeated $n$-grams there is
 # exactly one matching key, at $j = j^\ast + 1$, so the head outputs the code of $z_{j^\ast + 1}$ up to
-# that error. Skipped: the MLP of layer 1 that cuts the $n$-gram at the last delimiter and masks the
-# positions $i < n$ (it can detect the delimiter from an indicator carried along the same
-# averages), the read-out, and the precision analysis.
+# that error. Skipped: the handling of the delimiters and of the first positions, where the
+# windows are truncated (an MLP of layer 1 can cut the $n$-gram at the last delimiter; the
+# construction {ref}`below <sec-ch09-set-weights>` does without one and is checked in code, not
+# proved), the read-out, and the precision analysis.
 # :::
 
 # %% [markdown]
@@ -490,6 +516,190 @@ notebook.glue("lookup_n_ok", n_ok)
 # {prf:ref}`prop-ch09-lookup` on every string without a repeated $n$-gram. The lookup does not care how long the string
 # is: doubling $L$ costs one more symbol of context in the hash when $D \ge 4$. This is the source
 # of length generalization, which we test on trained transformers below.
+#
+# (sec-ch09-set-weights)=
+# ### The theorem's transformer, with set weights
+#
+# `tasks.ngram_copy` is the algorithm, not a transformer. We now write the weights of a
+# `models.Transformer` with hard-ALiBi masks, two layers, no MLP, no LayerNorm and no training, so
+# that it runs the lookup of {prf:ref}`thm-ch09-two-layer`:
+#
+# - the embedding writes the one-hot code of each token into the residual stream;
+# - layer 1 has $n + 1$ heads with windows $1, \dots, n + 1$ and zero queries and keys, so each
+#   attends uniformly to its window and writes the window's average of one-hot codes into its own
+#   slot of the stream; $w\,\bar e_w - (w - 1)\,\bar e_{w-1}$ is then the token $w - 1$ places back
+#   ({ref}`Exercise <ex-ch09-window-trick>`), a linear function of the stream;
+# - layer 2 has one head without a window. Its query at $i$ is the concatenation of codes of
+#   $z_i, \dots, z_{i-n+1}$, its key at $j$ that of $z_{j-1}, \dots, z_{j-n}$, both scaled so
+#   that the score is $\beta$ times the number of agreeing slots; its value is the token at $j$,
+#   which the read-out copies to the logits.
+#
+# Two details replace the delimiter-cutting MLP that the proof sketch skips. BOS and SEP get one
+# code $\perp$ of squared norm $M = 4n$, so a key with $\perp$ in the same slot as the query (the
+# start of the string, for the first $n$ copied tokens) beats every key without it. And a symbol of
+# the query facing a $\perp$ of the key costs $1$: at the first few positions the truncated windows
+# read averages that contain $\perp$, and at the BOS position every slot reads $\perp$, which would
+# otherwise tie with the right key. We have not written out the proof that these choices work for
+# every string; the cells below check them, position by position, against `tasks.ngram_copy`.
+
+
+# %%
+def set_weight_copier(D, n, beta=40.0):
+    """Two-layer hard-ALiBi transformer whose set weights run the n-gram lookup (n >= 2)."""
+    V, C, M = (
+        D + 2,
+        D + 1,
+        4.0 * n,
+    )  # tokens, codes (D symbols and one delimiter), |code(⊥)|²
+    d_head, H = max(V, n * C), n + 2  # heads 0..n: windows 1..n+1; head n+1: global
+    net = models.Transformer(
+        V,
+        d_model=(n + 3) * V,  # slots: token | window averages 1..n+1 | output
+        n_layers=2,
+        n_heads=H,
+        d_head=d_head,
+        mlp=False,
+        positional="hard_alibi",
+        windows=list(range(1, n + 2)) + [None],
+        layer_norm=False,
+        bias=False,
+        max_len=2 * max(COPIER_LENGTHS) + 1,
+    )
+    key_code, query_code = torch.zeros(C, V), torch.zeros(C, V)  # one-hot token -> code
+    key_code[:D, :D] = query_code[:D, :D] = torch.eye(D)
+    query_code[D, :D] = -1 / math.sqrt(M)  # a symbol facing ⊥ costs 1
+    key_code[D, D:] = query_code[D, D:] = math.sqrt(M)  # BOS and SEP are both ⊥
+    slot = lambda k: slice(
+        k * V, (k + 1) * V
+    )  # 0: token, 1..n+1: averages, n+2: output
+    eye = torch.eye(V)
+
+    def back(
+        s,
+    ):  # (V, d_model): the one-hot token s places back, from the window averages
+        m = torch.zeros(V, (n + 3) * V)
+        m[:, slot(s + 1)] = (s + 1) * eye
+        if s > 0:
+            m[:, slot(s)] = -s * eye
+        return m
+
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        net.embed.weight[:, slot(0)] = eye
+        layer1, layer2 = net.blocks[0].attn, net.blocks[1].attn
+        for h in range(n + 1):  # window h + 1: uniform average of the tokens
+            layer1.v.weight[h * d_head : h * d_head + V, slot(0)] = eye
+            layer1.o.weight[slot(h + 1), h * d_head : h * d_head + V] = eye
+        g = (n + 1) * d_head  # rows of the global head
+        for s in range(n):
+            rows = slice(g + s * C, g + (s + 1) * C)
+            layer2.q.weight[rows] = beta * math.sqrt(d_head) * query_code @ back(s)
+            layer2.k.weight[rows] = key_code @ back(s + 1)
+        layer2.v.weight[g : g + V, slot(0)] = eye
+        layer2.o.weight[slot(n + 2), g : g + V] = eye
+        net.unembed.weight[:, slot(n + 2)] = eye
+    return net
+
+
+# %% [markdown]
+# We test it on two kinds of strings. Random ones, of lengths up to
+# {glue:text}`copier_L_max` (the weights do not depend on $L$). And *planted* ones: a random string
+# in which an $n$-gram of the first half is copied into the second half with a different symbol
+# after it. On a planted string the lookup is misled: the copied position of the second
+# occurrence finds three earlier matches, two followed by the wrong symbol, so the head puts
+# about $2/3$ of its weight on the wrong token and the string cannot be copied exactly.
+
+
+# %%
+def plant_repeat(x, n, generator):
+    """Copy a random n-gram of the first half of each string into its second half, followed
+    by a different symbol than the original."""
+    x = x.clone()
+    B, L = x.shape
+    a = torch.randint(0, L // 2 - n, (B,), generator=generator)
+    c = torch.randint(L // 2, L - n - 1, (B,), generator=generator)
+    for b in range(B):
+        x[b, c[b] : c[b] + n] = x[b, a[b] : a[b] + n]
+        if x[b, c[b] + n] == x[b, a[b] + n]:
+            x[b, c[b] + n] = (x[b, a[b] + n] + 1) % D_SYM
+    return x
+
+
+def copied_exactly(model, x):
+    """String-level copy success of a model on strings x (B, L), and its predictions."""
+    tokens, targets = copy_task.encode(x)
+    chunk = max(1, 2000 // x.shape[1])  # strings per forward pass: bounded memory
+    with torch.no_grad():
+        pred = torch.cat(
+            [model(tokens[i : i + chunk]).argmax(-1) for i in range(0, len(x), chunk)]
+        )
+    scored = targets != tasks.IGNORE_INDEX
+    return ((pred == targets) | ~scored).all(1), pred, tokens, scored
+
+
+copier_gen = torch.Generator().manual_seed(3)
+copier_rate, copier_planted, copier_bound = {}, {}, {}
+for n in COPIER_NS:
+    copier = set_weight_copier(D_SYM, n)
+    for L, m in zip(COPIER_LENGTHS, COPIER_STRINGS):
+        x = dataclasses.replace(copy_task, length=L).strings(m, generator=copier_gen)
+        ok, pred, tokens, scored = copied_exactly(copier, x)
+        lookup = tasks.ngram_copy(tokens, n, D_SYM)
+        clean = ~tasks.has_repeated_ngram(x, n)
+        # the transformer makes the lookup's prediction at every scored position of every
+        # string without a repeated n-gram, and so copies each of them
+        assert (pred == lookup)[clean][scored[clean]].all() and ok[clean].all()
+        ok_planted, *_ = copied_exactly(copier, plant_repeat(x, n, copier_gen))
+        copier_rate[n, L] = ok.float().mean().item()
+        copier_planted[n, L] = ok_planted.float().mean().item()
+        copier_bound[n, L] = max(0.0, 1 - math.comb(L - n + 1, 2) * D_SYM ** (-n))
+        print(
+            f"n = {n}, L = {L:4d} ({m:3d} strings): copied {copier_rate[n, L]:.3f} "
+            f"(lemma: >= {copier_bound[n, L]:.3f}), planted repeat: "
+            f"{copier_planted[n, L]:.3f}"
+        )
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+for c, n in enumerate(COPIER_NS):
+    col = plotting.COLORS[c]
+    rate = [copier_rate[n, L] for L in COPIER_LENGTHS]
+    ax.plot(COPIER_LENGTHS, rate, "o-", color=col, label=f"n = {n}: random strings")
+    bound = [copier_bound[n, L] for L in COPIER_LENGTHS]
+    ax.plot(COPIER_LENGTHS, bound, "--", color=col, lw=1, label=f"n = {n}: lemma")
+    planted = [copier_planted[n, L] for L in COPIER_LENGTHS]
+    ax.plot(COPIER_LENGTHS, planted, "x:", color=col, label=f"n = {n}: planted repeat")
+ax.set(
+    xscale="log",
+    xlabel="string length L (symbols)",
+    ylabel="fraction of strings copied exactly",
+    ylim=(-0.05, 1.05),
+    title="Set-weight hard-ALiBi transformer: long strings copied, planted repeats not",
+)
+ax.set_xticks(COPIER_LENGTHS, [str(L) for L in COPIER_LENGTHS])
+ax.minorticks_off()
+ax.legend(fontsize=7, loc="center left")
+plt.show()
+
+copier_n, copier_L = COPIER_NS[-1], COPIER_LENGTHS[-1]
+notebook.glue("copier_L_max", copier_L)
+notebook.glue("copier_n", copier_n)
+notebook.glue("copier_long", copier_rate[copier_n, copier_L])
+notebook.glue("copier_small_n", COPIER_NS[0])
+notebook.glue("copier_small_long", copier_rate[COPIER_NS[0], copier_L])
+notebook.glue("copier_planted_max", max(copier_planted.values()))
+
+# %% [markdown]
+# With $n$ = {glue:text}`copier_n` the set-weight transformer copies
+# {glue:text}`copier_long:.3f` of the random strings of length {glue:text}`copier_L_max`, and the
+# cell asserted that on every string without a repeated $n$-gram it makes the lookup's prediction at
+# every position. With $n$ = {glue:text}`copier_small_n` it copies
+# {glue:text}`copier_small_long:.3f` of them: repeated $n$-grams become likely, as
+# {prf:ref}`lem-ch09-repeats` predicts, and the lookup is misled. On planted strings it copies at
+# most a fraction {glue:text}`copier_planted_max:.3f` at any $n$ and length: it copies by content,
+# and content that repeats breaks it. The paper's duplicate-$n$-gram experiment is the same test on
+# trained models.
 #
 # ## Retrieval: RNNs, chain of thought, and one attention layer
 #
@@ -571,8 +781,10 @@ notebook.glue("lookup_n_ok", n_ok)
 # We train three models of similar size (printed above) with Adam, the same learning rate, batch
 # size and number of steps, on the copy task with $D$ = 8 symbols and strings of a fixed length
 # $L$, for several $L$. The transformer has learned absolute position embeddings. Each model is
-# trained for the same number of steps at each length; we record the per-token accuracy of the
-# copy on held-out strings during training.
+# trained for the same number of steps at each length; we record the string-level accuracy of
+# the copy on held-out strings during training (and the per-token accuracy beside it). One seed
+# per model and length: the gaps below are far larger than the spread between seeds that we saw
+# while preparing the chapter, but the figure does not show that spread.
 
 # %%
 LR = 3e-3
@@ -584,20 +796,35 @@ def copy_batches(task, length):
     return lambda step, g: task.sample(BATCH, generator=g)
 
 
+def string_accuracy(logits, targets):
+    """Fraction of strings whose scored predictions are all right (string-level accuracy)."""
+    hit = (logits.argmax(-1) == targets) | (targets == tasks.IGNORE_INDEX)
+    return hit.all(-1).float().mean(-1)
+
+
 def copy_accuracy(task, lengths, m=256, seed=1234):
-    """evaluate(model) -> per-token copy accuracy on fixed held-out strings of each length."""
+    """evaluate(model) -> string-level (str_L) and per-token (acc_L) copy accuracy on fixed
+    held-out strings of each length."""
     gen = torch.Generator().manual_seed(seed)
     held_out = {
         L: dataclasses.replace(task, length=L).sample(m, generator=gen) for L in lengths
     }
-    return lambda model: {
-        f"acc_L{L}": analysis.token_accuracy(model(x.to(cfg.device)).cpu(), y)
-        for L, (x, y) in held_out.items()
-    }
+
+    def evaluate(model):
+        out = {}
+        for L, (x, y) in held_out.items():
+            logits = model(x.to(cfg.device)).cpu()
+            out[f"str_L{L}"] = string_accuracy(logits, y)
+            out[f"acc_L{L}"] = analysis.token_accuracy(logits, y)
+        return out
+
+    return evaluate
 
 
 builders = {"transformer": make_transformer, "LSTM": make_lstm, "SSM": make_ssm}
-copy_hist, copy_final = {}, {name: [] for name in builders}
+copy_hist = {}
+copy_final = {name: [] for name in builders}  # string-level, one entry per length
+copy_token = {name: [] for name in builders}  # per-token
 for L in COPY_LENGTHS:
     for name, build in builders.items():
         model = build(copy_task, cfg.seed).to(cfg.device)
@@ -614,38 +841,39 @@ for L in COPY_LENGTHS:
             desc=f"{name}, L={L}",
         )
         copy_hist[name, L] = hist
-        copy_final[name].append(float(hist.final(f"acc_L{L}")))
+        copy_final[name].append(float(hist.final(f"str_L{L}")))
+        copy_token[name].append(float(hist.final(f"acc_L{L}")))
     print(
-        f"L = {L:3d}: "
-        + ", ".join(f"{name} {copy_final[name][-1]:.3f}" for name in builders)
+        f"L = {L:3d}, string (per-token): "
+        + ", ".join(
+            f"{name} {copy_final[name][-1]:.3f} ({copy_token[name][-1]:.3f})"
+            for name in builders
+        )
     )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 L_show = COPY_LENGTHS[-1]
 for c, name in enumerate(builders):
+    col = plotting.COLORS[c]
     h = copy_hist[name, L_show]
-    axes[0].plot(
-        h.step_array,
-        h[f"acc_L{L_show}"],
-        "o-",
-        ms=3,
-        color=plotting.COLORS[c],
-        label=name,
+    axes[0].plot(h.step_array, h[f"str_L{L_show}"], "o-", ms=3, color=col, label=name)
+    axes[1].plot(
+        COPY_LENGTHS, copy_final[name], "o-", color=col, label=f"{name}, string"
     )
     axes[1].plot(
-        COPY_LENGTHS, copy_final[name], "o-", color=plotting.COLORS[c], label=name
+        COPY_LENGTHS, copy_token[name], "s--", ms=3, lw=1, color=col, label="per token"
     )
+axes[1].axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="per-token chance")
 for ax in axes:
-    ax.axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="chance (1/D)")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(-0.03, 1.05)
 axes[0].set(
     xlabel="training steps",
-    ylabel="per-token copy accuracy",
+    ylabel="string-level copy accuracy",
     title=f"Copying strings of length {L_show}: the transformer learns first",
 )
 axes[1].set(
-    xlabel="string length L",
+    xlabel="string length L (symbols)",
     ylabel=f"accuracy after {COPY_STEPS} steps",
     xscale="log",
     title="Same budget, longer strings: the recurrent models fall behind",
@@ -653,6 +881,7 @@ axes[1].set(
 axes[1].set_xticks(COPY_LENGTHS, [str(L) for L in COPY_LENGTHS])
 axes[1].minorticks_off()
 axes[0].legend(loc="center right", fontsize=8)
+axes[1].legend(loc="lower left", fontsize=7, ncol=2)
 reproduce.save_headline(fig)
 plt.show()
 
@@ -662,6 +891,9 @@ notebook.glue("copy_steps", COPY_STEPS)
 notebook.glue("acc_tf", acc_tf)
 notebook.glue("acc_lstm", acc_lstm)
 notebook.glue("acc_ssm", acc_ssm)
+notebook.glue("tok_tf", copy_token["transformer"][-1])
+notebook.glue("tok_lstm", copy_token["LSTM"][-1])
+notebook.glue("tok_ssm", copy_token["SSM"][-1])
 notebook.glue("copy_L0", COPY_LENGTHS[0])
 notebook.glue("acc_lstm_short", copy_final["LSTM"][0])
 notebook.glue("acc_ssm_short", copy_final["SSM"][0])
@@ -673,31 +905,187 @@ notebook.glue("acc_ssm_short", copy_final["SSM"][0])
 reproduce.show_record("09_copying_and_retrieval")
 
 # %% [markdown]
-# At length {glue:text}`copy_L`, after {glue:text}`copy_steps` steps, the transformer copies with
-# per-token accuracy {glue:text}`acc_tf:.3f`, the LSTM reaches {glue:text}`acc_lstm:.3f` and the
-# selective SSM {glue:text}`acc_ssm:.3f` (chance is $1/8$). At the shortest length,
-# {glue:text}`copy_L0`, the LSTM reaches {glue:text}`acc_lstm_short:.3f` and the SSM
-# {glue:text}`acc_ssm_short:.3f`. Both recurrent models fall behind the transformer as $L$ grows,
-# and which of the two is ahead depends on the length (the figure shows every length), while the
-# transformer copies every length within the same budget. These are per-token accuracies; the
-# paper's metric is string-level (the whole copy right), which is lower for any model that makes
-# errors. Remember the calculation above:
-# at these lengths their states are large enough in principle, so what we see is the *learning*
-# side of the gap, which the paper also reports: transformers need far fewer samples to learn to
-# copy {cite}`jelassi2024repeat`. We have not checked *how* the trained transformer copies. With
+# At length {glue:text}`copy_L`, after {glue:text}`copy_steps` steps, the transformer copies
+# a fraction {glue:text}`acc_tf:.3f` of the held-out strings exactly, the LSTM
+# {glue:text}`acc_lstm:.3f` and the selective SSM {glue:text}`acc_ssm:.3f` (per token:
+# {glue:text}`tok_tf:.3f`, {glue:text}`tok_lstm:.3f` and {glue:text}`tok_ssm:.3f`; chance is
+# $1/8$ per token). At the shortest length, {glue:text}`copy_L0`, the LSTM copies
+# {glue:text}`acc_lstm_short:.3f` of the strings and the SSM {glue:text}`acc_ssm_short:.3f`. Both
+# recurrent models fall behind the transformer as $L$ grows (which of the two is ahead depends
+# on the length and on the metric), while the transformer copies every length within the same
+# budget. String-level accuracy is the harsher metric: a per-token accuracy well above chance can
+# go with almost no string copied. Remember the calculation above: at these lengths the states
+# are large enough in principle, so what we see is the *learning* side of the gap, which the
+# paper also reports: transformers need far fewer samples to learn to copy
+# {cite}`jelassi2024repeat`. We have not checked *how* the trained transformer copies. With
 # learned absolute position embeddings it *could* attend from position $L + 1 + r$ to position
 # $r + 1$, a positional shortcut tied to the trained length, but we show neither its attention maps
 # nor a test at other lengths, so this is a hypothesis, not a finding. Length generalization needs a
 # content-based mechanism such as that of {prf:ref}`thm-ch09-two-layer`.
 #
+# (sec-ch09-bound-bites)=
+# ## Experiment 2: a state of $b$ bits against the bound
+#
+# The models of Experiment 1 keep thousands of bits, so {prf:ref}`thm-ch09-counting` cannot show
+# in them. To see the bound bite we make the state small and finite. The model is a GRU with $d$
+# units whose state is rounded to $\pm 1$ after every step (in training, the gradient passes the
+# rounding unchanged, the straight-through estimator). Its state set is $\{\pm 1\}^d$, so it is a
+# GSSM with exactly $b = d$ bits, and no trained weights can copy more than the bound
+# $2^b / D^L$ allows. The read-out, an MLP, sees only the state. We train it on strings of random
+# lengths $1, \dots, L_{\max}$ over $D = 4$ symbols (so $L^\ast = b / 2$), several seeds batched
+# with `ensemble.stack`, and measure string-level accuracy at each length. Beside it we train the
+# same GRU without the rounding: the same architecture, but a state of $d$ 32-bit numbers.
+
+
+# %%
+class BinaryStateGRU(torch.nn.Module):
+    """GRU (d units) whose state is rounded to ±1 after every step when binary=True (a GSSM with
+    d bits of state); an MLP read-out of the state gives the next-token logits."""
+
+    def __init__(self, vocab, d, binary=True, seed=0, d_embed=16, d_read=64):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        randn = lambda *shape, fan_in: torch.randn(*shape, generator=g) / fan_in**0.5
+        P = torch.nn.Parameter
+        self.d, self.binary = d, binary
+        self.embed = P(torch.randn(vocab, d_embed, generator=g))
+        self.w_in = P(randn(d_embed, 3 * d, fan_in=d_embed))
+        self.w_state = P(randn(d, 3 * d, fan_in=d))
+        self.b_gates = P(torch.zeros(3 * d))
+        self.read1 = P(randn(d, d_read, fan_in=d))
+        self.b_read = P(torch.zeros(d_read))
+        self.read2 = P(randn(d_read, vocab, fan_in=d_read))
+
+    def forward(self, tokens):
+        e, d = self.embed[tokens], self.d
+        h = e.new_zeros(tokens.shape[0], d)
+        states = []
+        for t in range(tokens.shape[1]):
+            gx, gh = e[:, t] @ self.w_in + self.b_gates, h @ self.w_state
+            r = torch.sigmoid(gx[:, :d] + gh[:, :d])
+            z = torch.sigmoid(gx[:, d : 2 * d] + gh[:, d : 2 * d])
+            h = z * h + (1 - z) * torch.tanh(gx[:, 2 * d :] + r * gh[:, 2 * d :])
+            if self.binary:  # round to ±1; straight-through gradient
+                h = h + (torch.where(h >= 0, 1.0, -1.0) - h).detach()
+            states.append(h)
+        hidden = torch.relu(torch.stack(states, 1) @ self.read1 + self.b_read)
+        return hidden @ self.read2
+
+
+# %%
+D_Q = 4  # alphabet of this experiment
+q_task = tasks.Copy(D_Q, Q_LMAX)
+q_lengths = list(range(1, Q_LMAX + 1))
+q_by_length = {L: dataclasses.replace(q_task, length=L) for L in q_lengths}
+q_gen = torch.Generator().manual_seed(5)
+q_held = {L: q_by_length[L].sample(1000, generator=q_gen) for L in q_lengths}
+
+
+def q_batches(step, g):
+    """Each batch: 64 random strings of one length drawn uniformly from 1..Q_LMAX."""
+    L = int(torch.randint(1, Q_LMAX + 1, (1,), generator=g, device=g.device))
+    return q_by_length[L].sample(64, generator=g)
+
+
+q_acc = {}  # (d, binary) -> string-level accuracy, (seeds, lengths)
+for d in Q_UNITS:
+    for binary in (True, False):
+        net = ensemble.stack(
+            [
+                BinaryStateGRU(q_task.vocab_size, d, binary=binary, seed=s)
+                for s in range(Q_SEEDS)
+            ]
+        ).to(cfg.device)
+        train.fit(
+            net,
+            q_batches,
+            steps=Q_STEPS,
+            loss="cross_entropy",
+            optimizer="adam",
+            lr=LR,
+            data_seed=cfg.seed,
+            desc=f"GRU d={d}, {'binary' if binary else 'float'} state",
+        )
+        with torch.no_grad():
+            q_acc[d, binary] = torch.stack(
+                [
+                    string_accuracy(net(x.to(cfg.device)).cpu(), y)
+                    for x, y in q_held.values()
+                ],
+                dim=1,
+            )
+        mean = q_acc[d, binary].mean(0)
+        print(
+            f"d = {d}, {'binary' if binary else 'float '} state, string accuracy at "
+            "L = 1..: " + " ".join(f"{a:.3f}" for a in mean.tolist())
+        )
+q_bound = {d: [min(1.0, 2.0**d / D_Q**L) for L in q_lengths] for d in Q_UNITS}
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+for c, d in enumerate(Q_UNITS):
+    for binary, style in ((True, "o-"), (False, "s--")):
+        acc = q_acc[d, binary]
+        col = plotting.COLORS[2 * c + (0 if binary else 1)]
+        kind = f"{d} bits (binary state)" if binary else f"{d} float units"
+        ax.plot(q_lengths, acc.mean(0), style, ms=4, color=col, label=f"GRU, {kind}")
+        ax.fill_between(
+            q_lengths, acc.min(0).values, acc.max(0).values, color=col, alpha=0.2
+        )
+    ax.plot(
+        q_lengths,
+        q_bound[d],
+        ":",
+        color="black",
+        lw=1.5 - 0.5 * c,
+        label=f"bound, b = {d}",
+    )
+ax.set(
+    yscale="log",
+    ylim=(1e-3, 1.5),
+    xlabel="string length L (symbols, D = 4)",
+    ylabel="fraction of strings copied exactly",
+    title="A b-bit state stays under 2^b / D^L; the float state crosses it",
+)
+ax.legend(fontsize=7, loc="lower left")
+plt.show()
+
+d0 = Q_UNITS[0]
+L_cross = d0 // 2 + 1  # first length past L* = d0 / log2(D_Q)
+float_cross = q_acc[d0, False][:, L_cross - 1]
+binary_cross = q_acc[d0, True][:, L_cross - 1]
+notebook.glue("q_d", d0)
+notebook.glue("q_L", L_cross)
+notebook.glue("q_bound_L", q_bound[d0][L_cross - 1])
+notebook.glue("q_float_mean", float_cross.mean().item())
+notebook.glue("q_float_min", float_cross.min().item())
+notebook.glue("q_binary_mean", binary_cross.mean().item())
+notebook.glue("q_binary_max", binary_cross.max().item())
+notebook.glue("q_seeds", Q_SEEDS)
+notebook.glue("q_binary_Lstar", q_acc[d0, True][:, L_cross - 2].mean().item())
+
+# %% [markdown]
+# With $d$ = {glue:text}`q_d` units ($b$ = {glue:text}`q_d` bits, $L^\ast$ = $b/2$), at length
+# {glue:text}`q_L` the bound allows success {glue:text}`q_bound_L:.3f`. The binary-state GRU
+# copies {glue:text}`q_binary_mean:.3f` of the strings (at most {glue:text}`q_binary_max:.3f`
+# over {glue:text}`q_seeds` seeds), under the line as the theorem says it must be. The same GRU
+# with a float state copies {glue:text}`q_float_mean:.3f` (at least {glue:text}`q_float_min:.3f`):
+# more than any machine with {glue:text}`q_d` bits of state can. So the line is what stops the
+# rounded model at this length, and not the architecture or the training. Below $L^\ast$ the
+# trained binary model stays well under the bound: learning, not the
+# state, limits it at short lengths, as in Experiment 1 (at $L = L^\ast$ it copies
+# {glue:text}`q_binary_Lstar:.3f` of the strings, where the bound allows $1$).
+#
 # (sec-ch09-length-generalization)=
-# ## Experiment 2: length generalization with hard-ALiBi
+# ## Experiment 3: length generalization with hard-ALiBi
 #
 # We now train a transformer without position embeddings, whose heads have hard-ALiBi masks:
-# two heads see everything, two see only the last 2 and 3 positions (with the current token in the
-# residual stream, these are the windows $1, 2, 3$ that {prf:ref}`thm-ch09-two-layer` needs for
-# $n \le 2$). It is trained on strings of random lengths up to
-# $L_{\text{train}}$ and tested on longer ones.
+# two heads see everything, four see only the last 2, 3, 4 and 5 positions (with the current token
+# in the residual stream, these are the windows $1, \dots, 5$ that {prf:ref}`thm-ch09-two-layer`
+# needs for $n \le 4$), width 48, two layers. It is trained on strings of random lengths up to
+# $L_{\text{train}}$ and tested, at string level, on longer ones;
+# {glue:text}`lg_seeds` seeds are trained together (`ensemble.stack`). The lookup itself, with
+# $n = 4$, would copy most strings of every test length (see the figure above).
 
 # %%
 
@@ -717,12 +1105,23 @@ def mixed_length_batches(task, max_length):
     return batches
 
 
-alibi_tf = make_transformer(
-    copy_task, cfg.seed, positional="hard_alibi", max_len=2 * max(LG_TEST) + 1
-)
-alibi_tf = alibi_tf.to(cfg.device)
+def make_alibi_transformer(seed):
+    """Two layers, width 48, six heads with hard-ALiBi windows [all, all, 2, 3, 4, 5]."""
+    return models.Transformer(
+        copy_task.vocab_size,
+        d_model=48,
+        n_layers=2,
+        n_heads=6,
+        positional="hard_alibi",
+        windows=[None, None, 2, 3, 4, 5],
+        max_len=2 * max(LG_TEST) + 1,
+        seed=seed,
+    )
+
+
+alibi_tf = ensemble.stack([make_alibi_transformer(s) for s in range(LG_SEEDS)])
 hist_lg = train.fit(
-    alibi_tf,
+    alibi_tf.to(cfg.device),
     mixed_length_batches(copy_task, LG_TRAIN),
     steps=LG_STEPS,
     loss="cross_entropy",
@@ -733,43 +1132,64 @@ hist_lg = train.fit(
     data_seed=cfg.seed,
     desc="hard-ALiBi transformer",
 )
-lg_acc = [float(hist_lg.final(f"acc_L{L}")) for L in LG_TEST]
-print(", ".join(f"L = {L}: {a:.3f}" for L, a in zip(LG_TEST, lg_acc)))
+# string-level accuracy, (seeds, test lengths)
+lg_acc = torch.stack(
+    [torch.as_tensor(hist_lg.final(f"str_L{L}")).reshape(-1) for L in LG_TEST], 1
+)
+for L, a in zip(LG_TEST, lg_acc.T):
+    print(f"L = {L:3d}: string accuracy " + ", ".join(f"{v:.3f}" for v in a.tolist()))
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
-ax.plot(LG_TEST, lg_acc, "o-", label="hard-ALiBi transformer")
+ax.plot(LG_TEST, lg_acc.mean(0), "o-", label="hard-ALiBi transformer (mean)")
+ax.fill_between(
+    LG_TEST,
+    lg_acc.min(0).values,
+    lg_acc.max(0).values,
+    alpha=0.2,
+    label="min-max, seeds",
+)
 ax.axvline(
     LG_TRAIN, color="gray", ls="--", lw=1, label=f"longest training length ({LG_TRAIN})"
 )
-ax.axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="chance")
 ax.set(
-    xlabel="string length L at test time",
-    ylabel="per-token copy accuracy",
-    ylim=(0, 1.05),
+    xlabel="string length L at test time (symbols)",
+    ylabel="fraction of strings copied exactly",
+    ylim=(-0.03, 1.05),
     title="Hard-ALiBi: trained on short strings, tested on longer ones",
 )
-ax.legend(loc="lower left", fontsize=8)
+ax.legend(loc="upper right", fontsize=8)
 plt.show()
+i_train = LG_TEST.index(LG_TRAIN)
+i_beyond = LG_TEST.index(LG_TRAIN + LG_TRAIN // 2)  # 1.5 times the training length
+notebook.glue("lg_seeds", LG_SEEDS)
+notebook.glue("lg_steps", LG_STEPS)
 notebook.glue("lg_train", LG_TRAIN)
 notebook.glue("lg_short", LG_TEST[0])
-notebook.glue("lg_acc_short", lg_acc[0])
-notebook.glue("lg_acc_train", lg_acc[LG_TEST.index(LG_TRAIN)])
-notebook.glue("lg_acc_long", lg_acc[-1])
-notebook.glue("lg_long", LG_TEST[-1])
+notebook.glue("lg_acc_short", lg_acc[:, 0].mean().item())
+notebook.glue("lg_acc_train", lg_acc[:, i_train].mean().item())
+notebook.glue("lg_beyond", LG_TEST[i_beyond])
+notebook.glue("lg_acc_beyond", lg_acc[:, i_beyond].mean().item())
+notebook.glue("lg_acc_beyond_min", lg_acc[:, i_beyond].min().item())
+notebook.glue("lg_double", 2 * LG_TRAIN)
+notebook.glue("lg_acc_double", lg_acc[:, LG_TEST.index(2 * LG_TRAIN)].mean().item())
 
 # %% [markdown]
-# What this shows depends on the scale, and we report it as it is. In this run the hard-ALiBi model
-# copies the shortest strings with accuracy {glue:text}`lg_acc_short:.3f` (length
-# {glue:text}`lg_short`), reaches {glue:text}`lg_acc_train:.3f` at its longest training length
-# {glue:text}`lg_train` and {glue:text}`lg_acc_long:.3f` at length {glue:text}`lg_long`. It has not
-# found the length-independent lookup at this budget, in quick mode and in full mode alike (the record's values are
-# on the Reproductions page). {cite}`jelassi2024repeat` report that hard-ALiBi transformers trained
-# on short strings copy strings many times longer, with larger models and far more training than we
-# can afford here; we do not reproduce it.
+# After {glue:text}`lg_steps` steps the hard-ALiBi model copies {glue:text}`lg_acc_short:.3f` of
+# the strings of length {glue:text}`lg_short` and {glue:text}`lg_acc_train:.3f` at its longest
+# training length {glue:text}`lg_train` (means over seeds). Beyond it, at length
+# {glue:text}`lg_beyond`, it copies {glue:text}`lg_acc_beyond:.3f` (at worst
+# {glue:text}`lg_acc_beyond_min:.3f` over seeds; a guess copies a fraction $8^{-L}$), and at
+# twice the training length {glue:text}`lg_acc_double:.3f`. In quick mode it is trained far too
+# briefly to learn copying at all; the full run (its values are on the Reproductions page) learns
+# the training lengths and some way past them: a content-based mechanism, since the model has no
+# positions beyond the windows, but not the clean lookup of {prf:ref}`thm-ch09-two-layer`, which
+# would not care about the length. {cite}`jelassi2024repeat` report near-perfect copying far beyond
+# the training lengths, with larger models and far more training than we can afford here; we
+# reproduce a part of it.
 #
 # (sec-ch09-recall)=
-# ## Experiment 3: associative recall, with and without one attention layer
+# ## Experiment 4: associative recall, with and without one attention layer
 #
 # Finally the retrieval gap of {cite}`wen2024rnns` in training: the same LSTM as above, and the
 # same LSTM with one causal attention layer (one head, no positional information) between the
@@ -847,49 +1267,77 @@ notebook.glue("recall_pairs", RECALL_PAIRS)
 # ## Checks
 
 # %%
-# The n-gram lookup copies long random strings once n is large enough (checked exactly above).
+# The theorem's transformer, with set weights: it copied every repeat-free string at every
+# length (asserted string by string above); here, the longest strings and the planted repeats.
 reproduce.report(
     "jelassi2024repeat",
-    claim="A two-layer transformer copies by n-gram lookup, so it copies random strings whose "
-    "length grows exponentially in n (every string without a repeated n-gram exactly)",
-    paper_value="strings of length up to about D^(n/2) copied",
-    value=round(lookup_success[-1], 4),
-    assertion=f"the n-gram lookup of the construction copies at least 99% of 1000 random strings "
-    f"of length {L_lookup} over D = {D_SYM} at n = {ns[-1]}",
-    passed=lookup_success[-1] >= 0.99,
-    status="partly",
-    section="sec-ch09-lookup",
+    claim="A two-layer hard-ALiBi transformer (n + 1 local heads, one global head) copies random "
+    "strings whose length grows exponentially in n, and is misled by repeated n-grams",
+    paper_value="depth-2 transformer copies strings of length exponential in n",
+    value=f"n = {copier_n}: copies {copier_rate[copier_n, copier_L]:.3f} of strings of length "
+    f"{copier_L}; planted repeats copied: at most {max(copier_planted.values()):.3f}",
+    assertion=f"set weights, n = {copier_n}, D = {D_SYM}: at least half of the random strings of "
+    f"length {copier_L} copied exactly, at most 10% of the planted-repeat strings at any length",
+    passed=copier_rate[copier_n, copier_L] >= 0.5
+    and max(copier_planted.values()) <= 0.1,
+    status="reproduced",
+    section="sec-ch09-set-weights",
 )
-# Copying at the longest length: the transformer learns it, the fixed-state models stay far below.
+# Copying at the longest length: the transformer learns it, the fixed-state models do not.
 reproduce.report(
     "jelassi2024repeat",
     claim="With the same training budget a transformer learns to copy while fixed-state models "
     "(LSTM, selective SSM) of similar size do not",
     paper_value="transformers copy after far fewer samples than Mamba/LSTM of similar size",
-    value=f"TF {acc_tf:.3f}, LSTM {acc_lstm:.3f}, SSM {acc_ssm:.3f}",
-    assertion=f"per-token copy accuracy at L = {COPY_LENGTHS[-1]} after {COPY_STEPS} steps: "
-    "transformer >= 0.9, LSTM and SSM <= 0.7, gap >= 0.3",
-    passed=acc_tf >= 0.9
-    and max(acc_lstm, acc_ssm) <= 0.7
-    and acc_tf - max(acc_lstm, acc_ssm) >= 0.3,
+    value=f"string-level: TF {acc_tf:.3f}, LSTM {acc_lstm:.3f}, SSM {acc_ssm:.3f}",
+    assertion=f"string-level copy accuracy at L = {COPY_LENGTHS[-1]} after {COPY_STEPS} "
+    "steps (one seed): transformer >= 0.9, LSTM and SSM <= 0.5",
+    passed=acc_tf >= 0.9 and max(acc_lstm, acc_ssm) <= 0.5,
     status="partly",
     section="sec-ch09-copy-training",
 )
-# Hard-ALiBi: we only check that the shortest strings are learned and that accuracy stays above chance
-# up to twice the training length; length generalization proper is not shown (see the text).
-near = [a for L, a in zip(LG_TEST, lg_acc) if L <= 2 * LG_TRAIN]
+# The bound bites: a b-bit state stays under 2^b / D^L (3 binomial standard errors of the
+# 1000 test strings), while the same GRU with a float state goes above the line at L* + 1.
+q_se = [3 * math.sqrt(max(u * (1 - u), 1e-4) / 1000) for u in q_bound[d0]]
+q_under = all(
+    (q_acc[d, True].mean(0) <= torch.tensor(q_bound[d]) + torch.tensor(q_se)).all()
+    for d in Q_UNITS
+)
 reproduce.report(
     "jelassi2024repeat",
-    claim="Hard-ALiBi transformers trained on short strings copy strings much longer than any "
-    "seen in training",
-    paper_value="near-perfect copying far beyond the training lengths",
-    value=" ".join(f"{a:.2f}" for a in lg_acc),
-    assertion="accuracy >= 0.6 at the shortest test length and above chance + 0.05 up to twice "
-    "the longest training length (not length generalization itself)",
-    passed=lg_acc[0] >= 0.6 and min(near) >= 1 / D_SYM + 0.05,
-    status="not reproduced",
-    section="sec-ch09-length-generalization",
+    claim="A model with a b-bit state copies a uniform string of length L with probability at "
+    "most 2^b / D^L",
+    paper_value="copy error > 1 - |S| / D^L for every GSSM",
+    value=f"b = {d0}, L = {L_cross}: bound {q_bound[d0][L_cross - 1]:.3f}, binary-state GRU "
+    f"{binary_cross.mean():.3f}, float-state GRU {float_cross.mean():.3f} "
+    f"(min {float_cross.min():.3f})",
+    assertion=f"binary-state GRUs under the bound + 3 s.e. at every L; at L = {L_cross} every "
+    f"float-state GRU seed above the {d0}-bit bound",
+    passed=bool(q_under) and float_cross.min().item() > q_bound[d0][L_cross - 1],
+    status="partly",
+    section="sec-ch09-bound-bites",
 )
+# Length generalization: only the full run trains long enough to test it.
+if cfg.scale == "full":
+    reproduce.report(
+        "jelassi2024repeat",
+        claim="Hard-ALiBi transformers trained on short strings copy strings longer than any "
+        "seen in training",
+        paper_value="near-perfect copying far beyond the training lengths",
+        value=" ".join(
+            f"L={L}: {a:.2f}" for L, a in zip(LG_TEST, lg_acc.mean(0).tolist())
+        ),
+        assertion=f"string-level accuracy (mean over {LG_SEEDS} seeds) >= 0.5 at the longest "
+        f"training length {LG_TRAIN}; >= 0.05 for every seed at length {LG_TEST[i_beyond]}",
+        passed=lg_acc[:, i_train].mean().item() >= 0.5
+        and lg_acc[:, i_beyond].min().item() >= 0.05,
+        status="partly",
+        section="sec-ch09-length-generalization",
+    )
+else:
+    print(
+        "length generalization: not asserted in quick mode (too few steps to learn to copy)"
+    )
 # Associative recall: one attention layer rescues the LSTM.
 reproduce.report(
     "wen2024rnns",
@@ -938,11 +1386,12 @@ def explore_copy(model="LSTM", length=6, steps=150):
         desc=f"explore: {model}",
     )
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    ax.plot(h.step_array, h[f"acc_L{length}"], "o-", ms=3, label=model)
-    ax.axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="chance")
+    ax.plot(h.step_array, h[f"str_L{length}"], "o-", ms=3, label=f"{model}, string")
+    ax.plot(h.step_array, h[f"acc_L{length}"], "s--", ms=3, label=f"{model}, per token")
+    ax.axhline(1 / D_SYM, color="gray", ls=":", lw=1, label="per-token chance")
     ax.set(
         xlabel="training steps",
-        ylabel="per-token copy accuracy",
+        ylabel="copy accuracy",
         ylim=(0, 1.05),
         title=f"{model} copying strings of length {length}",
     )
@@ -1085,6 +1534,8 @@ def token_back(onehot, r):
 
 
 assert check_token_back(token_back)
+# known wrong: the plain window average, not the difference of two averages
+assert not check_token_back(lambda onehot, r: hard_alibi_average(onehot, r + 1))
 
 # %% [markdown]
 # :::{solution-end}

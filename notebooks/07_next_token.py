@@ -1025,9 +1025,10 @@ if hist_mul:
 # %% [markdown]
 # The numbers of the full run are in the record (the table under the Check below, row
 # `sec-ch07-multiplication`): exact-answer accuracy on held-out and on training pairs for both
-# runs, one model each. What they show is the direction of the paper's result, that the chain
-# makes multiplication learnable from next-token prediction where the answers alone are only
-# memorised; they do not show its size. Our small MLP, trained with the chain, still fails on a
+# runs, one model each. What they show is the direction of the paper's result: with the chain
+# the MLP generalises to new pairs far better than from the answers alone, which it partly
+# memorises (a higher accuracy on the training pairs than on the held-out ones) without
+# generalising; they do not show its size. Our small MLP, trained with the chain, still fails on a
 # large fraction of new 2-digit pairs, far from the high exact accuracy the paper reports for a
 # large MLP on 4 digits, so the record's status is "partly".
 

@@ -358,7 +358,8 @@ MUL_TEST, MUL_EVAL = 1000, 500
 
 # %%
 def linear_predictor_for(circuit):
-    """The LinearAR of the proof: position n + l − 1 predicts gate l with score gap sum w v − θ + 1/2."""
+    """The LinearAR of the proof: position n + l − 1 predicts gate l, score gap
+    sum w v − θ + 1/2."""
     T = circuit.wires
     model = models.LinearAR(2, T)
     with torch.no_grad():
@@ -373,8 +374,8 @@ def linear_predictor_for(circuit):
 
 
 def check_chain(circuit, model):
-    """Greedy generation on all 2^n inputs: fraction of whole chains equal to the circuit's, and the
-    smallest |score gap| on the true prefixes (the margin of part 1)."""
+    """Greedy generation on all 2^n inputs: fraction of whole chains equal to the
+    circuit's, and the smallest |score gap| on the true prefixes (part 1's margin)."""
     x = circuit.all_inputs()
     wires = circuit.evaluate(x)
     seq = models.greedy_generate(model, x, circuit.size)
@@ -395,8 +396,8 @@ exact = {}
 for name, circ in circuits.items():
     exact[name], gap = check_chain(circ, linear_predictor_for(circ))
     print(
-        f"{name:42s}: {circ.size:2d} gate tokens, all 2^{circ.n} chains exact: {exact[name]:.0%}, "
-        f"min |score gap| = {gap:.2f}"
+        f"{name:42s}: {circ.size:2d} gate tokens, all 2^{circ.n} chains exact: "
+        f"{exact[name]:.0%}, min |score gap| = {gap:.2f}"
     )
 
 # %% [markdown]
@@ -423,8 +424,8 @@ for j in range(1, n_small):
         np.corrcoef(resid.numpy(), target.numpy())[0, 1] if resid.std() > 1e-6 else 0.0
     )
     print(
-        f"step c_{j + 1} = c_{j} xor x_{j + 1}: |correlation| of the best linear fit with the target "
-        f"{abs(corr):.3f}"
+        f"step c_{j + 1} = c_{j} xor x_{j + 1}: |correlation| of the best linear fit "
+        f"with the target {abs(corr):.3f}"
     )
 
 # %% [markdown]
@@ -459,7 +460,8 @@ notebook.glue("steps_lin", STEPS_LIN)
 
 
 def member_batches(sample, members=E, batch=BATCH_LIN):
-    """batches(step, g) for fit: each member gets its own `batch` sequences from sample(size, g)."""
+    """batches(step, g) for fit: each member gets its own `batch` sequences from
+    sample(size, g)."""
 
     def batches(step, g):
         tokens, targets = sample(members * batch, g)
@@ -526,13 +528,15 @@ for name, (T, sample) in versions.items():
         desc=name,
     )
     print(
-        f"{name:18s}: greedy answer accuracy per member {np.round(hist_lin[name].final('acc'), 3)}"
+        f"{name:18s}: greedy answer accuracy per member "
+        f"{np.round(hist_lin[name].final('acc'), 3)}"
     )
 
 
 # %%
 def plot_answer_accuracy(hists, title, headline=False):
-    """Answer accuracy (greedy generation) against steps, one band over members per run; chance dotted."""
+    """Answer accuracy (greedy generation) against steps, one band over members per
+    run; chance dotted."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for name, h in hists.items():
         plotting.plot_band(ax, h.step_array, h["acc"], label=name)
@@ -551,7 +555,8 @@ def plot_answer_accuracy(hists, title, headline=False):
 
 plot_answer_accuracy(
     hist_lin,
-    f"Linear next-token model, {N_PAR}-bit parity: only the gate-level chain is learnable",
+    f"Linear next-token model, {N_PAR}-bit parity: "
+    "only the gate-level chain is learnable",
     headline=True,
 )
 
@@ -623,12 +628,14 @@ for cot in (True, False):
         desc=name,
     )
     print(
-        f"MLP, {name:18s}: greedy answer accuracy per member {np.round(hist_mlp[name].final('acc'), 3)}"
+        f"MLP, {name:18s}: greedy answer accuracy per member "
+        f"{np.round(hist_mlp[name].final('acc'), 3)}"
     )
 
 plot_answer_accuracy(
     hist_mlp,
-    f"MLP next-token model, ({N_MLP}, {K_MLP})-sparse parity: the chain makes it learnable",
+    f"MLP next-token model, ({N_MLP}, {K_MLP})-sparse parity: "
+    "the chain makes it learnable",
 )
 
 acc_mlp_cot = hist_mlp["running-XOR chain"].final("acc")
@@ -665,7 +672,7 @@ a_test, b_test = add_task.operands(add_test)
 
 
 def addition_accuracy(task):
-    """evaluate(model): fraction of test sums whose generated answer digits are all right."""
+    """evaluate(model): fraction of test sums whose answer digits are all right."""
 
     def evaluate(model):
         seq = models.greedy_generate(
@@ -710,7 +717,8 @@ for cot in (True, False):
         desc=name,
     )
     print(
-        f"addition, {name:16s}: exact-answer accuracy per member {np.round(hist_add[name].final('acc'), 3)}"
+        f"addition, {name:16s}: exact-answer accuracy per member "
+        f"{np.round(hist_add[name].final('acc'), 3)}"
     )
 
 acc_add_cot = hist_add["column-sum chain"].final("acc")
@@ -1039,13 +1047,17 @@ if hist_mul:
 assert all(v == 1.0 for v in exact.values()), exact
 reproduce.report(
     "malach2023autoregressive",
-    claim="A linear next-token predictor trained on a chain of thought whose steps are in its "
-    "class (threshold gates) learns a function it cannot compute in one step (parity)",
-    paper_value="linear autoregressive learners with CoT are universal (Theorem); parity needs a chain",
-    value=f"gate [{acc_gate.min():.3f}, {acc_gate.max():.3f}], running [{acc_running.min():.3f}, "
-    f"{acc_running.max():.3f}], answer [{acc_answer.min():.3f}, {acc_answer.max():.3f}] (min, max)",
-    assertion=f"{N_PAR}-bit parity after {STEPS_LIN} steps, greedy generation: every member >= 0.95 "
-    "with the gate-level chain; every member <= 0.6 with the running-XOR chain or the answer alone",
+    claim="A linear next-token predictor trained on a chain of thought whose steps are "
+    "in its class (threshold gates) learns a function it cannot compute in one step "
+    "(parity)",
+    paper_value="linear autoregressive learners with CoT are universal (Theorem); "
+    "parity needs a chain",
+    value=f"gate [{acc_gate.min():.3f}, {acc_gate.max():.3f}], running "
+    f"[{acc_running.min():.3f}, {acc_running.max():.3f}], answer "
+    f"[{acc_answer.min():.3f}, {acc_answer.max():.3f}] (min, max over 3 members)",
+    assertion=f"{N_PAR}-bit parity after {STEPS_LIN} steps, greedy generation: every "
+    "member >= 0.95 with the gate-level chain; every member <= 0.6 with the "
+    "running-XOR chain or the answer alone",
     passed=bool(
         acc_gate.min() >= 0.95 and acc_running.max() <= 0.6 and acc_answer.max() <= 0.6
     ),
@@ -1054,26 +1066,29 @@ reproduce.report(
 )
 reproduce.report(
     "malach2023autoregressive",
-    claim="With a chain whose steps are in the class, a simple next-token MLP learns a sparse "
-    "parity that it does not learn from the answer alone",
+    claim="With a chain whose steps are in the class, a simple next-token MLP learns a "
+    "sparse parity that it does not learn from the answer alone",
     paper_value=None,
     value=f"chain [{acc_mlp_cot.min():.3f}, {acc_mlp_cot.max():.3f}], answer only "
-    f"[{acc_mlp_answer.min():.3f}, {acc_mlp_answer.max():.3f}] (min, max over 3 members)",
-    assertion=f"({N_MLP}, {K_MLP})-sparse parity after {STEPS_MLP} steps: every member >= 0.95 "
-    "with the running-XOR chain, every member <= 0.6 from the answer alone",
+    f"[{acc_mlp_answer.min():.3f}, {acc_mlp_answer.max():.3f}] "
+    "(min, max over 3 members)",
+    assertion=f"({N_MLP}, {K_MLP})-sparse parity after {STEPS_MLP} steps: every member "
+    ">= 0.95 with the running-XOR chain, every member <= 0.6 from the answer alone",
     passed=bool(acc_mlp_cot.min() >= 0.95 and acc_mlp_answer.max() <= 0.6),
     status="partly",
     section="sec-ch07-mlp-parity",
 )
 reproduce.report(
     "malach2023autoregressive",
-    claim="A linear next-token predictor learns multi-digit arithmetic (here addition) from a "
-    "chain of linear steps, not from the answer alone",
+    claim="A linear next-token predictor learns multi-digit arithmetic (here addition) "
+    "from a chain of linear steps, not from the answer alone",
     paper_value=None,
     value=f"chain [{acc_add_cot.min():.3f}, {acc_add_cot.max():.3f}], answer only "
-    f"[{acc_add_answer.min():.3f}, {acc_add_answer.max():.3f}] (min, max over 3 members)",
-    assertion=f"{DIGITS}-digit addition in base {BASE} after {STEPS_ADD} steps: every member "
-    ">= 0.95 exact answers with the column-sum chain, every member <= 0.2 without",
+    f"[{acc_add_answer.min():.3f}, {acc_add_answer.max():.3f}] "
+    "(min, max over 3 members)",
+    assertion=f"{DIGITS}-digit addition in base {BASE} after {STEPS_ADD} steps: every "
+    "member >= 0.95 exact answers with the column-sum chain, every member <= 0.2 "
+    "without",
     passed=bool(acc_add_cot.min() >= 0.95 and acc_add_answer.max() <= 0.2),
     status="partly",
     section="sec-ch07-addition",
@@ -1198,7 +1213,7 @@ print(
 
 # %%
 def binary_parity_circuit(n):
-    """The binary digits of x_1 + ... + x_n, most significant first; the last is parity."""
+    """The binary digits of x_1 + ... + x_n, most significant first (last: parity)."""
     K = n.bit_length()  # = ceil(log2(n + 1))
     gates = []
     for g in range(
@@ -1266,6 +1281,53 @@ print(
 # :::
 
 # %% [markdown]
+# A check by exhaustive search, for binary tokens and $k = 2$ (the proposition allows any
+# alphabet; the search does not): for $n = 3, 4, 5$ no chain of $n - 2$ tokens, each a Boolean
+# function of two earlier wires, ends in the parity of the $n$ inputs, and a chain of $n - 1$
+# tokens does (the running XOR). Up to negation, which changes nothing that later tokens can
+# compute, a function of two bits that depends on both is one of the four ANDs of literals or XOR,
+# so the search tries those five at each step.
+
+
+# %%
+import itertools
+
+
+def fanin2_chain_exists(n, L):
+    """Is there a chain of L binary tokens, each a function of 2 earlier wires, whose
+    last token is the parity of the n inputs (on all 2^n inputs)? Exhaustive search."""
+    x = (np.arange(2**n)[:, None] >> np.arange(n)) & 1  # (2^n, n)
+    parity = x.sum(1) % 2
+    tables = (1, 2, 4, 8, 6)  # truth tables on code a + 2b: the ANDs of literals, XOR
+
+    def parity_of(a, b):  # is parity a function of the wires a, b?
+        seen = np.zeros((4, 2), bool)
+        seen[a + 2 * b, parity] = True
+        return not (seen[:, 0] & seen[:, 1]).any()
+
+    def search(wires, left):
+        pairs = list(itertools.combinations(wires, 2))
+        if left == 1:
+            return any(parity_of(a, b) for a, b in pairs)
+        return any(
+            search(wires + [(t >> (a + 2 * b)) & 1], left - 1)
+            for a, b in pairs
+            for t in tables
+        )
+
+    return search([x[:, i] for i in range(n)], L)
+
+
+fanin_found = {
+    (n, L): fanin2_chain_exists(n, L) for n in (3, 4, 5) for L in (n - 2, n - 1)
+}
+print(
+    "chain of L fan-in-2 tokens computing n-bit parity exists:",
+    ", ".join(f"n = {n}, L = {L}: {ok}" for (n, L), ok in fanin_found.items()),
+)
+assert all(ok == (L == n - 1) for (n, L), ok in fanin_found.items()), fanin_found
+
+# %% [markdown]
 # Together the two propositions are a trade-off between length and how much each step reads:
 # dense threshold steps need about $\log_2 n$ tokens for parity, two-token steps need $n - 1$. It
 # is a trade-off for *learning* too: a learner that does not know which $k$ tokens a step reads
@@ -1306,7 +1368,8 @@ print(
 
 # %%
 def explore_linear_parity(n=8, chain="gate-level chain", steps=200, lr=0.1):
-    """Train three LinearAR models on n-bit parity with the chosen chain; plot greedy answer accuracy."""
+    """Train three LinearAR models on n-bit parity with the chosen chain; plot greedy
+    answer accuracy."""
     circ = tasks.parity_circuit(n)
     bits = (
         circ.all_inputs(cfg.device)
@@ -1383,8 +1446,9 @@ notebook.explore(
 
 # %%
 def check_parity_chain(build, n):
-    """Check that build(n) is a ThresholdCircuit computing n-bit parity and that the linear predictor of
-    the proof of part 1 generates its chain; print what is wrong. Returns bool."""
+    """Check that build(n) is a ThresholdCircuit computing n-bit parity and that the
+    linear predictor of the proof of part 1 generates its chain; print what is wrong.
+    Returns bool."""
     circ = build(n)
     if not isinstance(circ, tasks.ThresholdCircuit) or circ.n != n:
         print(f"build({n}) must return a tasks.ThresholdCircuit with n = {n}")
@@ -1394,19 +1458,20 @@ def check_parity_chain(build, n):
     if not torch.equal(got, want):
         bad = x.sum(1)[got != want].unique().tolist()
         print(
-            f"wrong on {int((got != want).sum())} of {2**n} inputs; the errors occur when the number "
-            f"of ones is in {bad}"
+            f"wrong on {int((got != want).sum())} of {2**n} inputs; the errors occur "
+            f"when the number of ones is in {bad}"
         )
         return False
     frac, gap = check_chain(circ, linear_predictor_for(circ))
     if frac < 1:
         print(
-            f"the circuit is right, but greedy generation reproduces only {frac:.1%} of its chains"
+            "the circuit is right, but greedy generation reproduces only "
+            f"{frac:.1%} of its chains"
         )
         return False
     print(
-        f"correct: {circ.size} gate tokens compute {n}-bit parity and the linear predictor "
-        f"generates every chain (margin {gap:.2f})"
+        f"correct: {circ.size} gate tokens compute {n}-bit parity and the linear "
+        f"predictor generates every chain (margin {gap:.2f})"
     )
     return True
 

@@ -1190,12 +1190,15 @@ reproduce.show_record("06_three_layer")
 #   expectation (random signs on the $\delta_r$ cancel the linear term), trained by full-batch Adam
 #   on the squared loss plus $\lambda\|\Delta\|_F^2$ from a small random $\Delta$.
 #
-# With $\sigma(t) = t^3/6$ both are cubic polynomials in $x$, so they compete on the same function
-# class. The target is a sparse cubic, $f^\star(x) = \mathrm{He}_3(\beta^\top x)/\sqrt 6$ with
-# $\beta = (e_1 + e_2 + e_3)/\sqrt 3$: it depends on three coordinates. A kernel of this kind
-# needs a number of samples comparable with the dimension $\binom{n+3}{3}$ of the cubics; the
-# quadratic model can put $\delta_r \propto \beta$ and fit $f^\star$ with a $\Delta$ of small norm,
-# which the penalty favours. The sample sizes are a few times $n^2$, below $\binom{n+3}{3}$.
+# With $\sigma(t) = t^3/6$ both are homogeneous cubic polynomials in $x$, so they compete on the
+# same function class. The target is a sparse cubic, $f^\star(x) = \mathrm{He}_3(\beta^\top x)/\sqrt 6$
+# with $\beta = (e_1 + e_2 + e_3)/\sqrt 3$: it depends on three coordinates. A kernel of this kind
+# needs a number of samples comparable with the dimension $\binom{n+3}{3}$ of the cubics. The
+# quadratic model can put $\delta_r \propto \beta$, which gives $(\beta^\top x)^2$ times a linear
+# function chosen through the $w_r$, and so fit the cubic part $(\beta^\top x)^3/\sqrt 6$ of the
+# target with a $\Delta$ of small norm, which the penalty favours (the linear part
+# $-3\beta^\top x/\sqrt 6$ a homogeneous cubic can only approximate, for both models). The sample
+# sizes are a few times $n^2$, below $\binom{n+3}{3}$.
 
 
 # %%

@@ -531,8 +531,8 @@ notebook.glue("lookup_n_ok", n_ok)
 #   ({ref}`Exercise <ex-ch09-window-trick>`), a linear function of the stream;
 # - layer 2 has one head without a window. Its query at $i$ is the concatenation of codes of
 #   $z_i, \dots, z_{i-n+1}$, its key at $j$ that of $z_{j-1}, \dots, z_{j-n}$, both scaled so
-#   that the score is $\beta$ times the number of agreeing slots; its value is the token at $j$,
-#   which the read-out copies to the logits.
+#   that the score is $\beta$ times the number of agreeing slots (up to the delimiter's weight,
+#   below); its value is the token at $j$, which the read-out copies to the logits.
 #
 # Two details replace the delimiter-cutting MLP that the proof sketch skips. BOS and SEP get one
 # code $\perp$ of squared norm $M = 4n$, so a key with $\perp$ in the same slot as the query (the
@@ -782,9 +782,9 @@ notebook.glue("copier_planted_max", max(copier_planted.values()))
 # size and number of steps, on the copy task with $D$ = 8 symbols and strings of a fixed length
 # $L$, for several $L$. The transformer has learned absolute position embeddings. Each model is
 # trained for the same number of steps at each length; we record the string-level accuracy of
-# the copy on held-out strings during training (and the per-token accuracy beside it). One seed
-# per model and length: the gaps below are far larger than the spread between seeds that we saw
-# while preparing the chapter, but the figure does not show that spread.
+# the copy on held-out strings during training (and the per-token accuracy beside it). This
+# experiment trains one seed per model and length, so it shows no spread between seeds; the
+# gaps it reports at the longest length are between near 1 and near 0.
 
 # %%
 LR = 3e-3
@@ -852,7 +852,7 @@ for L in COPY_LENGTHS:
     )
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+fig, axes = plt.subplots(1, 2, figsize=(12.5, 3.8))
 L_show = COPY_LENGTHS[-1]
 for c, name in enumerate(builders):
     col = plotting.COLORS[c]
@@ -881,7 +881,7 @@ axes[1].set(
 axes[1].set_xticks(COPY_LENGTHS, [str(L) for L in COPY_LENGTHS])
 axes[1].minorticks_off()
 axes[0].legend(loc="center right", fontsize=8)
-axes[1].legend(loc="lower left", fontsize=7, ncol=2)
+axes[1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
 reproduce.save_headline(fig)
 plt.show()
 
@@ -1070,9 +1070,11 @@ notebook.glue("q_binary_Lstar", q_acc[d0, True][:, L_cross - 2].mean().item())
 # copies {glue:text}`q_binary_mean:.3f` of the strings (at most {glue:text}`q_binary_max:.3f`
 # over {glue:text}`q_seeds` seeds), under the line as the theorem says it must be. The same GRU
 # with a float state copies {glue:text}`q_float_mean:.3f` (at least {glue:text}`q_float_min:.3f`):
-# more than any machine with {glue:text}`q_d` bits of state can. So the line is what stops the
-# rounded model at this length, and not the architecture or the training. Below $L^\ast$ the
-# trained binary model stays well under the bound: learning, not the
+# more than any machine with {glue:text}`q_d` bits of state can. At this length the rounding,
+# through the bound, is what separates the two models: the same architecture and the same training
+# go above the line when the state is not rounded. The binary model also stays below the line,
+# not on it, so its training costs it too; and below $L^\ast$ it stays well under the bound:
+# learning, not the
 # state, limits it at short lengths, as in Experiment 1 (at $L = L^\ast$ it copies
 # {glue:text}`q_binary_Lstar:.3f` of the strings, where the bound allows $1$).
 #
@@ -1180,13 +1182,16 @@ notebook.glue("lg_acc_double", lg_acc[:, LG_TEST.index(2 * LG_TRAIN)].mean().ite
 # training length {glue:text}`lg_train` (means over seeds). Beyond it, at length
 # {glue:text}`lg_beyond`, it copies {glue:text}`lg_acc_beyond:.3f` (at worst
 # {glue:text}`lg_acc_beyond_min:.3f` over seeds; a guess copies a fraction $8^{-L}$), and at
-# twice the training length {glue:text}`lg_acc_double:.3f`. In quick mode it is trained far too
-# briefly to learn copying at all; the full run (its values are on the Reproductions page) learns
-# the training lengths and some way past them: a content-based mechanism, since the model has no
-# positions beyond the windows, but not the clean lookup of {prf:ref}`thm-ch09-two-layer`, which
-# would not care about the length. {cite}`jelassi2024repeat` report near-perfect copying far beyond
-# the training lengths, with larger models and far more training than we can afford here; we
-# reproduce a part of it.
+# twice the training length {glue:text}`lg_acc_double:.3f`. In quick mode it is trained too
+# briefly to learn even its training lengths. The full run (its values are on the Reproductions
+# page) copies most strings up to its longest training length, some strings of one and a half
+# times that length, and almost none of twice that length: it generalizes a little beyond its
+# training lengths, and nowhere near the lengths that the lookup of
+# {prf:ref}`thm-ch09-two-layer` would copy with the same windows. We have not looked at how it
+# copies (attention maps, or strings with planted repeats, would tell whether it uses the
+# lookup). {cite}`jelassi2024repeat` report near-perfect copying far beyond the training lengths,
+# with larger models and far more training than we can afford here; we reproduce a small part of
+# it.
 #
 # (sec-ch09-recall)=
 # ## Experiment 4: associative recall, with and without one attention layer

@@ -397,13 +397,8 @@ print("without CoT:", demo.with_cot(False).sequences(tok[:, :8])[0].tolist())
 def cot_transformer(task, beta=12.0):
     """The hand-set one-layer, one-head transformer of the theorem (CoT parity)."""
     n, T = task.n, task.length
-    d, SIGN, ATT, OUT, FIRST = (
-        T + 3,
-        0,
-        T + 1,
-        T + 2,
-        1 + (n - 1),
-    )  # residual coordinates
+    # residual width and coordinates
+    d, SIGN, ATT, OUT, FIRST = T + 3, 0, T + 1, T + 2, 1 + (n - 1)
     net = models.Transformer(
         2,
         d_model=d,
@@ -468,9 +463,8 @@ for n, k, exhaustive in [(6, 2, True), (10, 3, True), (12, 4, True), (24, 6, Fal
     chain_ok = torch.equal(full, tokens)  # every chain token right, not only the answer
     with torch.no_grad():
         _, maps = net(tokens, return_attention=True)
-    rows = maps[0][
-        :, 0, task.n - 1 : task.length - 1
-    ]  # (B, k, T): attention of the k predictions
+    # (B, k, T): attention of the k predictions
+    rows = maps[0][:, 0, task.n - 1 : task.length - 1]
     on_secret = rows[:, torch.arange(k), list(task.support)].min().item()
     checks.append(chain_ok)
     print(
@@ -627,13 +621,13 @@ def sweep(task, desc):
         )
 
     def evaluate(model):
-        logits, maps = model(
-            test_x, return_attention=True
-        )  # (E, B, T, 2), [(E, B, H, T, T)]
+        # logits (E, B, T, 2), maps [(E, B, H, T, T)]
+        logits, maps = model(test_x, return_attention=True)
         right = (logits.argmax(-1) == test_y) | (test_y == tasks.IGNORE_INDEX)
+        # (E, B, H, rows)
         ent = torch.stack(
             [normalized_entropy(maps[0][..., t, : t + 1]) for t in rows], -1
-        )  # (E, B, H, rows)
+        )
         return {
             "acc": right.all(-1).float().mean(-1),
             "entropy": ent.mean((1, 3)).min(-1).values,
@@ -869,9 +863,8 @@ print(f"without CoT, {len(plain_gaps)} solved runs: |gap| {plain_gaps}")
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for ax, cot in zip(axes, (True, False)):
-    shown_runs = jumps[cot][
-        -3:
-    ]  # the solved runs at the largest k reached (up to three)
+    # the solved runs at the largest k reached (up to three)
+    shown_runs = jumps[cot][-3:]
     for i, (k, e, ta, te) in enumerate(shown_runs):
         h = results[k, cot]["hist"]
         color = plotting.COLORS[i % len(plotting.COLORS)]
@@ -1230,9 +1223,8 @@ def check_answer_transformer(fn, n, support):
         logits, maps = model(tokens, return_attention=True)
     pred = logits[:, n - 1].argmax(-1)
     wrong = pred != task.answers(tokens)
-    mass = (
-        maps[0][:, :, n - 1, list(support)].sum(-1).mean(0)
-    )  # per head: mass on S at the answer row
+    # per head: mass on S at the answer row
+    mass = maps[0][:, :, n - 1, list(support)].sum(-1).mean(0)
     if not wrong.any():
         print(
             f"correct on all {len(tokens)} inputs; attention mass on S per head: "

@@ -41,7 +41,7 @@
 #
 # **Time.** Quick mode (the default, also with a GPU) runs the whole notebook in well under a
 # minute on one CPU core; every number below comes from quick mode. Full mode (`SCALE = "full"` in
-# the first code cell) takes about ten minutes on one CPU core: longer parities and sparse
+# the first code cell) takes about seven minutes on one CPU core: longer parities and sparse
 # parities, longer additions and chains, and an MLP trained on 2-digit multiplication with and
 # without its chain; its headline figure and its numbers are shown beside the quick ones.
 #

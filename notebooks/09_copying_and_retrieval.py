@@ -1074,9 +1074,10 @@ notebook.glue("q_binary_Lstar", q_acc[d0, True][:, L_cross - 2].mean().item())
 # through the bound, is what separates the two models: the same architecture and the same training
 # go above the line when the state is not rounded. The binary model also stays below the line,
 # not on it, so its training costs it too; and below $L^\ast$ it stays well under the bound:
-# learning, not the
-# state, limits it at short lengths, as in Experiment 1 (at $L = L^\ast$ it copies
-# {glue:text}`q_binary_Lstar:.3f` of the strings, where the bound allows $1$).
+# learning, not the state, limits it at short lengths, as in Experiment 1 (at $L = L^\ast$ it
+# copies {glue:text}`q_binary_Lstar:.3f` of the strings, where the bound allows $1$). The state
+# before the first token, $0$, is not in $\{\pm 1\}^d$; the proof of
+# {prf:ref}`thm-ch09-counting` only counts the states reached after $\langle\mathrm{SEP}\rangle$.
 #
 # (sec-ch09-length-generalization)=
 # ## Experiment 3: length generalization with hard-ALiBi

@@ -26,7 +26,9 @@
 # order any memory with $d^2$ parameters can reach; we check the $d^2$-type scaling in code. A one-layer
 # attention-only transformer trained on a synthetic subject–relation–answer task then stores a
 # number of facts that grows about linearly with its parameter count (its capacity at $99\%$
-# recall, measured in full mode by a search over the number of facts), and its training first
+# recall, measured in full mode by a search over the number of facts); the same number of
+# trained parameters stores about as many facts whether it sits in the attention, in the MLP or
+# in both (measured at one width and two budgets), and its training first
 # passes through a plateau where it answers from the relation alone, with close to the loss of
 # the best subject-blind predictor, for a time that grows with the number of subjects.
 #
@@ -38,7 +40,7 @@
 #
 # **Time.** Quick mode is the default everywhere, also with a GPU: the whole notebook runs in about
 # a minute on one CPU thread. Full mode (set `SCALE = "full"` in the first code cell) uses larger
-# dimensions, more facts and longer training, and takes about five minutes on one CPU core;
+# dimensions, more facts and longer training, and takes about eleven minutes on one CPU core;
 # its record and figure are shown beside the quick-mode figure. Every figure of the book's build
 # comes from quick mode.
 #
@@ -127,6 +129,14 @@ CAP_GRID = [
 ]  # facts per parameter, ratio ~sqrt 2
 CAP_SEEDS = (0, 1)  # initialisations per grid point
 CAP_STEPS = 2000  # Adam steps (cosine decay) of the capacity search
+CONV_STEPS = 4 * CAP_STEPS  # convergence run: the smallest width trained longer (full)
+TRADE_D = 16  # trade-off: width of every split (same embeddings)
+TRADE_SPLITS = cfg.pick(
+    quick=["attn-small", "mlp-small"],
+    full=["attn", "attn+mlp", "mlp", "attn-small", "mlp-small"],
+)  # trade-off: which splits of the parameters between attention and MLP
+TRADE_SEEDS = cfg.pick(quick=(0,), full=(0, 1))  # trade-off: initialisations
+TRADE_STEPS = cfg.pick(quick=800, full=2000)  # trade-off: Adam steps (cosine decay)
 S_SWEEP = [32, 64, 128, 256]  # plateau duration: numbers of subjects (both modes)
 STEPS_SWEEP = 1500  # SGD steps of the plateau sweep
 D_SWEEP = 32  # width of the plateau-sweep models
@@ -348,9 +358,10 @@ print(
 # We prove neither upper bound here (the outer-product proposition is the special case we prove).
 # In the experiments we train the attention-only family only: first a budget-limited count
 # ({ref}`sec-ch11-storage`), then the capacity itself, measured by a search over the number of
-# facts with training to convergence ({ref}`sec-ch11-capacity`, full mode). The trade-off
-# between attention and MLP storage is the subject of {ref}`ex-ch11-mlp-storage`, whose
-# solution is reasoning, not a measurement: we have not run it.
+# facts with training to convergence ({ref}`sec-ch11-capacity`, full mode). Then we measure
+# the trade-off between attention and MLP storage: the capacities of models with the same
+# number of trained parameters placed in the attention, in the MLP (with a frozen attention
+# that only routes the subject) or in both ({ref}`sec-ch11-tradeoff`).
 
 
 # %% [markdown]
@@ -705,9 +716,8 @@ notebook.glue("store_steps", int(STEPS_STORE))
 # within the budget*. That is a lower bound on each model's capacity, but a family of lower bounds
 # that grows linearly says nothing about how the capacities grow: a near-unit slope could come from
 # optimisation speed alone. The capacity the theorems are about (the largest fact set a model
-# stores with $99\%$ accuracy when trained to convergence) is measured in the next section; the
-# paper's trade-off between attention and MLP storage ({ref}`ex-ch11-mlp-storage`) is not
-# measured in this chapter.
+# stores with $99\%$ accuracy when trained to convergence) is measured in the next section, and
+# the paper's trade-off between attention and MLP storage in {ref}`sec-ch11-tradeoff`.
 
 # %% [markdown]
 # (sec-ch11-capacity)=
@@ -731,8 +741,10 @@ notebook.glue("store_steps", int(STEPS_STORE))
 
 
 # %%
-def subset_ensemble(task, d, n_subjects, seeds):
+def subset_ensemble(task, d, n_subjects, seeds, build=None):
     """Attention-only models of width d, one per (S_k, seed): member k learns subjects < S_k.
+
+    `build(seed)`, when given, makes each member instead (a `models.Transformer`).
 
     Returns the stacked ensemble, the member list [(S_k, seed)], batches(step, g) giving
     member k queries (B, T) from its own S_k x R facts (loss only at the last position), and
@@ -742,7 +754,9 @@ def subset_ensemble(task, d, n_subjects, seeds):
     R = task.R
     members = [(S, s) for S in n_subjects for s in seeds]
     E = len(members)
-    ens = ensemble.stack([fact_transformer(task, d, seed=s).model for S, s in members])
+    if build is None:
+        build = lambda s: fact_transformer(task, d, seed=s).model
+    ens = ensemble.stack([build(s) for S, s in members])
     n_own = torch.tensor([S * R for S, _ in members])
 
     def batches(step, g, B=256):
@@ -779,8 +793,12 @@ def subset_ensemble(task, d, n_subjects, seeds):
 
 
 # %%
-cap_params, cap_n, cap_drift, cap_rows = [], [], [], []
-for d in CAP_D:
+def capacity_run(d, steps):
+    """Capacity search at width d with `steps` Adam steps (cosine decay), best of CAP_SEEDS.
+
+    Returns (trained parameters, capacity, grid of N, best accuracy per N, largest accuracy
+    change of a member over the last quarter of the run).
+    """
     n_par = n_trainable(fact_transformer(task_big, d))  # trained weights only
     S_grid = sorted({max(1, round(f * n_par / R_BIG)) for f in CAP_GRID})
     task_cap = tasks.Facts(
@@ -790,31 +808,39 @@ for d in CAP_D:
     hist = train.fit(
         ens,
         batches,
-        steps=CAP_STEPS,
+        steps=steps,
         loss="cross_entropy",
         optimizer="adam",
         lr=2e-2,
-        lr_schedule=optim.cosine(CAP_STEPS, final=0.01),
+        lr_schedule=optim.cosine(steps, final=0.01),
         evaluate=evaluate,
-        eval_every=CAP_STEPS // 8,
+        eval_every=steps // 8,
         stop_when=lambda m: m["acc"] >= 1.0,
         data_seed=cfg.seed,
         desc=f"capacity d={d}",
     )
     acc = np.array(hist["acc"])  # (evaluations, members)
     best = acc[-1].reshape(len(S_grid), len(CAP_SEEDS)).max(1)  # best seed per N
-    ok = [S * R_BIG for S, a in zip(S_grid, best) if a >= 0.99]
-    cap_params.append(n_par)
-    cap_n.append(max(ok) if ok else 0)
+    n_grid = [S * R_BIG for S in S_grid]
+    ok = [n for n, a in zip(n_grid, best) if a >= 0.99]
     q = acc[-min(3, len(acc))]  # the evaluation at 3/4 of the run
-    cap_drift.append(float(np.abs(acc[-1] - q).max()))
-    cap_rows.append((d, [S * R_BIG for S in S_grid], best))
+    drift = float(np.abs(acc[-1] - q).max())
     print(
-        f"d = {d:2d}, {n_par:5d} parameters: best accuracy per N "
-        + ", ".join(f"{S * R_BIG}: {a:.3f}" for S, a in zip(S_grid, best))
-        + f" -> capacity {cap_n[-1]} facts (largest accuracy change, last quarter "
-        f"{cap_drift[-1]:.3f})"
+        f"d = {d:2d}, {n_par:5d} parameters, {steps} steps: best accuracy per N "
+        + ", ".join(f"{n}: {a:.3f}" for n, a in zip(n_grid, best))
+        + f" -> capacity {max(ok) if ok else 0} facts (largest accuracy change, last "
+        f"quarter {drift:.3f})"
     )
+    return n_par, max(ok) if ok else 0, n_grid, best, drift
+
+
+cap_params, cap_n, cap_drift, cap_rows = [], [], [], []
+for d in CAP_D:
+    n_par, cap, n_grid, best, drift = capacity_run(d, CAP_STEPS)
+    cap_params.append(n_par)
+    cap_n.append(cap)
+    cap_drift.append(drift)
+    cap_rows.append((d, n_grid, best))
 cap_params, cap_n = np.array(cap_params), np.array(cap_n)
 
 # %%
@@ -856,6 +882,28 @@ notebook.glue("cap_per_param", float(np.median(cap_n / cap_params)) if CAP_D els
 notebook.glue("cap_drift", float(max(cap_drift)) if CAP_D else 0.0)
 
 # %% [markdown]
+# **Is the smallest capacity converged?** The runs above miss the convergence criterion we
+# fixed in advance (no member's accuracy changing by more than $0.02$ over the last quarter),
+# in the previous edition at {glue:text}`cap_steps` steps and in a trial with twice as many.
+# Full mode therefore repeats the search at the smallest width with {glue:text}`conv_steps`
+# steps (four times as many, the same cosine schedule stretched) and checks the criterion
+# there: {glue:text}`conv_summary`.
+
+# %%
+if CAP_D:
+    conv_par, conv_cap, _, conv_best, conv_drift = capacity_run(CAP_D[0], CONV_STEPS)
+    conv_summary = (
+        f"at d = {CAP_D[0]} the capacity is {conv_cap} facts after {CONV_STEPS} steps "
+        f"against {cap_n[0]} after {CAP_STEPS}, and the largest accuracy change over the "
+        f"last quarter is {conv_drift:.3f}"
+    )
+else:
+    conv_summary = "in quick mode this run is skipped; the record gives its numbers"
+print(conv_summary)
+notebook.glue("conv_steps", int(CONV_STEPS))
+notebook.glue("conv_summary", conv_summary)
+
+# %% [markdown]
 # The search trains every grid point of every width, twice, to convergence, and runs in
 # full mode only (quick mode prints one line instead). Its figure, recorded by
 # `make reproduce`, is shown below: the squares are the grid points (blue: stored at $99\%$ by
@@ -872,6 +920,192 @@ notebook.glue("cap_drift", float(max(cap_drift)) if CAP_D else 0.0)
 
 # %%
 reproduce.show_record("11_factual_recall")
+
+# %% [markdown]
+# (sec-ch11-tradeoff)=
+# ## Experiment: attention or MLP, the same budget
+#
+# {prf:ref}`thm-ch11-paper-transformer` says that either part of the block can be the memory,
+# and that what counts is the number of parameters. We test that trade-off directly. All models
+# have width $d =$ {glue:text}`trade_d`, the same frozen random embeddings, $R = 4$ heads and the
+# queries of the capacity search ($T = 2$, no noise); they differ only in where their trained
+# parameters sit:
+#
+# - **attention only** (`attn`): the model of the capacity search, heads of width $d/R$, no MLP;
+# - **attention and MLP** (`attn+mlp`): heads of half that width and an MLP of $d$ hidden units,
+#   both trained, about half of the parameters in each;
+# - **MLP only** (`mlp`): an MLP of $2d$ hidden units; the attention is **frozen** at a fixed map
+#   with no stored information, $Q = K = 0$ (uniform attention) and $V = O = I$, so it only
+#   copies the mean of the subject and relation embeddings to the last position; its
+#   weights are not trained and not counted;
+# - two models with half the budget, `attn-small` (heads of width $d/(2R)$, no MLP) and
+#   `mlp-small` (frozen attention, an MLP of $d$ units).
+#
+# Each model's capacity is measured exactly as in {ref}`sec-ch11-capacity` (same grid of facts
+# per parameter, {glue:text}`trade_steps` Adam steps with cosine decay, best seed at $\ge 99\%$).
+# The comparison was fixed before the run: **at the same budget the capacities of the splits
+# lie within a factor 2 of each other** (two steps of the $\sqrt 2$ grid), none at the edges
+# of the grid, and (full mode, where both budgets run) **every split of the larger budget
+# stores more facts than every split of the smaller one**. If only one part could hold facts,
+# or only the parameters of one part counted, the first or the second check would fail.
+# Quick mode runs the two half-budget models only, with one seed and fewer steps.
+
+
+# %%
+def split_transformer(task, d, split, *, seed=0):
+    """One-layer transformer of width d whose trained parameters follow `split`.
+
+    split: "attn" | "attn+mlp" | "mlp" | "attn-small" | "mlp-small" (see the text). Frozen
+    random unit embeddings and read-out, as in fact_transformer; R heads; a frozen attention
+    is the fixed copy map Q = K = 0, V = O = I.
+    """
+    d_head, d_mlp, frozen_attn = {
+        "attn": (d // task.R, None, False),
+        "attn+mlp": (d // (2 * task.R), d, False),
+        "mlp": (d // task.R, 2 * d, True),
+        "attn-small": (d // (2 * task.R), None, False),
+        "mlp-small": (d // task.R, d, True),
+    }[split]
+    model = models.Transformer(
+        task.vocab_size,
+        d_model=d,
+        n_layers=1,
+        n_heads=task.R,
+        d_head=d_head,
+        mlp=d_mlp is not None,
+        d_mlp=d_mlp,
+        positional="none",
+        layer_norm=False,
+        n_out=task.n_answers,
+        max_len=task.T,
+        seed=seed,
+    )
+    g = torch.Generator().manual_seed(seed + 1000)
+    with torch.no_grad():
+        model.embed.weight.copy_(
+            analysis.gaussian_embeddings(task.vocab_size, d, g, sphere=True)
+        )
+        model.unembed.weight.copy_(
+            analysis.gaussian_embeddings(task.n_answers, d, g, sphere=True)
+        )
+    model.embed.weight.requires_grad_(False)
+    model.unembed.weight.requires_grad_(False)
+    if frozen_attn:
+        attn = model.blocks[0].attn
+        with torch.no_grad():
+            for lin in (attn.q, attn.k, attn.v, attn.o):
+                lin.bias.zero_()
+            attn.q.weight.zero_()
+            attn.k.weight.zero_()
+            attn.v.weight.copy_(torch.eye(task.R * d_head, d))
+            attn.o.weight.copy_(torch.eye(d, task.R * d_head))
+        attn.requires_grad_(False)
+    return model.to(cfg.device)
+
+
+# %%
+trade = {}  # split -> (trained parameters, capacity, grid of N, best accuracy per N, drift)
+for split in TRADE_SPLITS:
+    n_par = n_trainable(split_transformer(task_big, TRADE_D, split))
+    S_grid = sorted({max(1, round(f * n_par / R_BIG)) for f in CAP_GRID})
+    task_tr = tasks.Facts(
+        S_grid[-1] + (-S_grid[-1]) % D_BIG, R_BIG, D_BIG, seq_len=2, n_noise=0
+    )
+    ens, members, batches, evaluate = subset_ensemble(
+        task_tr,
+        TRADE_D,
+        S_grid,
+        TRADE_SEEDS,
+        build=lambda s: split_transformer(task_tr, TRADE_D, split, seed=s),
+    )
+    hist = train.fit(
+        ens,
+        batches,
+        steps=TRADE_STEPS,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=2e-2,
+        lr_schedule=optim.cosine(TRADE_STEPS, final=0.01),
+        evaluate=evaluate,
+        eval_every=max(1, TRADE_STEPS // 8),
+        stop_when=lambda m: m["acc"] >= 1.0,
+        data_seed=cfg.seed,
+        desc=f"trade-off {split}",
+    )
+    acc = np.array(hist["acc"])
+    best = acc[-1].reshape(len(S_grid), len(TRADE_SEEDS)).max(1)
+    n_grid = np.array([S * R_BIG for S in S_grid])
+    ok = n_grid[best >= 0.99]
+    drift = float(np.abs(acc[-1] - acc[-min(3, len(acc))]).max())
+    trade[split] = (n_par, int(ok.max()) if ok.size else 0, n_grid, best, drift)
+    print(
+        f"{split:10s}: {n_par:5d} trained parameters, capacity {trade[split][1]:4d} facts "
+        f"({trade[split][1] / n_par:.3f} per parameter); best accuracy per N "
+        + ", ".join(f"{n}: {a:.2f}" for n, a in zip(n_grid, best))
+        + f"; largest change, last quarter {drift:.3f}"
+    )
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 4))
+marks = {"attn": "o", "attn+mlp": "D", "mlp": "s", "attn-small": "o", "mlp-small": "s"}
+for j, (split, (n_par, cap, n_grid, best, _)) in enumerate(trade.items()):
+    ax.scatter(
+        n_par, cap, s=60, marker=marks[split], color=plotting.COLORS[j], label=split
+    )
+p_ref = np.array([400, 1300])
+per_param = np.median([v[1] / v[0] for v in trade.values()])
+ax.plot(
+    p_ref, per_param * p_ref, color="gray", lw=0.8, label="proportional (reference)"
+)
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="trained parameters (attention + MLP)",
+    ylabel="capacity (largest N stored at 99%)",
+    title=f"Same budget, same capacity, wherever the parameters sit\n(d = {TRADE_D})",
+)
+ax.legend(fontsize=8)
+plt.show()
+
+# %%
+budgets = {}  # budget -> capacities of its splits (the half budget: names "-small")
+for split, (n_par, cap, *_) in trade.items():
+    budgets.setdefault("half" if split.endswith("-small") else "full", []).append(cap)
+trade_ratio = max(max(c) / max(min(c), 1) for c in budgets.values())
+trade_edges = all(
+    v[1] > v[2][0] and v[1] < v[2][-1] for v in trade.values()
+)  # not censored
+if len(budgets) > 1:
+    trade_order = min(budgets["full"]) > max(budgets["half"])
+else:
+    trade_order = True  # one budget only (quick mode): nothing to order
+notebook.glue("trade_d", TRADE_D)
+notebook.glue("trade_steps", int(TRADE_STEPS))
+notebook.glue("trade_ratio", float(trade_ratio))
+notebook.glue("trade_per_param", float(per_param))
+notebook.glue("trade_drift", float(max(v[4] for v in trade.values())))
+print(
+    f"largest ratio of capacities at one budget {trade_ratio:.2f} (limit 2); capacities "
+    f"off the grid's edges: {trade_edges}; larger budget above smaller: {trade_order}"
+)
+
+# %% [markdown]
+# At each budget the splits store about the same number of facts: the largest ratio of two
+# capacities at one budget is {glue:text}`trade_ratio:.2f`, and the models store about
+# {glue:text}`trade_per_param:.2f` facts per trained parameter, whether those parameters are
+# the attention's, the MLP's or both. In full mode, where both budgets run, the record (below
+# the checks, on the Reproductions page) shows that every split of the larger budget stores
+# more than every split of the smaller one; quick mode runs the smaller budget only, with one
+# seed and fewer steps, so its capacities are lower and it tests only the equality at one
+# budget. The splits are not identical: in the full run the attention-only model stores the
+# fewest facts of the larger budget (still within the factor 2; the record gives the numbers).
+# What this does not show: it is one width and two budgets, a factor 2 apart, so it
+# cannot tell the paper's "linear up to logarithms" from other increasing laws; the capacities
+# are, as in {ref}`sec-ch11-capacity`, lower bounds reached with this budget of steps (the
+# largest accuracy change over the last quarter of a run is {glue:text}`trade_drift:.3f`);
+# and the MLP-only model still has an attention that routes the subject, frozen and not
+# counted, as in the paper's construction where the attention only moves the subject to the
+# last position.
 
 # %% [markdown]
 # (sec-ch11-plateau)=
@@ -1099,7 +1333,9 @@ if CAP_D:
         paper_value="capacity proportional to the parameter count",
         value=f"slope {cap_slope:.2f}; capacities {cap_n.tolist()} facts for "
         f"{cap_params.tolist()} parameters; largest accuracy change over the last quarter "
-        f"{max(cap_drift):.3f} (criterion 0.02 not met: not fully converged)",
+        f"{max(cap_drift):.3f} (criterion 0.02 not met: not fully converged); smallest "
+        f"width trained {CONV_STEPS} steps: capacity {conv_cap}, largest change "
+        f"{conv_drift:.3f}",
         assertion=f"attention-only transformers, d = {CAP_D}, trained {CAP_STEPS} Adam steps "
         "(cosine decay) on each N of a sqrt-2 grid, best of 2 seeds: the largest N stored "
         "at >= 99% accuracy grows strictly with the trained parameters, lies below the top "
@@ -1112,6 +1348,34 @@ if CAP_D:
         ),
         status="partly",
         section="sec-ch11-capacity",
+    )
+# Trade-off: at one budget the capacities of the splits are within a factor 2, none at the
+# edges of the grid; with two budgets (full mode), every split of the larger beats every split
+# of the smaller.
+reproduce.report(
+    "nichani2024understanding",
+    claim="a one-layer transformer can store facts in its attention or in its MLP: the "
+    "capacity depends on the total number of trained parameters, not on how they are split",
+    paper_value="capacity set by total parameters (attention + MLP), either part can store",
+    value="; ".join(f"{k}: {v[1]} facts / {v[0]} parameters" for k, v in trade.items())
+    + f"; largest ratio at one budget {trade_ratio:.2f}; largest change over the last "
+    f"quarter {max(v[4] for v in trade.values()):.3f}",
+    assertion=f"d = {TRADE_D}, splits {TRADE_SPLITS}, {TRADE_STEPS} Adam steps, best of "
+    f"{len(TRADE_SEEDS)} seed(s) on the sqrt-2 grid: at each budget the capacities (largest N "
+    "at >= 99%) of the splits are within a factor 2 and off the grid's edges; with two "
+    "budgets, every split of the larger stores more than every split of the smaller",
+    passed=bool(trade_ratio <= 2 and trade_edges and trade_order),
+    status="partly",
+    section="sec-ch11-tradeoff",
+)
+# Convergence (full mode): the smallest width trained 4x longer meets the criterion fixed in
+# advance (no accuracy change above 0.02 over the last quarter) and stores at least as much.
+if CAP_D:
+    reproduce.check(
+        conv_drift <= 0.02 and conv_cap >= cap_n[0],
+        f"capacity at d = {CAP_D[0]} after {CONV_STEPS} steps: {conv_cap} facts (vs "
+        f"{cap_n[0]} after {CAP_STEPS}), largest change over the last quarter "
+        f"{conv_drift:.3f} (criterion <= 0.02)",
     )
 # Plateau duration: grows strictly with S, log-log slope in [0.5, 1.5] (the toy's law ~ S).
 reproduce.report(
@@ -1165,7 +1429,13 @@ print("all checks passed")
 # quarter of the run) is **not** met: some members near the capacity still improve by a few
 # percent, with {glue:text}`cap_steps` steps and also in a trial with twice as many. The record
 # therefore reports the largest change instead of asserting it, and the measured capacities
-# are lower bounds reached at this budget, not limits of training. The plateau
+# are lower bounds reached at this budget, not limits of training. At the smallest width only,
+# full mode trains four times longer and asserts the criterion there (and that the capacity
+# does not fall); the record gives how much the capacity moved. The trade-off check
+# ({ref}`sec-ch11-tradeoff`) asks, at each budget, for capacities within a factor 2 of each
+# other across the splits (none censored by the grid), and in full mode for every split of
+# the larger budget to beat every split of the smaller; it fails if one part cannot store,
+# or if only one part's parameters count. The plateau
 # check asks for a duration growing strictly with $S$ with slope in $[0.5, 1.5]$, around the
 # toy's law $\propto S$; it fails for a plateau of fixed length (slope 0).
 #
@@ -1353,6 +1623,8 @@ def lookup_mlp(E, U, f):
 
 
 assert check_memory(lookup_mlp)
+# known wrong: a lookup table that writes output 0 for every input, ignoring f
+assert not check_memory(lambda E, U, f: lookup_mlp(E, U, torch.zeros_like(f)))
 
 # %% [markdown]
 # The lookup table uses $2N(d+1)$ parameters for $N$ pairs, where {prf:ref}`thm-ch11-counting`
@@ -1427,7 +1699,9 @@ assert check_memory(lookup_mlp)
 # `model = fact_transformer(task_big, 16, seed=cfg.seed, mlp=True, d_mlp=w)` and loop over `w`
 # (e.g. 32, 64, 128, 256); to freeze the MLP, call
 # `model.model.blocks[0].mlp.requires_grad_(False)` before training. (The book's build does not run
-# this, and we give the reasoning, not a measurement.) Count the parameters of each part
+# this loop, and we give the reasoning, not a measurement; the build does run the related
+# experiment of {ref}`sec-ch11-tradeoff`, where the attention is frozen and the MLP trained.)
+# Count the parameters of each part
 # separately: at $d = 16$ the attention has about $4d^2 \approx 10^3$, the MLP $2dw$, which passes it
 # from $w = 32$ on. If the stored facts keep growing with $w$, the MLP is the memory. One subtlety
 # of this task: because the answer sets $\mathcal A_r$ are disjoint, even a single head can store
@@ -1435,7 +1709,8 @@ assert check_memory(lookup_mlp)
 # $R$ answers and letting the relation token pick the answer set; so the frozen-MLP model is not
 # useless, it is limited by the $O(d^2)$ attention parameters. This is the trade-off of
 # {cite}`nichani2024understanding`: either part can hold the facts, and the storage is set by the
-# parameters of the part that does.
+# parameters that hold them, in whichever part (in {ref}`sec-ch11-tradeoff` a model with half
+# its trained parameters in each part stores about as much as one with all of them in one).
 # :::
 #
 # ## Discussion and further reading
@@ -1452,7 +1727,8 @@ assert check_memory(lookup_mlp)
 #   from the relation alone. Which features of real training data would make such a stage long,
 #   and could a model's confidence on the plateau reveal that it does not know the subject?
 # - **Where facts live.** Interpretability work finds facts stored in the MLPs of language models;
-#   the theory says the attention's value matrices could store them just as well. What in the
+#   the theory says the attention's value matrices could store them just as well, and at our
+#   small scale ({ref}`sec-ch11-tradeoff`) a parameter stores as much in either. What in the
 #   training data or the architecture tips the balance?
 #
 # Further reading: {cite}`nichani2024understanding` itself, whose experiments vary the sizes of the

@@ -806,7 +806,11 @@ reproduce.show_record("08_chain_of_thought")
 # points we fit no growth rate, and the paper's shape — exponential in $k$ without CoT, polynomial
 # with it — is not tested, only the gap between the two curves. The budget check is one doubling
 # of the steps, not a proof that more steps would not help: a run stuck at the loss of chance may
-# still escape later, as in Chapter 1's plateau-and-jump experiment. And information-theoretically about
+# still escape later, as in Chapter 1's plateau-and-jump experiment. Nor need an arm's accuracy
+# rise with $m$ at a fixed step budget: with more examples each is seen fewer times, so a curve in
+# the right panel can dip at the largest $m$ (the full-mode record's no-CoT curve at $k = 2$ is
+# one); "samples needed" takes the smallest $m$ that reaches the threshold and so is not moved by
+# such a dip. And information-theoretically about
 # $\log_2 \binom nk$ samples identify the support by exhaustive search; the $n^{\Omega(k)}$ of
 # {prf:ref}`thm-ch08-no-cot-hard` bounds queries and tolerance, i.e. computation and samples together
 # for learners that use averages, not the sample size of every learner.

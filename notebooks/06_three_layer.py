@@ -499,9 +499,9 @@ notebook.glue("op_over_fro", op_over_fro)
 # interfering. A regulariser penalising the bad component of $\Delta$ makes gradient descent find
 # such a solution, and a landscape argument shows the regularised loss has no bad local minima. We
 # skip the spectral estimates and the landscape analysis entirely; the paper has the statement with
-# its sample sizes, which we do not reproduce. The {ref}`quadratic-term experiment
-# <sec-ch06-quadntk>` runs the sparse half of the statement: the quadratic term alone against the
-# NTK term on a sparse cubic.
+# its sample sizes, which we do not reproduce. The
+# {ref}`quadratic-term experiment <sec-ch06-quadntk>` runs the sparse half of the statement: the
+# quadratic term alone against the NTK term on a sparse cubic.
 #
 # Both papers make the same point from two sides: beating a kernel requires the network to move
 # *somewhere specific*, either to a hidden nonlinear feature (three layers) or along directions that

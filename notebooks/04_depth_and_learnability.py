@@ -609,9 +609,10 @@ print(
 # 1. *Equivariance.* A fully connected network cannot tell a window from any other set of $k$
 #    coordinates, so on a **non-local** $k$-parity of the same $n$ it should behave exactly as on
 #    the local one: same time to learn, in law (the proof of part 2 above, with the non-local set
-#    in place of $W_j$). Every function a CNN computes is a constant plus a sum of functions of
-#    single windows; if no window contains the support $S$, each of them misses a bit of $S$ and is
-#    orthogonal to $\chi_S$. So whatever its weights, the CNN has zero correlation with a non-local
+#    in place of $W_j$). Every function our CNN computes (one convolution, a ReLU, a linear
+#    read-out over positions) is a constant plus a sum of functions of single windows; if no
+#    window contains the support $S$, each of them misses a bit of $S$ and is orthogonal to
+#    $\chi_S$. So whatever its weights, the CNN has zero correlation with a non-local
 #    parity, and on it the CNN should fail however long it trains.
 # 2. *Cost against $n$.* At fixed $k$ the CNN searches $n - k + 1$ windows, so its time to learn
 #    should grow only mildly with $n$; the fully connected network pays for the whole orbit, and

@@ -1795,7 +1795,7 @@ def check_one_step(fn, seed=0):
     return True
 
 
-#
+# %% [markdown]
 # :::{solution-start} ex-ch06-random-layer
 # :class: dropdown
 # :::
@@ -1892,7 +1892,7 @@ def check_split(fn, m=2000, seed=0):
     return ok
 
 
-#
+# %% [markdown]
 # :::{solution-start} ex-ch06-split
 # :class: dropdown
 # :::

@@ -47,7 +47,7 @@
 # figure and number below comes from quick mode unless the text says otherwise. Full mode
 # (`SCALE = "full"` in the first code cell) uses $n = 20$, larger samples, three repetitions,
 # dimensions up to 40 for the stage-1 scan, up to 24 for the random first layer and $n = 24$ for the
-# quadratic term, in about 4 minutes on one CPU core; its recorded figure (the random-first-layer
+# quadratic term, in about 5 minutes on one CPU core; its recorded figure (the random-first-layer
 # experiment) is shown next to the quick-mode one.
 #
 # **Open in Colab:**

@@ -60,7 +60,7 @@ test: setup browser
 	$(PY) -m pytest -n $(JOBS) --dist loadscope -p tests.nbval_capture \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests notebooks --ignore=tests/site
 	$(PY) tools/cache_executed.py
-	$(PY) -m pytest tests/site
+	$(PY) -m pytest -n $(JOBS) tests/site
 
 # Format and lint (ruff; settings in pyproject.toml and notebooks/ruff.toml), then the library
 # tests and pairing (seconds).

@@ -4,6 +4,8 @@ over http on 127.0.0.1, and drive Debian's Chromium with Playwright.
 `make test` runs these after the notebooks were executed by nbval and their outputs handed to
 Jupyter Book's cache (tools/cache_executed.py), so the builds here do not execute the chapters
 again. Run alone (`pytest tests/site`), the first build executes every chapter in quick mode.
+`make test` shares the tests between two pytest-xdist workers (`-n 2`); the workers share one
+build of each edition (`_once_per_run`).
 
 Pages are found in `_toc.yml`; chapters are its entries under `notebooks/`. A test that takes a
 `page` argument runs once for every page of the toc, one with a `chapter` argument once for every
@@ -170,15 +172,41 @@ def _run_build(cmd: list[str], what: str, log: Path) -> None:
         )
 
 
+def _once_per_run(name: str, build) -> None:
+    """Call `build()` once per test run, also when pytest-xdist shares the tests between workers.
+
+    Under xdist (`make test` runs these tests with `-n 2`) every worker has its own session
+    fixtures; the first worker to take the lock builds, the others wait and reuse its output,
+    recognised by a stamp holding the run's id. Without xdist this simply builds.
+    """
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:
+        build()
+        return
+    from filelock import FileLock
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    stamp = BUILD / f".site-test-{name}.run"
+    with FileLock(str(BUILD / f".site-test-{name}.lock")):
+        if stamp.exists() and stamp.read_text(encoding="utf-8") == run_id:
+            return
+        stamp.unlink(missing_ok=True)
+        build()  # fails the test (and writes no stamp) if the build fails
+        stamp.write_text(run_id, encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def book_html() -> Path:
     """The book, built once per session as `make book` builds it (warnings are errors)."""
     # --all: a fresh Sphinx environment, so warnings of pages unchanged since an earlier build
     # are reported too (an incremental build would not re-read them).
-    _run_build(
-        JUPYTER_BOOK + ["build", str(ROOT), "-W", "--keep-going", "--all"],
-        "the book build (jupyter-book build . -W --keep-going --all)",
-        BUILD / "site-test-build.log",
+    _once_per_run(
+        "book",
+        lambda: _run_build(
+            JUPYTER_BOOK + ["build", str(ROOT), "-W", "--keep-going", "--all"],
+            "the book build (jupyter-book build . -W --keep-going --all)",
+            BUILD / "site-test-build.log",
+        ),
     )
     html = BUILD / "html"
     assert (html / "index.html").exists(), f"the build wrote no {html / 'index.html'}"
@@ -189,12 +217,22 @@ def book_html() -> Path:
 def student_html() -> Path:
     """The student edition, built by tools/build.py --student (as `make book-student`)."""
     out = BUILD / "student"
-    shutil.rmtree(out, ignore_errors=True)  # no stale pages from an earlier build
-    _run_build(
-        [sys.executable, str(ROOT / "tools" / "build.py"), "--student", "--out", "_build/student"],
-        "the student-edition build (tools/build.py --student)",
-        BUILD / "site-test-student.log",
-    )
+
+    def build() -> None:
+        shutil.rmtree(out, ignore_errors=True)  # no stale pages from an earlier build
+        _run_build(
+            [
+                sys.executable,
+                str(ROOT / "tools" / "build.py"),
+                "--student",
+                "--out",
+                "_build/student",
+            ],
+            "the student-edition build (tools/build.py --student)",
+            BUILD / "site-test-student.log",
+        )
+
+    _once_per_run("student", build)
     html = out / "html"
     elsewhere = sorted(str(p.parent.relative_to(ROOT)) for p in out.rglob("index.html"))
     assert (html / "index.html").exists(), (

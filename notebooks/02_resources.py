@@ -27,7 +27,8 @@
 # watch the tickets themselves: which units cover the hidden set at initialisation, how much of the
 # learned weight they carry, and what happens when they are removed. Finally we turn to learning
 # parity with *noisy* labels (LPN) with a dense secret at noise rate $0.4$, and compare how the cost
-# of a network and of exhaustive search grows with the dimension.
+# of a network and of two classical solvers (naive exhaustive search and the Walsh–Hadamard
+# maximum-likelihood search) grows with the dimension.
 #
 # **Papers.** Edelman, Goel, Kakade, Malach and Zhang, *Pareto frontiers in neural feature learning:
 # data, compute, width, and luck* {cite}`edelman2023pareto`; Jiang, Wen and Chen, *Practically
@@ -41,7 +42,7 @@
 # **Time.** Quick mode is the default everywhere, with or without a GPU: the whole notebook runs in
 # about 70 seconds on one CPU thread. Full mode (set `SCALE = "full"` in the first code cell) runs
 # the phase diagram with more widths, sample sizes and seeds, the lottery experiment with more
-# widths and 64 seeds per cell, and the LPN comparison up to $n = 20$; it takes about 5 minutes on
+# widths and 64 seeds per cell, and the LPN comparison up to $n = 20$; it takes about 6 minutes on
 # one CPU core. Its recorded figure is shown below the quick-mode one.
 #
 # **Open in Colab:**
@@ -111,11 +112,17 @@ SIZES = cfg.pick(
 )  # its sample sizes m
 SEEDS = cfg.pick(quick=12, full=24)  # seeds per cell (and per initialisation)
 STEPS = 3000  # step budget of each run of the phase diagram (and of the lottery test)
-LOT_WIDTHS = cfg.pick(  # widths of the lottery test (n = 30, k = 3, s = 8, m = 600)
-    quick=[16, 64, 256], full=[16, 32, 64, 128, 256]
+LOT_WIDTHS = cfg.pick(  # widths of the lottery test (n = 30, k = 3, s = 6, m = 550)
+    quick=[64, 256], full=[16, 32, 64, 128, 256]
 )
 LOT_SEEDS = cfg.pick(quick=24, full=64)  # seeds per (width, init) of that test
-LOT_M = 600  # its sample size, where dense networks rarely learn
+LOT_S = 6  # sparsity of its sparse initialisation
+LOT_M = 550  # its sample size, where dense networks (almost) never learn
+# Lottery comparisons, fixed before the run (after a 16-seed prototype at these settings), at
+# the widest width, one-sided Fisher tests at level 0.05: ASSERTED (b) sparse > dense and
+# (a2) sparse > "no pair" ablation (no unit starts on >= 2 coordinates of S); REPORTED with
+# their verdicts (a) sparse > "no ticket" ablation (no unit starts on all of S), (c) dense
+# <= 15% at every width, (d) tickets' weight share F >= 10 x their share of the units.
 LPN_NS = cfg.pick(  # dimensions of the LPN comparison (dense secret, noise 0.4)
     quick=[8, 10, 12, 14], full=[8, 10, 12, 14, 16, 18, 20]
 )
@@ -287,6 +294,9 @@ LPN_MAX_STEPS = cfg.pick(quick=4000, full=20_000)  # step budget of the LPN netw
 # governed by the covering probability, a sample size $s^{O(k)}$ times a polynomial in $n$ of degree
 # independent of $k$), which the sketch below supports, and check its first step (the covering)
 # exactly. The exponents of $s$ and $n$ in the sample size are the paper's and are not stated here.
+# The comparison with {prf:ref}`thm-ch02-sq-luck` is heuristic twice over: that frontier counts the
+# samples *seen* by an online learner ($T \cdot B$), while this theorem counts the size $m$ of a
+# sample that is reused.
 
 # %% [markdown]
 # :::{prf:proof}
@@ -550,8 +560,8 @@ print(
 # hold a ticket, success is not driven by tickets alone; and wherever the dense networks, which need
 # no ticket, succeed too, tickets are not necessary at that $(n, m)$. The mechanism itself, which
 # units cover $S$ at initialisation and whether they carry the weight on $S$ at the end, is not
-# measured in this grid; the {ref}`next section <sec-ch02-lottery>` measures it, with the ablation,
-# in a regime where the dense networks rarely learn.
+# measured in this grid; the {ref}`next section <sec-ch02-lottery>` measures it, with two
+# ablations, in a regime where the dense networks almost never learn.
 #
 # The dense networks also profit from width, which the lottery of supports cannot explain (every
 # dense unit covers $S$). The randomness of the dense initialisation is a lottery too, over how large
@@ -594,10 +604,17 @@ reproduce.check(
 # (sec-ch02-lottery)=
 # ## Experiment: the lottery tickets themselves
 #
-# The phase diagram shows *that* width helps, not *why*. The lottery explanation makes three
-# predictions that can be measured directly, and we test them in a regime where the dense networks
-# rarely learn: $n = 30$, $k = 3$, a fixed sample of $m =$ {glue:text}`lot_m` examples, far below
-# the $n^{k-1} = 900$ that a dense unit needs by the heuristic of Chapter 1.
+# The phase diagram shows *that* width helps, not *why*. The lottery explanation makes
+# predictions that can be measured directly, and we test them in a regime where the dense
+# networks (almost) never learn: $n = 30$, $k = 3$, a fixed sample of $m =$ {glue:text}`lot_m`
+# examples, below the $n^{k-1} = 900$ that a dense unit needs by the heuristic of Chapter 1, and
+# a sparser initialisation than in the phase diagram, $s =$ {glue:text}`lot_s`, so that one unit
+# in about {glue:text}`lot_inv_p` covers $S$. This regime was chosen after short prototypes
+# (16 seeds per cell, widths up to 512) at $n \in \{30, 40\}$, $s \in \{6, 8\}$ and $m$ from 450
+# to 800: with fewer samples no network learned, with more (or with $s = 8$, the previous
+# edition's setting) the dense networks learned in up to a fifth of the seeds, and at width 512
+# the sparse networks learned *less* often than at width 256 with this fixed learning rate, so
+# the widths stop at 256.
 #
 # 1. **The tickets carry the solution.** At initialisation we record which units *cover* $S$
 #    (their support contains $S$). When a sparse network has learned, we measure how much of the
@@ -608,61 +625,84 @@ reproduce.check(
 # 2. **Success follows coverage.** The success rate of the sparse networks, plotted against the
 #    width, should follow the probability $1 - (1-p)^d$ that the network holds a ticket, and seeds
 #    without a ticket should rarely succeed.
-# 3. **Removing the tickets removes the advantage.** The *ablated* networks start from the same
-#    sparse initialisation, but in every covering unit one of the weights on $S$ is moved to a
-#    coordinate outside $S$ and outside the unit's support (same value, same number $s$ of non-zero
-#    weights per unit): no unit covers $S$, and everything else about the sparsity is unchanged.
-#    If tickets are what helps, the ablated networks lose the sparse advantage.
+# 3. **Removing the tickets removes the advantage.** Two ablations start from the same sparse
+#    initialisation and give some units a new support, drawn uniformly among the allowed
+#    $s$-subsets; each unit keeps its $s$ non-zero values, so the sparsity and the scale of the
+#    initialisation are unchanged.
+#    - **No ticket**: every unit whose support contains $S$ is resampled among the supports that
+#      do not. The network is then distributed as a sparse network conditioned on holding no
+#      ticket.
+#    - **No pair** (a stronger ablation, our own variant): every unit whose support holds two or
+#      more coordinates of $S$ is resampled among the supports that hold at most one. A unit that
+#      covers two of the three coordinates, a *partial ticket*, starts with a zero weight on the
+#      third, but that weight is trained, so a partial ticket may grow into a full one; at these
+#      $(n, k, s)$ partial tickets are {glue:text}`lot_partial_ratio:.0f` times as common as full
+#      ones ({ref}`Exercise <ex-ch02-ablation>`).
 #
-# **Comparisons fixed before the run** (with {glue:text}`lot_seeds` seeds per width and
-# initialisation; dense, sparse and ablated networks of one seed share the fixed sample and the
-# initial weights, up to the mask and the ablation): (a) at the widest width, the sparse networks
-# succeed more often than the ablated ones, one-sided Fisher test at level $0.05$;
-# (b) at the widest width, the sparse networks succeed more often than the dense ones, same test;
-# (c) the dense networks succeed in at most $15\%$ of the seeds at every width (the regime is one
-# where tickets are needed); (d) at the widest width, the mean of $F$ over the successful sparse
-# networks is at least ten times the mean share of covering units among their units.
+#    If full tickets are what helps, the *no ticket* networks lose the sparse advantage. If
+#    partial tickets suffice, the *no ticket* networks keep it and only the *no pair* networks
+#    lose it.
 #
-# All four were written as asserts before the first run. In that first quick run, with fewer seeds
-# than now, (b) held, (d) held narrowly, and (a) and (c) missed: the dense networks learned in
-# slightly more than $15\%$ of the seeds at one width. We did not loosen any level. We raised the
-# number of seeds, kept (b) as the assert, and *report* the verdicts of (a), (c) and (d) at the
-# same levels, whichever way they go; they are printed below and in the chapter's record.
+# **Comparisons fixed before the run** (written in the settings cell after one 16-seed prototype
+# at these settings; {glue:text}`lot_seeds` seeds per width and initialisation; the dense, sparse
+# and ablated networks of one seed share the fixed sample and the initial weights, up to the mask
+# and the ablation). At the widest width, with one-sided Fisher tests at level $0.05$, two are
+# asserted: (b) the sparse networks succeed more often than the dense ones; (a2) the sparse
+# networks succeed more often than the *no pair* ones. Three are reported with their verdicts,
+# whichever way they go: (a) the sparse networks succeed more often than the *no ticket* ones;
+# (c) the dense networks succeed in at most $15\%$ of the seeds at every width; (d) the mean of
+# $F$ over the successful sparse networks is at least ten times the mean share of covering units
+# among their units. The levels of (a)–(d) are those of the previous edition of this section,
+# written as asserts before its first run (at $s = 8$, $m = 600$), where (a) and (c) missed; the
+# prototype at the new settings again suggested that (a) would miss, which is why (a) is reported
+# and not asserted, and why (a2) was added.
 
 
 # %%
-def ablate_tickets(mlp, S, seed):
-    """In place: in every unit whose support contains S, move the weight of one random
-    coordinate of S to a random coordinate outside S and outside the support. Returns mlp."""
+def resample_supports(mlp, S, max_in_S, seed):
+    """In place: every unit whose support holds more than max_in_S coordinates of S gets a new
+    support, uniform among the s-subsets holding at most max_in_S of them, and keeps its s
+    non-zero values (in random order). Returns mlp."""
     g = torch.Generator().manual_seed(seed)
     W = mlp.first_layer.data  # (width, n)
-    for j in torch.nonzero((W[:, S] != 0).all(1)).flatten().tolist():
-        free = [i for i in range(W.shape[1]) if i not in S and W[j, i] == 0]
-        i_out = free[int(torch.randint(len(free), (1,), generator=g))]
-        i_in = S[int(torch.randint(len(S), (1,), generator=g))]
-        W[j, i_out], W[j, i_in] = W[j, i_in].clone(), 0.0
+    in_S = torch.zeros(W.shape[1], dtype=torch.bool)
+    in_S[S] = True
+    for j in torch.nonzero(((W != 0) & in_S).sum(1) > max_in_S).flatten().tolist():
+        vals = W[j][W[j] != 0].clone()
+        while True:  # rejection sampling of an allowed support
+            new = torch.randperm(W.shape[1], generator=g)[: len(vals)]
+            if in_S[new].sum() <= max_in_S:
+                break
+        W[j] = 0.0
+        W[j, new] = vals[torch.randperm(len(vals), generator=g)]
     return mlp
 
 
 S_grid = list(task_grid.support)
-_net = ablate_tickets(
-    models.MLP(N_GRID, 256, first_layer_sparsity=S_SPARSE, seed=1), S_grid, 0
-)
-assert not (_net.first_layer[:, S_grid] != 0).all(1).any()  # no ticket is left
-assert ((_net.first_layer != 0).sum(1) == S_SPARSE).all()  # every unit keeps s weights
+for max_in_S in (K_GRID - 1, 1):  # "no ticket", "no pair"
+    _net = resample_supports(
+        models.MLP(N_GRID, 256, first_layer_sparsity=LOT_S, seed=1), S_grid, max_in_S, 0
+    )
+    assert ((_net.first_layer[:, S_grid] != 0).sum(1) <= max_in_S).all()
+    assert ((_net.first_layer != 0).sum(1) == LOT_S).all()  # every unit keeps s weights
 
 # %% [markdown]
-# (The two asserts check the construction of the ablation, not a result.) Each width trains its
+# (The asserts check the construction of the ablations, not a result.) Each width trains its
 # dense, sparse and ablated members, all seeds, as one `ensemble.stack`.
 
 # %%
-LOT_INITS = ["dense", "sparse", "ablated"]
+LOT_INITS = ["dense", "sparse", "no ticket", "no pair"]
+LOT_MAX_IN_S = {
+    "no ticket": K_GRID - 1,
+    "no pair": 1,
+}  # coordinates of S a unit may hold
 
 
 def lottery_run(width):
     """Train dense, sparse and ablated networks (LOT_SEEDS each) of one width on m = LOT_M.
-    Returns success (3, seeds), the number of covering units at init (3, seeds) and, per member,
-    F, the share of the final relevant weight carried by the initially covering units (3, seeds).
+    Returns, each of shape (4, seeds): success; the numbers of units that start on all of S
+    (tickets) and on >= 2 coordinates of S; F, the share of the final relevant weight carried
+    by the tickets; F2, the share carried by the units that started on >= 2 coordinates of S.
     """
     spec = [(v, e) for v in LOT_INITS for e in range(LOT_SEEDS)]
     X, Y, msz = tasks.fixed_samples(
@@ -676,11 +716,14 @@ def lottery_run(width):
         mlp = models.MLP(
             N_GRID,
             width,
-            first_layer_sparsity=None if v == "dense" else S_SPARSE,
+            first_layer_sparsity=None if v == "dense" else LOT_S,
             seed=30_000 + e,
         )
-        mlps.append(ablate_tickets(mlp, S_grid, e) if v == "ablated" else mlp)
-    covers = torch.stack([(m_.first_layer[:, S_grid] != 0).all(1) for m_ in mlps])
+        if v in LOT_MAX_IN_S:
+            resample_supports(mlp, S_grid, LOT_MAX_IN_S[v], seed=e)
+        mlps.append(mlp)
+    on_S = torch.stack([(m_.first_layer[:, S_grid] != 0).sum(1) for m_ in mlps])
+    covers, pairs = on_S == K_GRID, on_S >= 2  # (E, width)
     net = ensemble.stack(mlps).to(cfg.device)
     hist = train.fit(
         net,
@@ -699,23 +742,26 @@ def lottery_run(width):
         a = net.weights[-1].detach().abs().squeeze(-1).cpu()  # (E, width)
         share = a * net.first_layer.detach()[:, :, S_grid].norm(dim=-1).cpu()
         F = (share * covers).sum(1) / share.sum(1)
+        F2 = (share * pairs).sum(1) / share.sum(1)
     shape = (len(LOT_INITS), LOT_SEEDS)
     return (
         (hist.stop_steps() > 0).reshape(shape),
         covers.sum(1).reshape(shape).numpy(),
+        pairs.sum(1).reshape(shape).numpy(),
         F.reshape(shape).numpy(),
+        F2.reshape(shape).numpy(),
     )
 
 
 lot = [lottery_run(w) for w in LOT_WIDTHS]
-lot_succ = np.stack([r[0] for r in lot], 1)  # (init, width, seed)
-lot_ncov = np.stack([r[1] for r in lot], 1)
-lot_F = np.stack([r[2] for r in lot], 1)
+lot_succ, lot_ncov, lot_npair, lot_F, lot_F2 = (
+    np.stack([r[i] for r in lot], 1) for i in range(5)
+)  # each (init, width, seed)
 for i, v in enumerate(LOT_INITS):
-    print(f"{v:8s} successes per width {LOT_WIDTHS}: {lot_succ[i].sum(-1).tolist()}")
+    print(f"{v:9s} successes per width {LOT_WIDTHS}: {lot_succ[i].sum(-1).tolist()}")
 
 # %% [markdown]
-# The figure shows the three predictions: success against width with the coverage probability
+# The figure shows the predictions: success against width with the coverage probabilities
 # beside it (left), and for every successful sparse network the share $F$ of the relevant weight
 # that its covering units carry against their share of the units (right).
 
@@ -727,14 +773,18 @@ def wilson(k, n):
     return ci.low, ci.high
 
 
+def pair_probability(n, k, s):
+    """P(an s-sparse unit's support holds >= 2 of the k coordinates of S)."""
+    hit = lambda j: math.comb(k, j) * math.comb(n - k, s - j) / math.comb(n, s)
+    return sum(hit(j) for j in range(2, k + 1))
+
+
+p_lot = analysis.covering_probability(N_GRID, K_GRID, LOT_S)
+p_pair = pair_probability(N_GRID, K_GRID, LOT_S)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 d_fine = np.unique(np.geomspace(LOT_WIDTHS[0] / 2, LOT_WIDTHS[-1] * 2, 50).astype(int))
-ax1.plot(
-    d_fine,
-    [analysis.covering_probability(N_GRID, K_GRID, S_SPARSE, int(w)) for w in d_fine],
-    "k--",
-    label=r"$1-(1-p)^d$: P(holding a ticket)",
-)
+ax1.plot(d_fine, 1 - (1 - p_lot) ** d_fine, "k--", label=r"$1-(1-p)^d$: P(a ticket)")
+ax1.plot(d_fine, 1 - (1 - p_pair) ** d_fine, "k:", label="P(a unit on >= 2 of S)")
 for c, (i, v) in zip(plotting.COLORS, enumerate(LOT_INITS)):
     k_ = lot_succ[i].sum(-1)
     lo, hi = np.array([wilson(kk, LOT_SEEDS) for kk in k_]).T
@@ -753,9 +803,9 @@ ax1.set(
     xlabel="width d (hidden units)",
     ylabel=f"fraction of {LOT_SEEDS} seeds that learn",
     ylim=(-0.03, 1.03),
-    title=f"m = {LOT_M}: success against width, beside P(ticket)",
+    title=f"m = {LOT_M}, s = {LOT_S}: success against width, beside coverage",
 )
-ax1.legend(fontsize=8, loc="upper left")
+ax1.legend(fontsize=7, loc="upper left")
 ok = lot_succ[1] & (lot_ncov[1] > 0)  # learned sparse networks that held a ticket
 unit_share = lot_ncov[1] / np.array(LOT_WIDTHS)[:, None]
 for c, (j, w) in zip(plotting.COLORS, enumerate(LOT_WIDTHS)):
@@ -775,31 +825,37 @@ plt.show()
 
 # %%
 lot_rate = lot_succ.mean(-1)  # (init, width)
-lot_cov = [
-    analysis.covering_probability(N_GRID, K_GRID, S_SPARSE, w) for w in LOT_WIDTHS
-]
+lot_cov = [1 - (1 - p_lot) ** w for w in LOT_WIDTHS]
 has_t = lot_ncov[1] > 0  # sparse seeds holding a ticket, all widths
 succ_t, succ_not = lot_succ[1][has_t], lot_succ[1][~has_t]
-print(f"{'width':>6} {'P(ticket)':>9} {'sparse':>7} {'ablated':>8} {'dense':>6}")
+print(
+    f"{'width':>6} {'P(ticket)':>9} {'sparse':>7} {'no ticket':>9} {'no pair':>8} "
+    f"{'dense':>6}"
+)
 for j, w in enumerate(LOT_WIDTHS):
     print(
-        f"{w:6d} {lot_cov[j]:9.2f} {lot_rate[1, j]:7.2f} {lot_rate[2, j]:8.2f} "
-        f"{lot_rate[0, j]:6.2f}"
+        f"{w:6d} {lot_cov[j]:9.2f} {lot_rate[1, j]:7.2f} {lot_rate[2, j]:9.2f} "
+        f"{lot_rate[3, j]:8.2f} {lot_rate[0, j]:6.2f}"
     )
 print(
     f"sparse seeds with a ticket: {succ_t.sum()}/{succ_t.size} learn; "
     f"without: {succ_not.sum()}/{succ_not.size}"
 )
-F_wide = lot_F[1, -1][ok[-1]]
+F_wide, F2_wide = lot_F[1, -1][ok[-1]], lot_F2[1, -1][lot_succ[1, -1]]
 share_wide = unit_share[-1][ok[-1]]
-above = int(
-    (lot_F[1][ok] > unit_share[ok]).sum()
-)  # learned networks above the dotted line
+share2_wide = lot_npair[1, -1][lot_succ[1, -1]] / LOT_WIDTHS[-1]
+above = int((lot_F[1][ok] > unit_share[ok]).sum())  # learned networks above the line
 if F_wide.size:
     print(
-        f"width {LOT_WIDTHS[-1]}, {ok[-1].sum()} learned sparse networks: F = "
-        f"{F_wide.mean():.2f} (min {F_wide.min():.2f}, max {F_wide.max():.2f}); "
+        f"width {LOT_WIDTHS[-1]}, {ok[-1].sum()} learned sparse networks with a ticket: "
+        f"F = {F_wide.mean():.2f} (min {F_wide.min():.2f}, max {F_wide.max():.2f}); "
         f"covering units are {share_wide.mean():.3f} of the units"
+    )
+if F2_wide.size:
+    print(
+        f"width {LOT_WIDTHS[-1]}, all {F2_wide.size} learned sparse networks: units on >= 2 "
+        f"of S carry F2 = {F2_wide.mean():.2f} of the weight on S, while being "
+        f"{share2_wide.mean():.3f} of the units"
     )
 
 
@@ -810,16 +866,19 @@ def fisher_greater(a, b):
 
 
 p_ablate = fisher_greater(lot_succ[1, -1], lot_succ[2, -1])
+p_pairs = fisher_greater(lot_succ[1, -1], lot_succ[3, -1])
 p_dense = fisher_greater(lot_succ[1, -1], lot_succ[0, -1])
 p_ticket = fisher_greater(succ_t, succ_not)
 print(
-    f"one-sided Fisher p at width {LOT_WIDTHS[-1]}: sparse > ablated {p_ablate:.2g}, "
-    f"sparse > dense {p_dense:.2g}; all widths, ticket > no ticket: {p_ticket:.2g}"
+    f"one-sided Fisher p at width {LOT_WIDTHS[-1]}: sparse > no ticket {p_ablate:.2g}, "
+    f"sparse > no pair {p_pairs:.2g}, sparse > dense {p_dense:.2g}; "
+    f"all widths, ticket > no ticket: {p_ticket:.2g}"
 )
 F_mean = F_wide.mean() if F_wide.size else float("nan")
 share_mean = share_wide.mean() if share_wide.size else float("nan")
-held = {  # the comparisons fixed in advance; only (b) is asserted (see the text)
+held = {  # the comparisons fixed in advance; (b) and (a2) are asserted (see the text)
     "a": bool(p_ablate < 0.05),
+    "a2": bool(p_pairs < 0.05),
     "b": bool(p_dense < 0.05),
     "c": bool(lot_rate[0].max() <= 0.15),
     "d": bool(F_wide.size > 0 and F_mean >= 10 * share_mean),
@@ -831,14 +890,20 @@ for name, v in [
     ("lot_verdict_c", verdict["c"]),
     ("lot_verdict_d", verdict["d"]),
     ("lot_m", LOT_M),
+    ("lot_s", LOT_S),
+    ("lot_inv_p", round(1 / p_lot)),
+    ("lot_partial_ratio", K_GRID * (N_GRID - LOT_S) / (LOT_S - K_GRID + 1)),
     ("lot_seeds", LOT_SEEDS),
     ("lot_dwide", LOT_WIDTHS[-1]),
     ("lot_sparse", lot_rate[1, -1]),
     ("lot_ablated", lot_rate[2, -1]),
+    ("lot_nopair", lot_rate[3, -1]),
+    ("lot_nopair_max", lot_rate[3].max()),
     ("lot_dense", lot_rate[0, -1]),
     ("lot_dense_max", lot_rate[0].max()),
     ("lot_cov_wide", lot_cov[-1]),
     ("lot_p_ablate", f"{p_ablate:.2g}"),
+    ("lot_p_pairs", f"{p_pairs:.2g}"),
     ("lot_p_dense", f"{p_dense:.2g}"),
     ("lot_p_ticket", f"{p_ticket:.2g}"),
     ("lot_succ_t", f"{succ_t.sum()}/{succ_t.size}"),
@@ -846,6 +911,8 @@ for name, v in [
     ("lot_F", F_mean),
     ("lot_unit_share", share_mean),
     ("lot_F_ratio", F_mean / share_mean),
+    ("lot_F2", F2_wide.mean() if F2_wide.size else float("nan")),
+    ("lot_share2", share2_wide.mean() if share2_wide.size else float("nan")),
     ("lot_above", f"{above} of {int(ok.sum())}"),
 ]:
     notebook.glue(name, v)
@@ -855,56 +922,66 @@ for name, v in [
 # {glue:text}`lot_sparse:.2f` of the seeds and the dense ones in {glue:text}`lot_dense:.2f`
 # (one-sided Fisher $p =$ {glue:text}`lot_p_dense`; comparison (b), asserted below). The dense
 # networks learn in at most a fraction {glue:text}`lot_dense_max:.2f` of the seeds at any width
-# (comparison (c), at most $15\%$: {glue:text}`lot_verdict_c`). At this $m$ the dense networks
-# learn *less* often as they get wider, as in the phase diagram's $m = 600$ column, so part of the
-# sparse advantage at the widest width is a disadvantage of wide dense networks. In the
-# learned sparse networks of width {glue:text}`lot_dwide`, the units that covered $S$ at
-# initialisation, a share {glue:text}`lot_unit_share:.3f` of all units, carry a share
-# $F =$ {glue:text}`lot_F:.2f` of the final weight on $S$, {glue:text}`lot_F_ratio:.1f` times their
-# share of the units (comparison (d), at least ten times: {glue:text}`lot_verdict_d`). The right
-# panel shows every learned sparse network that held a ticket, at every width, against the dotted
-# line where tickets would play no special role: {glue:text}`lot_above` lie above it; those below
-# it learned with their tickets doing little. Over all widths, sparse seeds that held a ticket learned in
-# {glue:text}`lot_succ_t` cases and seeds without one in {glue:text}`lot_succ_not` (one-sided
-# Fisher $p =$ {glue:text}`lot_p_ticket`, not fixed in advance), and the left panel sets the
-# success rate beside the probability $1-(1-p)^d$ of holding a ticket. If full tickets were
-# necessary, seeds without one would almost never learn and the sparse curve would stay under the
-# dashed one; where the counts and the panel show otherwise, this prediction fails at this scale,
-# and the tickets' large share $F$ says only that, *when* present, they do much of the work.
+# (comparison (c), at most $15\%$: {glue:text}`lot_verdict_c`).
 #
-# The ablation is the least clean part. The ablated networks learn in a fraction
-# {glue:text}`lot_ablated:.2f` of the seeds, against {glue:text}`lot_sparse:.2f` for the sparse
-# ones (comparison (a), one-sided Fisher $p =$ {glue:text}`lot_p_ablate`: {glue:text}`lot_verdict_a`
-# at level $0.05$). Where the ablated rate is clearly above the dense one, full coverage at
-# initialisation is not the whole story: a unit that covers two of the three coordinates of $S$
-# starts with its third weight at zero, but that weight is trained, and such a *partial ticket* can
-# grow into a full one ({ref}`Exercise <ex-ch02-ablation>` counts them: they are far more common
-# than full tickets). The covering probability does not count partial tickets, which is one reason
-# the success rate need not follow $1-(1-p)^d$. The record's status is "partly": the tickets are
-# seen carrying much of the learned weight and wide sparse networks learn where wide dense ones
-# rarely do, at one
-# small $(n, k, s, m)$, with generic ReLU networks rather than the paper's architecture and
-# schedule, and without a clean separation of full from partial tickets.
+# **Which units matter.** The *no ticket* networks, with every full ticket resampled away, learn
+# in a fraction {glue:text}`lot_ablated:.2f` of the seeds at width {glue:text}`lot_dwide`, against
+# {glue:text}`lot_sparse:.2f` for the sparse ones (comparison (a), one-sided Fisher
+# $p =$ {glue:text}`lot_p_ablate`: {glue:text}`lot_verdict_a` at level $0.05$). The *no pair*
+# networks, in which no unit starts on two or more coordinates of $S$, learn in a fraction
+# {glue:text}`lot_nopair:.2f` (at most {glue:text}`lot_nopair_max:.2f` at any width; sparse
+# against no pair, one-sided Fisher $p =$ {glue:text}`lot_p_pairs`, comparison (a2), asserted
+# below; the dense networks' rate at that width is {glue:text}`lot_dense:.2f`). Read together:
+# removing the units that start on two or more coordinates of $S$ lowers the success rate
+# significantly (the assert below); where removing only the full tickets leaves the success rate
+# near the sparse one, as comparison (a) reports, full coverage at initialisation is not what
+# drives success here, and a partial ticket, whose third weight starts at zero but is trained,
+# does the job as well. Over all widths, sparse seeds that held a full ticket learned in
+# {glue:text}`lot_succ_t` cases and seeds without one in {glue:text}`lot_succ_not` (one-sided
+# Fisher $p =$ {glue:text}`lot_p_ticket`, not fixed in advance); the left panel sets the success
+# rates beside the probability $1-(1-p)^d$ of holding a full ticket and the probability of holding
+# a unit on at least two coordinates of $S$. Neither curve is a prediction of the success rate
+# (holding a ticket is necessary at best, not sufficient), and the sparse curve may cross the
+# dashed one for the same reason as the *no ticket* networks learn.
+#
+# **Where the weight goes.** In the learned sparse networks of width {glue:text}`lot_dwide` that
+# held a full ticket, the covering units, a share {glue:text}`lot_unit_share:.3f` of all units,
+# carry a share $F =$ {glue:text}`lot_F:.2f` of the final weight on $S$,
+# {glue:text}`lot_F_ratio:.1f` times their share of the units (comparison (d), at least ten
+# times: {glue:text}`lot_verdict_d`); the units that started on at least two coordinates of $S$,
+# a share {glue:text}`lot_share2:.3f` of the units, carry $F_2 =$ {glue:text}`lot_F2:.2f`. The
+# right panel shows every learned sparse network that held a ticket, at every width, against the
+# dotted line where tickets would play no special role: {glue:text}`lot_above` lie above it.
+#
+# The record's status is "partly": wide sparse networks learn where dense ones almost never do,
+# and the units that start on the hidden set (fully or in part) carry much of the learned weight
+# and are needed for the advantage, at one small $(n, k, s, m)$, with generic ReLU networks rather
+# than the paper's architecture and schedule. The paper's mechanism, as its abstract states it,
+# is about lottery-ticket neurons; at this scale the tickets that matter include the partial
+# ones, which the covering probability of {prf:ref}`prop-ch02-covering` does not count.
 
 # %%
-# (b) is the assert; (a), (c) and (d) are reported with their verdicts at the fixed levels.
+# (b) and (a2) are asserted; (a), (c) and (d) are reported with their verdicts.
 reproduce.report(
     "edelman2023pareto",
-    claim="Wide sparse networks learn where wide dense ones rarely do, and the units that cover "
-    "the hidden set at initialisation (lottery tickets) carry much of what they learn",
+    claim="Wide sparse networks learn where wide dense ones almost never do, and the units that "
+    "start on the hidden set (lottery tickets, full or partial) carry what they learn and are "
+    "needed for the advantage",
     paper_value="width amplifies the probability of finding lottery-ticket neurons; sparse "
     "initialisation and width improve sample efficiency",
-    value=f"n={N_GRID}, k={K_GRID}, s={S_SPARSE}, m={LOT_M}, width {LOT_WIDTHS[-1]}: sparse "
+    value=f"n={N_GRID}, k={K_GRID}, s={LOT_S}, m={LOT_M}, width {LOT_WIDTHS[-1]}: sparse "
     f"{lot_succ[1, -1].sum()}/{LOT_SEEDS}, dense {lot_succ[0, -1].sum()}/{LOT_SEEDS} "
-    f"(Fisher p = {p_dense:.2g}); ticket-ablated {lot_succ[2, -1].sum()}/{LOT_SEEDS} "
-    f"(sparse > ablated p = {p_ablate:.2g}, {verdict['a']}); dense <= "
-    f"{lot_rate[0].max():.2f} at every width ({verdict['c']}); covering units carry "
-    f"F = {F_mean:.2f} of the weight on S while being {share_mean:.3f} of the units "
+    f"(Fisher p = {p_dense:.2g}); no-pair ablation {lot_succ[3, -1].sum()}/{LOT_SEEDS} "
+    f"(p = {p_pairs:.2g}); no-ticket ablation {lot_succ[2, -1].sum()}/{LOT_SEEDS} "
+    f"(sparse > no ticket p = {p_ablate:.2g}, {verdict['a']}); dense <= "
+    f"{lot_rate[0].max():.2f} at every width ({verdict['c']}); tickets carry F = "
+    f"{F_mean:.2f} of the weight on S while being {share_mean:.3f} of the units "
     f"({verdict['d']})",
-    assertion="fixed in advance: at the widest width, sparse beats dense (one-sided Fisher "
-    "p < 0.05); reported, not asserted: sparse beats ablated (p < 0.05), dense <= 15% at every "
-    "width, F >= 10 x the covering units' share",
-    passed=held["b"],
+    assertion="fixed in advance (after a 16-seed prototype): at the widest width, sparse beats "
+    "dense and sparse beats the no-pair ablation (one-sided Fisher p < 0.05 each); reported, "
+    "not asserted: sparse beats the no-ticket ablation (p < 0.05), dense <= 15% at every width, "
+    "F >= 10 x the covering units' share",
+    passed=held["b"] and held["a2"],
     status="partly",
     section="sec-ch02-lottery",
 )
@@ -956,30 +1033,43 @@ reproduce.report(
 #
 # The same argument with all $2^n$ sets in place of the $\binom nk$ sets of size $k$ covers a dense
 # secret: $m \ge 8(1-2\rho)^{-2}\,(n \log 2 + \log(1/\varepsilon))$ samples suffice, linear in $n$,
-# and the search costs $O(2^n m n)$ time as written (or $O(m + n 2^n)$ with one Walsh–Hadamard
+# and the search costs $O(2^n m n)$ time as written (or $O(mn + n 2^n)$ with one Walsh–Hadamard
 # transform, {ref}`Exercise <ex-ch02-wht>`).
 #
-# ### Dense secrets at noise 0.4: a network against exhaustive search
+# ### Dense secrets at noise 0.4: a network against two classical solvers
 #
 # We now take the regime of Jiang, Wen and Chen {cite}`jiang2023practically`: a *uniformly random*
 # secret (weight about $n/2$) and a high noise rate, $\rho = 0.4$ (each correlation is shrunk to
-# $1 - 2\rho = 0.2$), at small dimensions $n$. Two solvers, both verified the same way (a candidate
-# is accepted when its correlation on $4000$ held-out samples exceeds $(1-2\rho)/2 = 0.1$, about six
-# standard errors above the correlation $0$ of a wrong set; neither looks at the true secret):
+# $1 - 2\rho = 0.2$), at small dimensions $n$. Three solvers, all verified the same way (a
+# candidate is accepted when its correlation on $4000$ held-out samples exceeds
+# $(1-2\rho)/2 = 0.1$, about six standard errors above the correlation $0$ of a wrong set; none
+# looks at the true secret):
 #
-# - **Exhaustive search** (the classical baseline, majority likelihood): score all $2^n$ sets by
-#   their empirical correlation on $m$ samples, with $m$ doubled from $16$ until the winner is
-#   verified. Time $O(2^n m n)$.
+# - **Naive exhaustive search** (maximum likelihood): score all $2^n$ sets by their empirical
+#   correlation on $m$ samples, one set at a time, with $m$ doubled from $16$ until the winner is
+#   verified. About $2^n m (n+1)$ multiply-adds per round.
+# - **Walsh–Hadamard search** (the same maximum-likelihood estimate, the standard fast way): add
+#   the labels of the samples at each point of the cube, then one fast Walsh–Hadamard transform
+#   gives all $2^n$ correlations at once ({ref}`Exercise <ex-ch02-wht>`); the same doubling of $m$.
+#   About $m n + n 2^n$ operations per round.
 # - **A network**: four two-layer ReLU networks of width $256$, trained together (one
 #   `ensemble.stack`) by Adam on the hinge loss with fresh batches of $1000$ samples (online, so the
 #   samples seen are steps times $1000$). Every $50$ steps the secret is read off each network in
 #   time polynomial in $n$, without a search: a parity satisfies $\chi_S(x)\chi_S(x^{\oplus i}) = -1$
 #   exactly when $i \in S$ ($x^{\oplus i}$ is $x$ with coordinate $i$ flipped), so coordinate $i$ is
 #   put in the candidate when $\operatorname{sign} f(x) \ne \operatorname{sign} f(x^{\oplus i})$ on a
-#   majority of $64$ random points $x$. The first verified candidate stops the run.
+#   majority of $64$ random points $x$. The first verified candidate stops the run. A network with
+#   $P$ parameters costs about $3P$ multiply-adds per training example (forward and backward pass)
+#   and $P$ per evaluated point.
 #
-# We compare how the cost of each grows with $n$: wall-clock time (which varies from run to run) and
-# samples used.
+# **The criterion, fixed before the run.** Wall-clock time is measured and shown, but it moves
+# with the machine's load, so the verdict rests on the operation counts above, which are
+# deterministic given the seeds: the record's status is "partly" if, at the largest $n$, the
+# networks use fewer operations than the faster classical solver (the Walsh–Hadamard search), and
+# "not reproduced" otherwise. Beside it we report, for each solver, the growth factor of its
+# operation count per added coordinate, fitted by least squares to $\log_2(\text{operations})$
+# against $n$ on the same upper half of the dimensions. (The previous edition of this section
+# compared the network with the naive search only, by wall-clock time.)
 
 
 # %%
@@ -1000,9 +1090,10 @@ def verified(T, x_ver, y_ver):
     )
 
 
-def exhaustive_dense(x, y):
-    """The set T (among all 2^n) maximising sum_i y_i chi_T(x_i), by chunks of 4096 sets."""
-    n = x.shape[1]
+def naive_dense(x, y):
+    """The set T (among all 2^n) maximising sum_i y_i chi_T(x_i), by chunks of 4096 sets.
+    Returns (T, multiply-adds)."""
+    m, n = x.shape
     bits = (1 - x) / 2  # (m, n), bit i of each sample
     masks = ((torch.arange(2**n)[:, None] >> torch.arange(n)) & 1).float()  # (2^n, n)
     best, best_c = None, -float("inf")
@@ -1011,17 +1102,30 @@ def exhaustive_dense(x, y):
         i = int(c.argmax())
         if c[i] > best_c:
             best, best_c = chunk[i], float(c[i])
-    return tuple(torch.nonzero(best).flatten().tolist())
+    return tuple(torch.nonzero(best).flatten().tolist()), 2**n * m * (n + 1)
 
 
-def solve_exhaustive(task, x_ver, y_ver, seed):
-    """Exhaustive search, doubling m from 16 until verified. Returns (seconds, m, set)."""
-    gen, start, m = cfg.generator(seed), time.perf_counter(), 16
-    while not verified(
-        T := exhaustive_dense(*task.sample(m, generator=gen)), x_ver, y_ver
-    ):
+def wht_dense(x, y):
+    """The same maximum-likelihood set, by one fast Walsh-Hadamard transform of the label
+    sums at the points of the cube. Returns (T, operations)."""
+    m, n = x.shape
+    rows = (((1 - x) / 2).long() << torch.arange(n)).sum(
+        1
+    )  # the cube row of every sample
+    v = torch.zeros(2**n, dtype=torch.float64).index_add_(0, rows, y.double())
+    best = int(analysis.walsh_hadamard(v).argmax())
+    return tuple(i for i in range(n) if best >> i & 1), m * n + n * 2**n
+
+
+def solve_classical(search, task, x_ver, y_ver, seed):
+    """Doubling m from 16 until search(x, y) is verified. Returns (seconds, m, ops, set)."""
+    gen, start, m, ops = cfg.generator(seed), time.perf_counter(), 16, 0
+    while True:
+        T, cost = search(*task.sample(m, generator=gen))
+        ops += cost
+        if verified(T, x_ver, y_ver):
+            return time.perf_counter() - start, m, ops, T
         m *= 2
-    return time.perf_counter() - start, m, T
 
 
 # %%
@@ -1030,7 +1134,7 @@ LPN_WIDTH, LPN_SEEDS, LPN_BATCH = 256, 4, 1000
 
 def solve_neural(task, x_ver, y_ver, seed):
     """Online training of LPN_SEEDS networks; every 50 steps read a candidate off each by the
-    flip test and verify it. Returns (seconds, steps, samples seen, verified set or None)."""
+    flip test and verify it. Returns (seconds, steps, samples seen, ops, verified set or None)."""
     n = task.n
     xq = 2.0 * torch.randint(0, 2, (64, n), generator=cfg.generator(seed + 1)) - 1
     xq_flip = xq[:, None, :].repeat(
@@ -1068,7 +1172,10 @@ def solve_neural(task, x_ver, y_ver, seed):
         desc=f"LPN n={n}",
     )
     steps = hist.steps[-1]
-    return time.perf_counter() - start, steps, steps * LPN_BATCH, found.get("T")
+    P = LPN_WIDTH * (n + 2) + 1  # parameters of one network
+    evals = steps // 50 + 1  # evaluations of 64 (n + 1) points each
+    ops = LPN_SEEDS * P * (3 * steps * LPN_BATCH + evals * 64 * (n + 1))
+    return time.perf_counter() - start, steps, steps * LPN_BATCH, ops, found.get("T")
 
 
 # %%
@@ -1077,107 +1184,147 @@ lpn_rows = []
 for n in LPN_NS:
     task_lpn = dense_lpn_task(n, seed=cfg.seed + n)
     x_ver, y_ver = task_lpn.sample(4000, generator=cfg.generator(500 + n))
-    t_ex, m_ex, S_ex = solve_exhaustive(task_lpn, x_ver, y_ver, seed=100 + n)
-    t_nn, steps_nn, m_nn, S_nn = solve_neural(task_lpn, x_ver, y_ver, seed=200 + 10 * n)
+    t_ex, m_ex, ops_ex, S_ex = solve_classical(
+        naive_dense, task_lpn, x_ver, y_ver, seed=100 + n
+    )
+    t_wh, m_wh, ops_wh, S_wh = solve_classical(
+        wht_dense, task_lpn, x_ver, y_ver, seed=100 + n
+    )
+    t_nn, steps_nn, m_nn, ops_nn, S_nn = solve_neural(
+        task_lpn, x_ver, y_ver, seed=200 + 10 * n
+    )
     lpn_rows.append(
         dict(
-            n=n,
-            secret=task_lpn.support,
-            t_ex=t_ex,
-            m_ex=m_ex,
-            S_ex=S_ex,
-            t_nn=t_nn,
-            m_nn=m_nn,
-            S_nn=S_nn,
+            n=n, secret=task_lpn.support, t_ex=t_ex, m_ex=m_ex, ops_ex=ops_ex, S_ex=S_ex
         )
+        | dict(t_wh=t_wh, m_wh=m_wh, ops_wh=ops_wh, S_wh=S_wh)
+        | dict(t_nn=t_nn, m_nn=m_nn, ops_nn=ops_nn, S_nn=S_nn)
     )
+    ok_all = S_ex == S_wh == S_nn == task_lpn.support
     print(
-        f"n = {n:2d}, |S| = {len(task_lpn.support):2d} | exhaustive: {m_ex:5d} samples, "
-        f"{t_ex:6.3f} s, exact: {S_ex == task_lpn.support} | network: {steps_nn:5d} steps, "
-        f"{m_nn:8d} samples, {t_nn:6.2f} s, exact: {S_nn == task_lpn.support}"
+        f"n = {n:2d}, |S| = {len(task_lpn.support):2d}, all exact: {ok_all} | naive: "
+        f"{m_ex:5d} samples, {ops_ex:.1e} ops, {t_ex:6.3f} s | WHT: {m_wh:5d} samples, "
+        f"{ops_wh:.1e} ops, {t_wh:6.3f} s | networks: {steps_nn:5d} steps, {m_nn:8d} "
+        f"samples, {ops_nn:.1e} ops, {t_nn:6.2f} s"
     )
 
 # %%
 ns = np.array([r["n"] for r in lpn_rows])
-t_ex_arr = np.array([r["t_ex"] for r in lpn_rows])
-t_nn_arr = np.array([r["t_nn"] for r in lpn_rows])
-# growth per added coordinate: the slope of log2(time) against n, over the upper half of the n's
-upper = ns >= np.median(ns)
-grow_ex = 2 ** np.polyfit(ns[upper], np.log2(t_ex_arr[upper]), 1)[0]
-grow_nn = 2 ** np.polyfit(ns[upper], np.log2(t_nn_arr[upper]), 1)[0]
+upper = ns >= np.median(
+    ns
+)  # growth per added coordinate, fitted on the upper half of the n's
+SOLVERS = {"ex": "naive search", "wh": "Walsh-Hadamard search", "nn": "networks"}
+ops = {key: np.array([r[f"ops_{key}"] for r in lpn_rows], float) for key in SOLVERS}
+secs = {key: np.array([r[f"t_{key}"] for r in lpn_rows]) for key in SOLVERS}
+grow = {key: 2 ** np.polyfit(ns[upper], np.log2(ops[key][upper]), 1)[0] for key in ops}
+grow_t = {
+    key: 2 ** np.polyfit(ns[upper], np.log2(secs[key][upper]), 1)[0] for key in ops
+}
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-ax1.semilogy(
-    ns, t_ex_arr, "o-", label=f"exhaustive search: x{grow_ex:.2f} per coordinate"
-)
-ax1.semilogy(
-    ns, t_nn_arr, "s-", label=f"{LPN_SEEDS} networks, first verified: x{grow_nn:.2f}"
-)
+for key, mk in zip(SOLVERS, "o^s"):
+    ax1.semilogy(
+        ns, ops[key], mk + "-", label=f"{SOLVERS[key]}: x{grow[key]:.2f} per n"
+    )
+    ax2.semilogy(
+        ns, secs[key], mk + "-", label=f"{SOLVERS[key]}: x{grow_t[key]:.2f} per n"
+    )
 ax1.set(
     xlabel="dimension n",
-    ylabel="time to a verified secret (s)",
-    title=rf"Dense secret, $\rho$ = {LPN_RHO}: how each cost grows with n",
+    ylabel="operations to a verified secret",
+    title=rf"Dense secret, $\rho$ = {LPN_RHO}: operation counts (the criterion)",
 )
-ax2.semilogy(ns, [r["m_ex"] for r in lpn_rows], "o-", label="exhaustive search")
-ax2.semilogy(ns, [r["m_nn"] for r in lpn_rows], "s-", label="networks (samples seen)")
 ax2.set(
     xlabel="dimension n",
-    ylabel="samples used",
-    title="Samples used: online networks need far more",
+    ylabel="wall-clock time to a verified secret (s)",
+    title="The same runs in seconds (varies with machine load)",
 )
 for ax in (ax1, ax2):
     ax.legend(fontsize=8)
 plt.show()
-ratio_last = lpn_rows[-1]["t_nn"] / lpn_rows[-1]["t_ex"]
-sample_ratio = min(r["m_nn"] / r["m_ex"] for r in lpn_rows)
+ops_ratio_wh = ops["nn"][-1] / ops["wh"][-1]  # networks / WHT at the largest n
+time_ratio_wh = secs["nn"][-1] / secs["wh"][-1]
+time_ratio_ex = secs["nn"][-1] / secs["ex"][-1]
+sample_ratio = min(r["m_nn"] / r["m_wh"] for r in lpn_rows)
+# where the fitted lines would cross, IF the fitted growth factors held beyond the range
+n_cross = (
+    ns[-1] + math.log(ops_ratio_wh) / math.log(grow["wh"] / grow["nn"])
+    if grow["nn"] < grow["wh"]
+    else float("inf")
+)
 for name, v in [
     ("lpn_rho", LPN_RHO),
     ("lpn_nmax", int(ns[-1])),
-    ("lpn_grow_ex", grow_ex),
-    ("lpn_grow_nn", grow_nn),
-    ("lpn_ratio_last", ratio_last),
+    ("lpn_grow_ex", grow["ex"]),
+    ("lpn_grow_wh", grow["wh"]),
+    ("lpn_grow_nn", grow["nn"]),
+    ("lpn_ops_ratio_wh", f"{ops_ratio_wh:.2g}"),
+    ("lpn_time_ratio_wh", f"{time_ratio_wh:.2g}"),
+    ("lpn_time_ratio_ex", f"{time_ratio_ex:.2g}"),
     ("lpn_sample_ratio", sample_ratio),
+    ("lpn_n_cross", f"{n_cross:.0f}"),
+    ("lpn_ops_wh_26", f"{26 * 2**26:.1e}"),
 ]:
     notebook.glue(name, v)
 
 # %% [markdown]
-# Both solvers recover every secret (the check below). Exhaustive search uses a few hundred to a
-# few thousand samples, the networks at least {glue:text}`lpn_sample_ratio:.0f` times more: this
-# is the regime of abundant samples, the one in which Jiang, Wen and Chen report their largest
-# gains. In time, over the upper half of the dimensions, the exhaustive search's cost grows by a
-# factor {glue:text}`lpn_grow_ex:.2f` per added coordinate (the $2^n$ candidates, times $n$), and
-# the networks' by {glue:text}`lpn_grow_nn:.2f`; at $n =$ {glue:text}`lpn_nmax` the network takes
-# {glue:text}`lpn_ratio_last:.2g` times the exhaustive search's time. A growth factor below $2$ for
-# the networks over this short range does not show sub-exponential scaling (the SQ bound of
-# Chapter 1 still applies to them for a dense secret); it says where the two curves may cross. And
-# the baseline is the naive search: with one Walsh–Hadamard transform
-# ({ref}`Exercise <ex-ch02-wht>`) it costs $O(m + n2^n)$ and is orders of magnitude faster at these
-# $n$. Jiang, Wen and Chen compare with tuned classical algorithms (guessing part of the secret,
-# then Gaussian elimination, {ref}`Exercise <ex-ch02-gauss>`) at $n \approx 26$ and $\rho$ up to
-# $0.498$, with their own network designs and GPUs {cite}`jiang2023practically`; none of that is
-# reproduced here. The record's status is "partly" when the network is faster than the naive search
-# at the largest $n$, "not reproduced" otherwise. Near the crossing the ratio of two wall-clock
-# times moves with the machine's load from run to run, and the status with it: read a "partly" here
-# as "the curves cross near this $n$", not as a win over classical LPN algorithms.
+# All three solvers recover every secret (the check below). The classical solvers use a few
+# hundred to a few thousand samples, the networks at least {glue:text}`lpn_sample_ratio:.0f`
+# times more: this is the regime of abundant samples. In operations, at
+# $n =$ {glue:text}`lpn_nmax` the networks use {glue:text}`lpn_ops_ratio_wh` times as many as the
+# Walsh–Hadamard search (in wall-clock time {glue:text}`lpn_time_ratio_wh` times as long; against
+# the naive search, {glue:text}`lpn_time_ratio_ex` times as long). Over the upper half of the
+# dimensions, the operation count grows by a factor {glue:text}`lpn_grow_ex:.2f` per added
+# coordinate for the naive search, {glue:text}`lpn_grow_wh:.2f` for the Walsh–Hadamard search
+# (its $n 2^n$ term) and {glue:text}`lpn_grow_nn:.2f` for the networks.
+#
+# **How to read this.** Whatever the growth factors, the criterion fixed above decides the
+# status, and the printed ratio says which way it went: at every $n$ we can afford, a network
+# that uses more operations than the Walsh–Hadamard search does not reproduce "networks beat
+# classical algorithms". A smaller fitted growth factor for the networks, over this short range,
+# is not evidence that they win at larger $n$. Extrapolating the two fitted lines would put the
+# crossing at $n \approx$ {glue:text}`lpn_n_cross` (infinite when the networks grow faster), but
+# the lines cannot be extrapolated: by the frontier of {prf:ref}`thm-ch02-sq-luck`, read
+# heuristically for a dense secret ($2^n$ candidate sets, correlations shrunk by $1-2\rho$), an
+# online gradient learner needs (parameters) $\times$ (samples seen) to grow like $2^n$, so its
+# cost must eventually grow by a factor of at least about $2$ per coordinate, like the
+# Walsh–Hadamard search's.
+#
+# **What the paper's claim concerns.** Jiang, Wen and Chen report their gains at $n = 26$ and
+# $\rho$ up to $0.498$, against the *guess-then-Gaussian-elimination* algorithm as run by Esser,
+# Kübler and May, and they distinguish three regimes of sample availability (abundant, very
+# limited, in between) {cite}`jiang2023practically`. With abundant samples, the Walsh–Hadamard
+# search at $n = 26$ costs about $n 2^n \approx$ {glue:text}`lpn_ops_wh_26` operations plus one
+# pass over the samples, far less than days of computing; the comparison they report is with a
+# different baseline and, as far as the abstract says, under its own sample budgets (the number
+# of samples a maximum-likelihood solver needs grows like $(1-2\rho)^{-2}$, which explodes as
+# $\rho \to 1/2$). We could not check their exact baselines,
+# sample counts or cost measures, and nothing here is evidence against their result.
+# What this section shows is narrower: at $\rho = 0.4$ and $n \le$ {glue:text}`lpn_nmax`, on a
+# CPU, generic two-layer networks recover dense secrets, and a standard maximum-likelihood solver
+# does so with fewer operations.
 #
 # ### Checks
 
 # %%
-# Fixed in advance: both solvers recover the exact secret at every n (nothing is verified
-# against the true secret during the runs, so a wrong verified candidate would fail here).
-lpn_status = "partly" if ratio_last < 1 else "not reproduced"
+# Fixed in advance: all three solvers recover the exact secret at every n (nothing is verified
+# against the true secret during the runs, so a wrong verified candidate would fail here). The
+# status follows the operation-count criterion stated before the run.
+lpn_status = "partly" if ops_ratio_wh < 1 else "not reproduced"
 reproduce.report(
     "jiang2023practically",
     claim="Neural networks trained by SGD solve LPN in high-noise regimes faster than classical "
     "algorithms",
     paper_value="dense secret, n around 26, noise up to 0.498: about an hour on 8 GPUs vs days on "
-    "64 CPU cores for the classical solver",
-    value=f"dense secret, noise {LPN_RHO}, n = {LPN_NS[0]}..{LPN_NS[-1]}: time grows x"
-    f"{grow_ex:.2f} per coordinate for naive exhaustive search, x{grow_nn:.2f} for the "
-    f"networks; at n = {LPN_NS[-1]} network / exhaustive time = {ratio_last:.2g}; networks use "
-    f">= {sample_ratio:.0f}x more samples",
-    assertion="both solvers recover the exact dense secret at every n (the time ratio is "
-    "reported, not asserted)",
-    passed=all(r["S_nn"] == r["secret"] == r["S_ex"] for r in lpn_rows),
+    "64 CPU cores for guess-then-Gaussian-elimination",
+    value=f"dense secret, noise {LPN_RHO}, n = {LPN_NS[0]}..{LPN_NS[-1]}: operations grow x"
+    f"{grow['ex']:.2f} per coordinate for naive exhaustive search, x{grow['wh']:.2f} for the "
+    f"Walsh-Hadamard maximum-likelihood search, x{grow['nn']:.2f} for the networks; at n = "
+    f"{LPN_NS[-1]} networks / Walsh-Hadamard = {ops_ratio_wh:.2g} in operations "
+    f"({time_ratio_wh:.2g} in time); networks use >= {sample_ratio:.0f}x more samples",
+    assertion="all three solvers recover the exact dense secret at every n; status fixed in "
+    "advance: partly iff the networks use fewer operations than the Walsh-Hadamard search at "
+    "the largest n",
+    passed=all(r["S_nn"] == r["secret"] == r["S_ex"] == r["S_wh"] for r in lpn_rows),
     status=lpn_status,
     section="sec-ch02-lpn",
 )
@@ -1371,11 +1518,13 @@ for s in (4, 5, 8, 30):
 #
 # For a dense secret, exhaustive search must score all $2^n$ sets. Write
 # `solve_lpn_dense(x, y)` that returns the set $T$ (a sorted tuple) maximising
-# $\sum_i y^{(i)} \chi_T(x^{(i)})$ in time $O(m + n 2^n)$: add up the labels of the samples at each
+# $\sum_i y^{(i)} \chi_T(x^{(i)})$ in time $O(mn + n 2^n)$: add up the labels of the samples at each
 # point of the cube, then apply one Walsh–Hadamard transform (`analysis.walsh_hadamard`; the point
 # of `tasks.hypercube(n)` in row $r$ has $x_i = (-1)^{\text{bit } i \text{ of } r}$, and entry $s$ of
 # the transform belongs to the set with bit mask $s$). Test it with
-# `check_lpn_solver(solve_lpn_dense)`. *Difficulty: ★★☆, about 20 min.*
+# `check_lpn_solver(solve_lpn_dense)`. (The {ref}`LPN section <sec-ch02-lpn>` uses such a solver,
+# `wht_dense`, as its classical baseline; write yours without looking at it.)
+# *Difficulty: ★★☆, about 20 min.*
 # :::
 
 
@@ -1443,14 +1592,14 @@ assert not check_lpn_solver(lambda x, y: solve_lpn_dense(x.flip(1), y))
 # :::{exercise} Partial tickets
 # :label: ex-ch02-ablation
 #
-# The ablation of {ref}`the lottery experiment <sec-ch02-lottery>` removes every *full* ticket but
-# keeps the units that cover $k-1$ of the $k$ elements of $S$. (a) Show that a unit of an
-# $s$-sparse initialisation covers exactly $k-1$ elements of $S$ with probability
+# The *no ticket* ablation of {ref}`the lottery experiment <sec-ch02-lottery>` removes every
+# *full* ticket but keeps the units that cover $k-1$ of the $k$ elements of $S$. (a) Show that a
+# unit of an $s$-sparse initialisation covers exactly $k-1$ elements of $S$ with probability
 # $p_{k-1} = k\binom{n-k}{s-k+1}/\binom ns$, and that $p_{k-1}/p = k(n-s)/(s-k+1)$ with $p$ as in
 # {prf:ref}`prop-ch02-covering`. (b) Evaluate the ratio for the experiment's $n = 30$, $k = 3$,
-# $s = 8$, and show that the ablation *adds* partial tickets (every ablated unit becomes one).
-# (c) Design an ablation that removes partial tickets too while keeping $s$ weights per unit, and
-# say what "full tickets only" and "partial tickets help" each predict for it.
+# $s = 6$, and the expected number of units on at least two coordinates of $S$ in a network of
+# width $256$. (c) Say what "full tickets only" and "partial tickets suffice" each predict for the
+# *no ticket* and the *no pair* ablations, and which of the two the run supports.
 # *Difficulty: ★★☆, about 30 min.*
 # :::
 #
@@ -1461,25 +1610,32 @@ assert not check_lpn_solver(lambda x, y: solve_lpn_dense(x.flip(1), y))
 # (a) A support containing exactly $k-1$ elements of $S$ is fixed by the missing element ($k$
 # choices) and its $s-k+1$ elements outside $S$ ($\binom{n-k}{s-k+1}$ choices). Dividing by
 # $p = \binom{n-k}{s-k}/\binom ns$ and using
-# $\binom{n-k}{s-k+1}/\binom{n-k}{s-k} = (n-s)/(s-k+1)$ gives the ratio. (b) The ablation moves
-# one weight of a covering unit from $S$ to outside $S$, so the unit then covers exactly $k-1$
-# elements of $S$: partial tickets are kept and a few are added. The ratio, computed:
+# $\binom{n-k}{s-k+1}/\binom{n-k}{s-k} = (n-s)/(s-k+1)$ gives the ratio. (b) Computed, with the
+# expected count $256\,(p_{k-1} + p)$ (for $k = 3$, "at least two" is "exactly two or all three"):
 
 # %%
-n_, k_, s_ = N_GRID, K_GRID, S_SPARSE
+n_, k_, s_ = N_GRID, K_GRID, LOT_S
 ratio = k_ * (n_ - s_) / (s_ - k_ + 1)
 p_partial = k_ * math.comb(n_ - k_, s_ - k_ + 1) / math.comb(n_, s_)
-assert abs(p_partial / analysis.covering_probability(n_, k_, s_) - ratio) < 1e-9
+p_full = analysis.covering_probability(n_, k_, s_)
+assert abs(p_partial / p_full - ratio) < 1e-9
+assert abs(p_partial + p_full - pair_probability(n_, k_, s_)) < 1e-12
 print(
-    f"n = {n_}, k = {k_}, s = {s_}: partial tickets are {ratio:.1f} times as likely as full"
+    f"n = {n_}, k = {k_}, s = {s_}: partial tickets are {ratio:.1f} times as likely as full; "
+    f"a width-256 network has on average {256 * (p_partial + p_full):.1f} units on >= 2 of S "
+    f"({256 * p_full:.2f} full tickets)"
 )
 
 # %% [markdown]
-# (c) Restrict every support to at most $k-2$ elements of $S$, for instance by moving weights from
-# $S$ to coordinates outside $S$ until each unit holds at most $k-2$ of them. "Full tickets only"
-# predicts that this ablation succeeds as often as the chapter's (both hold no full ticket);
-# "partial tickets help" predicts that it succeeds less often, close to the dense networks. The
-# book does not run this ablation, so which prediction holds is left open here.
+# (c) "Full tickets only" predicts that the *no ticket* and *no pair* networks both lose the
+# sparse advantage (neither holds a full ticket). "Partial tickets suffice" predicts that the *no
+# ticket* networks keep it (they keep every partial ticket) and only the *no pair* networks lose
+# it. In the run, at width {glue:text}`lot_dwide`, the sparse, *no ticket* and *no pair* networks
+# learned in fractions {glue:text}`lot_sparse:.2f`, {glue:text}`lot_ablated:.2f` and
+# {glue:text}`lot_nopair:.2f` of the seeds; the one-sided Fisher tests of sparse against each
+# ablation gave $p =$ {glue:text}`lot_p_ablate` and $p =$ {glue:text}`lot_p_pairs`. A small $p$
+# for both would favour "full tickets only"; a large first $p$ with a small second one favours
+# "partial tickets suffice".
 #
 # :::{solution-end}
 # :::

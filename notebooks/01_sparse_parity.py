@@ -24,9 +24,10 @@
 # $k-1$ for the relevant coordinates and $k+1$ for the others: a *Fourier gap* that points at the
 # hidden set. We prove in full that one SGD step from a sign initialisation turns this gap into
 # units that read only the hidden set, the first phase of the paper's guarantee. In training the
-# loss sits at chance and then drops abruptly, while the ratio of the weights on the relevant
-# coordinates to the others leaves its noise band before the loss and the accuracy leave theirs:
-# progress the loss does not show (how early, at this scale, is measured against a lead fixed in
+# loss sits at chance and then drops abruptly, while a measure of the first-layer weights aligned
+# with the drift the gradient predicts leaves its noise band, calibrated on irrelevant
+# coordinates, before the loss and the accuracy leave theirs: progress the loss does not show,
+# seen at this scale in the median over seeds (how early is measured against a lead fixed in
 # advance).
 #
 # **Paper.** Barak, Edelman, Goel, Kakade, Malach and Zhang, *Hidden progress in deep learning: SGD
@@ -38,10 +39,11 @@
 # Bits are $\pm 1$, $n$ is the input dimension, $k$ the sparsity, $d$ the width.
 #
 # **Time.** Quick mode is the default everywhere, with or without a GPU: the whole notebook runs in
-# about half a minute on a two-core CPU. Full mode (set `SCALE = "full"` in the first code cell)
+# under a minute on a two-core CPU. Full mode (set `SCALE = "full"` in the first code cell)
 # trains the plateau-and-jump experiment at twice the paper's $n$ ($n = 100$, $k = 3$, with its
-# progress measures) and runs the scaling sweep and the width experiment with twice the seeds; it
-# takes about a minute and a half on one CPU core, and its runs save checkpoints so that a disconnected
+# progress measures), adds a sparser parity ($k = 5$, $n = 40$), and runs the scaling sweep and
+# the width experiment with twice the seeds; it takes about three minutes on one CPU core, and
+# its runs save checkpoints so that a disconnected
 # session resumes where it stopped. Its recorded figure is shown
 # below the quick-mode one.
 #
@@ -109,6 +111,12 @@ STEPS_MAIN = cfg.pick(quick=3000, full=10_000)  # its training steps
 # same measure over disjoint control sets of k irrelevant coordinates) by LEAD times the
 # departure step.
 K_SD, EARLY, LEAD = 4.0, 0.1, 0.5
+# A separation must hold at PERSIST consecutive evaluations (fixed after the prototype of the
+# text: with 1, single control sets crossed their band for one evaluation).
+PERSIST = 3
+# The drift-aligned measure was chosen by a prototype on seeds 100-115 (run once, outside the
+# chapter): its lead ratios there, quick and full settings.
+PROTO_LEAD = {"quick": 0.36, "full": 0.47}
 SUB = 12  # coordinates of the sub-cube on which the per-unit Fourier gap is computed exactly
 # The scaling sweep in the theorem's setting (sign initialisation, f = 0 at step 0, k = 2):
 SWEEP_N = [21, 41, 81, 161]  # the sweep's n (odd)
@@ -121,6 +129,15 @@ WIDTHS = cfg.pick(  # widths of the width experiment
 WIDTH_SIGN, LR_SIGN = 32, 0.5  # width and step size of the sweep's networks
 B_SMALL, B_DIV = 8, 16  # the two batch regimes: B = B_SMALL, and B = n^2 // B_DIV
 E_WIDTH = cfg.pick(quick=16, full=32)  # seeds per width
+# Full mode only: k = 5, sizes and criteria fixed after a prototype with seeds 100-107.
+N_K5, K_K5, E_K5 = 40, 5, 8  # input dimension, sparsity, seeds
+WIDTH_K5, BATCH_K5, STEPS_K5 = 256, 128, 30_000  # width, batch size, training steps
+JUMP_K5 = 0.9  # the jump is timed from accuracy 0.55 to this level
+N_WD, STEPS_WD, E_WD = (
+    50,
+    3000,
+    8,
+)  # weight-decay exercise: n, steps, seeds (both modes)
 
 # %% [markdown]
 # ## The setting
@@ -882,6 +899,19 @@ def set_ratios(W, sets):
     return (inside / outside).sqrt()
 
 
+def aligned_weights(model, sets):
+    """(E, len(sets)): for each set T, the |a_j|-weighted mean over units j of
+    sigma_j(T) sum_{i in T} |w_ji|, with sigma_j(T) = sign(-a_j b_j prod_{i in T} w_ji) the
+    sign in which the drift of the proposition moves prod_{i in T} w_ji (see the text)."""
+    W = model.first_layer  # (E, d, n)
+    a = model.weights[1].squeeze(-1)  # (E, d)
+    b = model.biases[0].reshape(a.shape)  # (E, d)
+    WT = W[..., torch.as_tensor(sets, device=W.device)]  # (E, d, C, k)
+    sigma = torch.sign(-(a * b)[..., None] * WT.prod(-1))  # (E, d, C)
+    num = (a.abs()[..., None] * sigma * WT.abs().sum(-1)).sum(1)  # (E, C)
+    return num / a.abs().sum(1, keepdim=True)
+
+
 def parity_metrics(task, m_test=1000, seed=123, w0=None, controls=None):
     """evaluate(model) for train.fit: per member, test accuracy and hinge loss, the weight
     fraction on S, and (when w0, the initial first layer, and control sets are given) the
@@ -902,18 +932,22 @@ def parity_metrics(task, m_test=1000, seed=123, w0=None, controls=None):
         if w0 is not None:
             four_S, four_C = fourier(model)
             r_C = set_ratios(W, controls)  # (E, C)
-            med_C = r_C.quantile(
-                0.5, dim=0
-            )  # (C,): median over members, per control set
+            al = aligned_weights(model, [list(task.support)] + controls)  # (E, 1 + C)
+            al_C = al[:, 1:]
             vals |= {
                 "ratio_S": weight_ratio(W, task.support),
                 "ratio_C": r_C[:, 0],
-                "ctrl_mu": float(med_C.mean()),  # mean and s.d. over the control sets
-                "ctrl_sd": float(med_C.std()),
                 "fourier_S": four_S,
                 "fourier_C": four_C,
                 "move": (W - w0).abs().amax((1, 2)),  # ||W_t - W_0||_inf
+                "align_S": al[:, 0],
+                "align_C": al_C[:, 0],
+                "align_band": al_C.mean(1) + K_SD * al_C.std(1),  # (E,) per member
             }
+            med_r, med_al = r_C.quantile(0.5, dim=0), al_C.quantile(0.5, dim=0)  # (C,)
+            for c in range(len(controls)):  # each control set's median over members
+                vals[f"ratio_m{c}"] = float(med_r[c])
+                vals[f"align_m{c}"] = float(med_al[c])
         return vals
 
     return evaluate
@@ -940,7 +974,7 @@ hist = train.fit(
     eval_every=25,
     data_seed=cfg.seed,
     checkpoint_dir=cfg.checkpoint(f"ch01/main_n{N_MAIN}_k{K_MAIN}"),
-    tag=f"{task_main!r}, batch {BATCH}, progress measures",
+    tag=f"{task_main!r}, batch {BATCH}, progress measures with drift-aligned",
     desc=f"n={N_MAIN}, k={K_MAIN}",
 )
 steps = np.concatenate([[0], hist.step_array])
@@ -1046,18 +1080,52 @@ reproduce.report(
 #   coefficients $|\hat g_j(S \setminus \{i\})|$, $i \in S$ (the drift of the relevant weights),
 #   with $|\hat g_j(S \cup \{i\})|$, $i \notin S$, weighting units by $|a_j|$. Both ratios are
 #   also computed for *control* sets of $k$ irrelevant coordinates, which no gradient favours.
-# - **Separation.** The weight ratio on $S$ separates when its median over the seeds exceeds, at
-#   the same step, the mean plus {glue:text}`k_sd` standard deviations of the same median
-#   computed for each of {glue:text}`n_controls` disjoint control sets: the noise band of the
-#   measure is what it does on coordinates that carry no signal. The weight movement is not
-#   specific to $S$ (any SGD step moves the weights), so we plot it but do not test it.
+# - **A measure aligned with the drift.** The ratios above pool all units, most of which do
+#   nothing during the plateau. {prf:ref}`prop-ch01-gradient-fourier` says more: at chance,
+#   where the hinge loss acts as the correlation loss, the drift of a relevant weight $w_{ji}$
+#   is $\eta\, a_j\, \hat g_j(S \setminus \{i\})$. If the pre-activation
+#   $w_j \cdot x$ is close to a Gaussian of variance $s_j^2 = \|w_j\|^2$ (a heuristic, not
+#   proved here), a second-order (Hermite) expansion gives
+#   $\hat g_j(\{l, m\}) \approx (w_{jl} w_{jm}/s_j^2)\, \tau_j\, \varphi(\tau_j)$ with
+#   $\tau_j = -b_j/s_j$ and $\varphi$ the normal density, so for $k = 3$ the drift of $w_{ji}$,
+#   $i \in S$, has the sign of $-a_j b_j \prod_{l \in S \setminus \{i\}} w_{jl}$. Hence
+#   $|w_{ji}|$ grows for all three $i \in S$ when
+#   $\sigma_j(S) = \operatorname{sign}(-a_j b_j \prod_{i \in S} w_{ji}) = +1$ and shrinks when it
+#   is $-1$ (until a sign flips). The *drift-aligned weight*
+#   $A(T) = \sum_j |a_j|\, \sigma_j(T) \sum_{i \in T} |w_{ji}| \,/\, \sum_j |a_j|$ should therefore
+#   grow for $T = S$, while for a control set $T$ the sign $\sigma_j(T)$ is a coin flip that
+#   no gradient favours, and $A(T)$ stays near $0$.
+# - **Separation.** A measure on $S$ separates when its median over the seeds exceeds, at
+#   {glue:text}`persist` consecutive evaluations, the mean plus {glue:text}`k_sd` standard
+#   deviations of the same median computed for each of {glue:text}`n_controls` disjoint control
+#   sets: the noise band of the measure is what it does on coordinates that carry no signal. A
+#   control set separates when it exceeds, in the same way, the band of the *other* control
+#   sets; every control set is tested. The weight movement is not specific to $S$ (any SGD step
+#   moves the weights), so we plot it but do not test it.
 #
-# The claim, fixed before the run: the weight ratio on $S$ separates no later than
-# {glue:text}`lead` times the departure step, and the first control set does not separate before
-# the departure. (Our first version calibrated the separation by the spread of the seeds at step
-# $0$; in full mode the control set then "separated" too, long before the departure: the ratios
-# of all sets wander during the plateau, and a band fixed at step $0$ does not follow them.
-# Calibrating against the control sets at each step is the fix.)
+# The claim: the drift-aligned weight on $S$ separates before the departure (asserted), and it
+# does so no later than {glue:text}`lead` times the departure step, before any control set
+# separates (the condition for the status "reproduced"). The target {glue:text}`lead` and the
+# band of {glue:text}`k_sd` s.d. were fixed before the earlier versions of this experiment and
+# are unchanged. The rest was *chosen after a prototype* on other seeds (100–115): the
+# drift-aligned measure, which there separated at {glue:text}`proto_lead_quick` of the departure
+# in quick mode's setting and at {glue:text}`proto_lead_full` in full mode's (with single
+# evaluations above the band; its $z$-score against the controls fell back into the band in
+# between), while the ratios of the units' weights (top quantiles over units, $|a_j|$-weighted
+# means), the weight share and a sign-coherence statistic of $\prod_{i \in T} w_{ji}$ separated
+# later or let control sets separate; and the rule of {glue:text}`persist` consecutive
+# evaluations, because with one evaluation single control sets crossed their band (under this
+# rule the prototype's lead in full mode's setting was close to $1$).
+#
+# Two earlier versions of this test were flawed, and the record said less than it seemed. The
+# first calibrated the separation by the spread of the seeds at step $0$; in full mode the control
+# set then "separated" long before the departure: the measures of all sets wander during the
+# plateau. The second calibrated against the control sets at each step but tested one control
+# set against a band that *included* it, and a value can lie at most $(C-1)/\sqrt C$ sample
+# standard deviations above the mean of $C$ values that include it, which is below $4$ for
+# $C \le 17$ (in this run $C =$ {glue:text}`n_controls`, bound {glue:text}`max_self_z:.2f`): in
+# quick mode, with $\lfloor n/k \rfloor - 1 \le 17$ control sets, that control could not
+# separate at all. Testing each control set against the others is the fix.
 
 # %% tags=["readme-figure"]
 early = steps <= EARLY * STEPS_MAIN
@@ -1065,6 +1133,8 @@ notebook.glue("early_pct", round(100 * EARLY))
 notebook.glue("k_sd", K_SD)
 notebook.glue("lead", LEAD)
 notebook.glue("sub", SUB)
+notebook.glue("proto_lead_quick", PROTO_LEAD["quick"])
+notebook.glue("proto_lead_full", PROTO_LEAD["full"])
 
 
 def departure(curve, up):
@@ -1073,23 +1143,48 @@ def departure(curve, up):
     return first_step(curve > mu + K_SD * sd if up else curve < mu - K_SD * sd), mu, sd
 
 
-band = series("ctrl_mu")[:, 0] + K_SD * series("ctrl_sd")[:, 0]  # per step
+def held(mask):
+    """The first recorded step from which `mask` holds at PERSIST consecutive evaluations."""
+    run = np.convolve(mask.astype(int), np.ones(PERSIST, int), "valid") == PERSIST
+    return first_step(np.concatenate([run, np.zeros(PERSIST - 1, bool)]))
 
 
-def separation(name):
-    """First step at which the median over members exceeds the control sets' band."""
-    med = np.median(series(name), 1)
-    return first_step(med > band), med
+# (steps, C): each control set's median over members, for both measures
+ctrl_meds = {
+    m: np.stack([series(f"{m}_m{c}")[:, 0] for c in range(len(controls))], 1)
+    for m in ("ratio", "align")
+}
+
+
+def band_of(m, skip=None):
+    """Per step: mean + K_SD s.d. over the control sets (without control set `skip`)."""
+    C = ctrl_meds[m] if skip is None else np.delete(ctrl_meds[m], skip, 1)
+    return C.mean(1) + K_SD * C.std(1, ddof=1)
 
 
 dep_acc, mu_acc, sd_acc = departure(acc_med, up=True)
 dep_loss, mu_loss, sd_loss = departure(loss_med, up=False)
 step_dep = min(s for s in (dep_acc, dep_loss, STEPS_MAIN + 1) if s is not None)
-sep = {name: separation(name) for name in ("ratio_S", "ratio_C")}
-step_sep, step_ctrl = sep["ratio_S"][0], sep["ratio_C"][0]
+sep, ctrl_steps = {}, {}  # per measure: when S separates; when each control set does
+for m in ("ratio", "align"):
+    sep[m] = held(np.median(series(f"{m}_S"), 1) > band_of(m))
+    ctrl_steps[m] = [
+        held(ctrl_meds[m][:, c] > band_of(m, c)) for c in range(len(controls))
+    ]
+ctrl_first = {
+    m: min((t for t in v if t is not None), default=None) for m, v in ctrl_steps.items()
+}
+ctrl_before = {
+    m: sum(t is not None and t < step_dep for t in v) for m, v in ctrl_steps.items()
+}
+step_sep = sep["align"]
 notebook.glue("n_controls", len(controls))
+notebook.glue("persist", PERSIST)
+C_n = len(controls)
+notebook.glue("max_self_z", (C_n - 1) / np.sqrt(C_n))  # the bound of the text
 
-fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(8, 8.5), sharex=True)
+fig, axes = plt.subplots(4, 1, figsize=(8, 11), sharex=True)
+ax1, ax2, ax3, ax4 = axes
 ax1.plot(steps, acc_med, color=plotting.COLORS[1], label="test accuracy (median)")
 ax1.plot(steps, loss_med, color=plotting.COLORS[0], label="test hinge loss (median)")
 for mu, sd in ((mu_acc, sd_acc), (mu_loss, sd_loss)):
@@ -1100,66 +1195,123 @@ labels = {
     "ratio_C": "weight ratio, control set",
     "fourier_S": "Fourier gap ratio, S",
     "fourier_C": "Fourier gap ratio, control set",
+    "align_S": "drift-aligned weight, S",
+    "align_C": "drift-aligned weight, control set",
 }
-for i, (name, lab) in enumerate(labels.items()):
+for i, name in enumerate(list(labels)[:4]):
     med = np.median(series(name), 1)
     ls = "-" if name.endswith("S") else ":"
+    lab = labels[name]
     ax2.plot(steps, med / med[0], color=plotting.COLORS[i // 2 + 2], ls=ls, label=lab)
 ax2.plot(
     steps,
-    band / sep["ratio_S"][1][0],
+    band_of("ratio") / np.median(series("ratio_S"), 1)[0],
     color="k",
     lw=0.5,
-    label=f"control sets' mean + {K_SD:g} s.d.",
+    label=f"weight ratio: control sets' mean + {K_SD:g} s.d.",
 )
 ax2.set_yscale("log")
-ax2.set(ylabel="median / step-0 value", title="Progress measures specific to S")
-ax3.plot(steps, np.median(series("move"), 1), color=plotting.COLORS[4])
-ax3.set(
+ax2.set(ylabel="median / step-0 value", title="Ratio measures: S against a control set")
+for name, ls in (("align_S", "-"), ("align_C", ":")):
+    med = np.median(series(name), 1)
+    ax3.plot(steps, med, color=plotting.COLORS[5], ls=ls, label=labels[name])
+ax3.plot(steps, band_of("align"), color="k", lw=0.5, label="control sets' band")
+ax3.set_yscale("symlog", linthresh=1e-3)
+ax3.set(ylabel="median (weight units)", title="The measure aligned with the drift")
+ax4.plot(steps, np.median(series("move"), 1), color=plotting.COLORS[4])
+ax4.set(
     xlabel="steps",
     ylabel=r"$\|W_t - W_0\|_\infty$",
     title="Weight movement (median): not specific to S",
 )
-for ax in (ax1, ax2, ax3):
+for ax in axes:
     if step_sep is not None:
-        ax.axvline(step_sep, color="k", ls="--", lw=1, label="weight ratio separates")
+        ax.axvline(step_sep, color="k", ls="--", lw=1, label="drift-aligned separates")
     ax.axvline(step_dep, color="gray", ls="-.", lw=1.5, label="loss/accuracy depart")
     ax.legend(fontsize=7, loc="upper left")
 fig.suptitle(f"n = {N_MAIN}, k = {K_MAIN}, {E_MAIN} seeds", fontsize=10)
 reproduce.save_headline(fig)
 plt.show()
 
+
+# %%
 lead_ratio = step_sep / step_dep if step_sep is not None else float("nan")
-for name in ("ratio_S", "ratio_C"):
-    print(f"{labels[name]:32s} separates at step {sep[name][0]}")
+
+
+def when(step):
+    """'never' or 'at step t'."""
+    return "never" if step is None else f"at step {step}"
+
+
+for m, name in (("ratio", "weight ratio"), ("align", "drift-aligned weight")):
+    print(
+        f"{name} on S separates at step {sep[m]}; of the {len(controls)} control sets, "
+        f"{ctrl_before[m]} separate before the departure (first {when(ctrl_first[m])})"
+    )
 print(
     f"accuracy departs at step {dep_acc} (plateau {mu_acc:.3f} ± {sd_acc:.3f}), loss at "
     f"step {dep_loss} ({mu_loss:.3f} ± {sd_loss:.3f}); lead ratio {lead_ratio:.2f}"
 )
-notebook.glue("step_sep", step_sep)
-notebook.glue("step_dep", step_dep)
-notebook.glue("dep_acc", dep_acc)
-notebook.glue("dep_loss", dep_loss)
-notebook.glue("lead_ratio", lead_ratio)
-notebook.glue("ctrl_sep", "never" if step_ctrl is None else f"at step {step_ctrl}")
-lead_ok = step_sep is not None and step_sep <= LEAD * step_dep
+# The same comparison member by member: each seed's drift-aligned weight against the band of
+# its own control sets, and its own accuracy and loss against their own plateau bands.
+acc_all, loss_all = series("acc"), series("test_loss")
+al_S, al_band = series("align_S"), series("align_band")
+member_dep, member_lead = [], []
+for e in range(E_MAIN):
+    d_e = [departure(acc_all[:, e], up=True)[0], departure(loss_all[:, e], up=False)[0]]
+    d_e = min(s for s in d_e + [STEPS_MAIN + 1] if s is not None)
+    s_e = held(al_S[:, e] > al_band[:, e])
+    member_dep.append(d_e)
+    member_lead.append(s_e / d_e if s_e is not None else float("inf"))
+member_lead = np.array(member_lead)
+print(
+    f"per member: departures from step {min(member_dep)} to {max(member_dep)}; lead ratio "
+    f"median {np.median(member_lead):.2f} (min {member_lead.min():.2f}, "
+    f"max {member_lead.max():.2f})"
+)
+
+
+for key, val in {
+    "step_sep": step_sep,
+    "step_dep": step_dep,
+    "dep_acc": dep_acc,
+    "dep_loss": dep_loss,
+    "lead_ratio": lead_ratio,
+    "ratio_sep": when(sep["ratio"]),
+    "ratio_lead": sep["ratio"] / step_dep if sep["ratio"] else float("nan"),
+    "ctrl_before": ctrl_before["align"],
+    "ctrl_sep": when(ctrl_first["align"]),
+    "ratio_ctrl_before": ctrl_before["ratio"],
+    "ratio_ctrl_sep": when(ctrl_first["ratio"]),
+    "first_member_dep": min(member_dep),
+    "member_lead_med": float(np.median(member_lead)),
+    "member_lead_min": float(member_lead.min()),
+    "member_lead_max": float(member_lead.max()),
+    "pooled_vs_first": "before"
+    if step_sep is not None and step_sep < min(member_dep)
+    else "at or after",
+}.items():
+    notebook.glue(key, val)
+clean = ctrl_first["align"] is None or (
+    step_sep is not None and ctrl_first["align"] > step_sep
+)
+lead_ok = step_sep is not None and step_sep <= LEAD * step_dep and clean
 notebook.glue("lead_verdict", "meets" if lead_ok else "misses")
 reproduce.report(
     "barak2022hidden",
     claim="Progress is hidden: while the loss and the error are at chance, SGD already moves "
     "the first-layer weights towards the relevant coordinates",
     paper_value="progress measures (weight movement, Fourier gap) grow during the plateau",
-    value=f"weight ratio on S separates at step {step_sep}, loss/accuracy depart at step "
-    f"{step_dep} (lead ratio {lead_ratio:.2f}, fixed target {LEAD}); control: "
-    f"{'never' if step_ctrl is None else step_ctrl}",
-    assertion=f"the weight ratio on S exceeds the control sets' band ({K_SD} s.d.) before the "
-    f"loss or accuracy leaves its plateau band ({K_SD} s.d.), and a control set does not "
-    f"separate before that departure; status 'reproduced' only if the lead ratio is <= {LEAD}",
-    passed=bool(
-        step_sep is not None
-        and step_sep < step_dep
-        and (step_ctrl is None or step_ctrl >= step_dep)
-    ),
+    value=f"drift-aligned weight on S separates at step {step_sep}, loss/accuracy depart at "
+    f"step {step_dep} (lead ratio {lead_ratio:.2f}, fixed target {LEAD}); control sets "
+    f"separating before the departure: {ctrl_before['align']} of {len(controls)} (first "
+    f"{when(ctrl_first['align'])}); weight ratio on S {when(sep['ratio'])}; per member, "
+    f"lead ratio median {np.median(member_lead):.2f}",
+    assertion=f"the drift-aligned weight on S exceeds its control sets' band ({K_SD} s.d., "
+    f"{PERSIST} evaluations in a row) before the loss or accuracy leaves its plateau band "
+    f"({K_SD} s.d.); status 'reproduced' only if its lead ratio is <= {LEAD} and no control "
+    "set, against the band of the others, separates before it",
+    passed=bool(step_sep is not None and step_sep < step_dep),
     status="reproduced" if lead_ok else "partly",
     section="sec-ch01-hidden-progress",
 )
@@ -1171,22 +1323,34 @@ reproduce.report(
 reproduce.show_record("01_sparse_parity")
 
 # %% [markdown]
-# The weight ratio on $S$ separates at step {glue:text}`step_sep`; the loss or the accuracy first leaves its noise band at step
-# {glue:text}`step_dep` (accuracy at {glue:text}`dep_acc`, loss at {glue:text}`dep_loss`). The
-# lead ratio, separation step over departure step, is {glue:text}`lead_ratio:.2f`, which
-# {glue:text}`lead_verdict` the target of {glue:text}`lead` fixed in advance; the control set
-# separates {glue:text}`ctrl_sep`. So the measure specific to $S$ does leave the band of the
-# control sets before the output leaves its own band, and the controls show that this is not a
-# fluctuation that any set of coordinates would show. But when the lead ratio is close to $1$, as
-# in both our quick and full runs, the separation comes only a few evaluations before the
-# departure: the run shows the weights on $S$ moving *just before* the output, calibrated
-# against noise on both sides, and **not** progress hidden for most of the plateau, which is
-# Barak et al.'s claim. The record's status for this claim is therefore "partly". A first version
-# of this experiment, which calibrated the measure by the spread of the seeds at step $0$,
-# reported much earlier separations, but its control set separated as well: those were
-# fluctuations, not progress. Whether a measure with more power (per-unit, or aligned with the
-# drift direction that {prf:ref}`prop-ch01-gradient-fourier` predicts) separates earlier is
-# left open here.
+# The drift-aligned weight on $S$ separates at step {glue:text}`step_sep`; the loss or the
+# accuracy first leaves its noise band at step {glue:text}`step_dep` (accuracy at
+# {glue:text}`dep_acc`, loss at {glue:text}`dep_loss`). The lead ratio, separation step over
+# departure step, is {glue:text}`lead_ratio:.2f`; {glue:text}`ctrl_before` of the
+# {glue:text}`n_controls` control sets separate before the departure (the first
+# {glue:text}`ctrl_sep`), so the run {glue:text}`lead_verdict` the condition fixed above. The
+# weight ratio of the earlier versions separates {glue:text}`ratio_sep` under the same rule, and
+# {glue:text}`ratio_ctrl_before` of its control sets before the departure (the first
+# {glue:text}`ratio_ctrl_sep`): the pooled size of the relevant weights is no early signal. The
+# record's status follows the rule in each mode; the full-mode numbers (at full mode's larger $n$)
+# are in the record shown above and on the Reproductions page.
+#
+# What the pooled measure does and does not show. The band is calibrated on coordinates that
+# carry no signal, so a separation of the median over seeds is evidence that the weights of the
+# typical network have moved towards $S$ in the direction the proposition predicts while its
+# output is at chance. Member by member, the picture is weaker: each seed's drift-aligned
+# weight against the band of its own control sets, and its own accuracy and loss against their
+# own plateau bands, give lead ratios with median {glue:text}`member_lead_med:.2f` (from
+# {glue:text}`member_lead_min:.2f` to {glue:text}`member_lead_max:.2f`); the seeds depart from
+# step {glue:text}`first_member_dep` on, and the pooled separation comes
+# {glue:text}`pooled_vs_first` the first of them. One network's measure is as noisy as the
+# median's band is wide, and its drift is small until shortly before its own jump; the median
+# over the seeds gains its lead by pooling their small drifts of the same sign. Barak et
+# al.'s progress "hidden for most of the plateau" is thus visible here as a population effect,
+# not yet in a single network at this scale. And at full mode's larger $n$ even the pooled
+# lead shrinks, and a control set crosses its band before the measure on $S$ does (the record's
+# numbers): there the early separation is not established, and the record's status for this
+# claim is "partly".
 #
 # The jump itself is abrupt by the criterion fixed above: the median accuracy rises from $0.55$ to
 # $0.95$ in {glue:text}`rise_ratio:.2f` times the steps it took to reach $0.55$, and the median
@@ -1195,15 +1359,115 @@ reproduce.show_record("01_sparse_parity")
 # scale.
 #
 # Three remarks. First, loss and accuracy are functions of the output, and the output is a sum over
-# many units in which the relevant directions are still weak. Second, the measures do not climb
-# steadily from step $0$: they stay in their band for a while and then grow at an accelerating
-# rate (a straight line on the logarithmic axis is exponential growth), because the Fourier gap of
-# each unit grows with its own relevant weights; the weight movement grows from the first step but
-# says nothing about $S$. Third, the small weight decay matters for how visible the progress is:
-# the irrelevant weights receive little but gradient noise and are pulled towards $0$, while the
-# drift of {prf:ref}`prop-ch01-gradient-fourier` holds the relevant ones up
-# ({ref}`the weight-decay exercise <ex-ch01-weight-decay>`).
+# many units in which the relevant directions are still weak. Second, the ratio measures do not
+# climb steadily from step $0$: they stay in their band for a while and then grow at an
+# accelerating rate (a straight line on the logarithmic axis is exponential growth), because the
+# Fourier gap of each unit grows with its own relevant weights; the drift-aligned weight, which
+# counts the units by the sign of their predicted drift rather than by the size of their weights,
+# leaves its band earlier; the weight movement grows from the first step but says nothing about
+# $S$. Third, the small weight decay shrinks all first-layer weights during the plateau, the
+# relevant ones too, so it does not make the weight share a measure of hidden progress
+# ({ref}`the weight-decay exercise <ex-ch01-weight-decay>` runs it).
+
+# %% [markdown]
+# (sec-ch01-k5)=
+# ### Full mode: a sparser target, $k = 5$
 #
+# With $k = 5$ the relevant Fourier coefficients have degree $k - 1 = 4$ and the drift is much
+# weaker, so the plateau is longer at a given $n$. Full mode trains {glue:text}`e_k5` seeds on the
+# parity with $n =$ {glue:text}`n_k5` and $k = 5$, with width {glue:text}`width_k5`, batch
+# {glue:text}`batch_k5` and otherwise the settings above, for {glue:text}`steps_k5` steps. The
+# sizes and the criterion were fixed after a prototype on other seeds (100–107), in which the
+# accuracy jumped from chance to about $0.93$ within a few hundred steps and then crept towards
+# $1$ over thousands: so the jump is timed from $0.55$ to {glue:text}`jump_k5` (not $0.95$), and
+# the criterion is the one of the $k = 3$ run: median accuracy at most $0.6$ at step $0$ and at
+# least {glue:text}`jump_k5` at the end, and, for the median member, a rise from $0.55$ to
+# {glue:text}`jump_k5` that takes at most {glue:text}`abrupt` times the steps before $0.55$.
+# Quick mode does not run it (about a minute on one core).
+
+# %%
+for key, val in {
+    "e_k5": E_K5,
+    "n_k5": N_K5,
+    "width_k5": WIDTH_K5,
+    "batch_k5": BATCH_K5,
+    "steps_k5": STEPS_K5,
+    "jump_k5": JUMP_K5,
+    "abrupt": ABRUPT,
+}.items():
+    notebook.glue(key, val)
+if cfg.scale == "full":
+    task_k5 = tasks.SparseParity.first(N_K5, K_K5)
+    net_k5 = make_ensemble(N_K5, E_K5, width=WIDTH_K5)
+    x_k5, y_k5 = task_k5.sample(1000, generator=cfg.generator(123))
+    acc_k5 = accuracy_metric(x_k5, y_k5)
+    with torch.no_grad():
+        acc0_k5 = acc_k5(net_k5)["acc"].numpy()
+    hist_k5 = train.fit(
+        net_k5,
+        online_batches(task_k5, BATCH_K5),
+        steps=STEPS_K5,
+        loss="hinge",
+        lr=LR,
+        weight_decay=WD,
+        evaluate=acc_k5,
+        eval_every=STEPS_K5 // 100,
+        data_seed=cfg.seed,
+        checkpoint_dir=cfg.checkpoint(f"ch01/k5_n{N_K5}"),
+        tag=f"{task_k5!r}, width {WIDTH_K5}, batch {BATCH_K5}",
+        desc=f"n={N_K5}, k={K_K5}",
+    )
+    steps_k5 = np.concatenate([[0], hist_k5.step_array])
+    a_k5 = np.concatenate([acc0_k5[None], np.asarray(hist_k5["acc"])])  # (T + 1, E)
+
+    def cross(curve, level):
+        """First recorded step at which `curve` reaches `level` (None if never)."""
+        return (
+            int(steps_k5[np.argmax(curve >= level)]) if (curve >= level).any() else None
+        )
+
+    rise_k5 = []
+    for e in range(E_K5):
+        a55, aj = cross(a_k5[:, e], 0.55), cross(a_k5[:, e], JUMP_K5)
+        rise_k5.append((aj - a55) / a55 if a55 and aj else float("inf"))
+    med_k5 = np.median(a_k5, 1)
+    rise_k5_med = float(np.median(rise_k5))
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(steps_k5, a_k5, color=plotting.COLORS[1], lw=0.5, alpha=0.5)
+    ax.plot(steps_k5, med_k5, color="k", lw=1.5, label="median over seeds")
+    ax.axhline(JUMP_K5, color="gray", ls=":", label=f"accuracy {JUMP_K5}")
+    ax.set(
+        xlabel="steps",
+        ylabel="test accuracy",
+        title=f"k = {K_K5}, n = {N_K5}: each seed sits at chance, then jumps",
+    )
+    ax.legend()
+    plt.show()
+    print(
+        f"k = {K_K5}: median accuracy {med_k5[0]:.2f} at step 0, {med_k5[-1]:.2f} at the end; "
+        f"per seed, 0.55 reached at steps {[cross(a_k5[:, e], 0.55) for e in range(E_K5)]}; "
+        f"rise/plateau per seed {np.round(rise_k5, 2).tolist()}, median {rise_k5_med:.2f}"
+    )
+    reproduce.report(
+        "barak2022hidden",
+        claim="The plateau and the abrupt jump also appear for a sparser parity (k = 5)",
+        paper_value="plateau then abrupt drop of the error, for k up to about 6 in their "
+        "figures",
+        value=f"n={N_K5}, k={K_K5}: median accuracy {med_k5[0]:.2f} -> {med_k5[-1]:.2f}; "
+        f"median seed rises from 0.55 to {JUMP_K5} in {rise_k5_med:.2f} x its plateau",
+        assertion=f"median accuracy <= 0.6 at step 0 and >= {JUMP_K5} at the end; for the "
+        f"median seed, the rise from 0.55 to {JUMP_K5} takes at most {ABRUPT} x the steps "
+        "before 0.55",
+        passed=bool(
+            med_k5[0] <= 0.6 and med_k5[-1] >= JUMP_K5 and rise_k5_med <= ABRUPT
+        ),
+        status="reproduced",
+        section="sec-ch01-k5",
+    )
+else:
+    print("quick mode: the k = 5 run is full mode's (see the Reproductions page)")
+
+# %% [markdown]
 # (sec-ch01-scaling)=
 # ### How the time to learn grows with $n$, in the theorem's setting
 #
@@ -1710,33 +1974,111 @@ if reproduce.check((t_4n > 0).all(), "some B = 4n member never reached 99%"):
 # :::{exercise} What weight decay does to the progress measure
 # :label: ex-ch01-weight-decay
 #
-# Rerun the hidden-progress experiment with `weight_decay=0`. Which of the checks of the chapter
-# would you expect to fail, and why? Then run it and compare the two plots of the weight fraction.
-# *Difficulty: ★★☆, about 15 min.*
+# The plateau-and-jump runs use a small weight decay. Predict what changes with
+# `weight_decay=0`: does the plateau-and-jump survive, and what happens to the weight share
+# $\|W_{:,S}\|_F^2/\|W\|_F^2$ on $S$ during the plateau and at the end? Then train
+# {glue:text}`e_wd` seeds at $n = $ {glue:text}`n_wd` for {glue:text}`steps_wd` steps with and
+# without decay (otherwise as above) and compare. *Difficulty: ★★☆, about 15 min.*
 # :::
 #
-# :::{solution} ex-ch01-weight-decay
+# :::{solution-start} ex-ch01-weight-decay
 # :class: dropdown
+# :::
 #
-# In the training cell, pass `weight_decay=0` instead of `weight_decay=WD`:
-#
-# ```python
-# hist = train.fit(net_main, online_batches(task_main), steps=STEPS_MAIN, loss="hinge", lr=LR,
-#                  weight_decay=0, evaluate=parity_metrics(task_main), eval_every=25, data_seed=cfg.seed)
-# ```
-#
-# The book's build does **not** run this variant, so we give the prediction and its reason, not a
-# measurement. The plateau and the jump should survive: the drift of
+# **Prediction.** The plateau and the jump should survive: the drift of
 # {prf:ref}`prop-ch01-gradient-fourier` does not depend on the decay. What should change most is
-# the weight *share* on $S$. Without decay, the initial random weights, about $1/\sqrt n$ on each of
-# the $n - k$ irrelevant coordinates, keep their squared mass, about $(n-k)/n$ of the total, and the
-# share $\|W_{:,S}\|_F^2/\|W\|_F^2$ moves only once the relevant weights have grown to a size
-# comparable to $\sqrt{n-k}$ times their initial size. With decay $\lambda$, each irrelevant weight
-# shrinks by the factor $(1 - \eta\lambda)$ per step towards the level set by the gradient noise,
-# while the drift holds the relevant weights up, so the share grows during the plateau without any
-# growth of the relevant weights. So the check most likely to fail without decay is the doubling
-# of the share by the end of the plateau; the lesson is that how "hidden" progress looks depends on
-# the measure.
+# the weight *share* on $S$. Without decay, the initial random weights, about $1/\sqrt n$ on each
+# of the $n - k$ irrelevant coordinates, keep their squared mass, about $(n-k)/n$ of the total,
+# and the share moves only once the relevant weights have grown to a size comparable to
+# $\sqrt{n-k}$ times their initial size. With decay $\lambda$ every weight shrinks by the factor
+# $(1 - \eta\lambda)$ per step, and only the drift (on $S$) opposes it, so the share should grow
+# more with decay, and end higher. The run, fixed before it: the check is that the median share
+# at the end, relative to step $0$, is larger with decay than without, and that both runs learn
+# (median final accuracy at least $0.95$).
+
+# %%
+task_wd = tasks.SparseParity.first(N_WD, K_MAIN)
+x_wd, y_wd = task_wd.sample(1000, generator=cfg.generator(123))
+
+
+def decay_metrics(model):
+    """Per member: test accuracy, weight share on S, rms weight on S and off S."""
+    W = model.first_layer
+    return {
+        "acc": ((model(x_wd) * y_wd) > 0).float().mean(1),
+        "share": analysis.support_weight_fraction(W, task_wd.support),
+        "rms_S": W[..., :K_MAIN].pow(2).mean((1, 2)).sqrt(),
+        "rms_off": W[..., K_MAIN:].pow(2).mean((1, 2)).sqrt(),
+    }
+
+
+wd_runs = {}
+for wd in (WD, 0.0):
+    net_wd = make_ensemble(N_WD, E_WD)
+    with torch.no_grad():
+        m0 = decay_metrics(net_wd)
+    h_wd = train.fit(
+        net_wd,
+        online_batches(task_wd),
+        steps=STEPS_WD,
+        loss="hinge",
+        lr=LR,
+        weight_decay=wd,
+        evaluate=decay_metrics,
+        eval_every=STEPS_WD // 2,
+        data_seed=cfg.seed,
+        desc=f"weight decay {wd}",
+    )
+    rel = {
+        k: np.asarray(h_wd[k]) / m0[k].numpy() for k in ("share", "rms_S", "rms_off")
+    }
+    wd_runs[wd] = {k: np.median(v, 1) for k, v in rel.items()}  # (2,): mid-run, end
+    wd_runs[wd]["acc"] = float(np.median(np.asarray(h_wd["acc"])[-1]))
+    r = wd_runs[wd]
+    print(
+        f"weight decay {wd}: median final accuracy {r['acc']:.2f}; relative to step 0, "
+        f"share on S {r['share'][0]:.2f} at step {STEPS_WD // 2}, {r['share'][-1]:.2f} at "
+        f"the end; rms weight on S {r['rms_S'][0]:.2f}, off S {r['rms_off'][0]:.2f} at step "
+        f"{STEPS_WD // 2}"
+    )
+for key, val in {
+    "n_wd": N_WD,
+    "steps_wd": STEPS_WD,
+    "e_wd": E_WD,
+    "half_wd": STEPS_WD // 2,
+    "share_mid_wd": wd_runs[WD]["share"][0],
+    "share_mid_0": wd_runs[0.0]["share"][0],
+    "share_end_wd": wd_runs[WD]["share"][-1],
+    "share_end_0": wd_runs[0.0]["share"][-1],
+    "rmsS_mid_wd": wd_runs[WD]["rms_S"][0],
+    "rmsoff_mid_wd": wd_runs[WD]["rms_off"][0],
+    "acc_end_wd": wd_runs[WD]["acc"],
+    "acc_end_0": wd_runs[0.0]["acc"],
+}.items():
+    notebook.glue(key, val)
+reproduce.check(
+    wd_runs[WD]["share"][-1] > wd_runs[0.0]["share"][-1],
+    "the weight share on S does not end higher with weight decay",
+)
+reproduce.check(
+    min(wd_runs[WD]["acc"], wd_runs[0.0]["acc"]) >= 0.95,
+    "a run with or without weight decay did not learn the parity",
+)
+
+# %% [markdown]
+# Both runs learn (median final accuracy {glue:text}`acc_end_wd:.2f` with decay,
+# {glue:text}`acc_end_0:.2f` without), and the share on $S$ ends higher with decay: at the end it
+# is {glue:text}`share_end_wd:.1f` times its value at step $0$ with decay and
+# {glue:text}`share_end_0:.1f` times without. But the mechanism of the prediction is only half
+# right. At step {glue:text}`half_wd`, in the plateau, the share has barely moved in either run
+# ({glue:text}`share_mid_wd:.2f` and {glue:text}`share_mid_0:.2f` times its initial value),
+# because with decay the relevant weights shrink as fast as the others (their rms is
+# {glue:text}`rmsS_mid_wd:.2f` times its initial value, against {glue:text}`rmsoff_mid_wd:.2f`
+# off $S$): during the plateau the drift is too weak to hold them up, and the decay makes the
+# share larger only after the jump. So the weight share is not a measure of *hidden* progress in
+# either run; the drift-aligned measure of {ref}`sec-ch01-hidden-progress` is.
+#
+# :::{solution-end}
 # :::
 #
 # ## Discussion and further reading

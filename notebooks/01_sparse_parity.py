@@ -42,10 +42,9 @@
 # under a minute on a two-core CPU. Full mode (set `SCALE = "full"` in the first code cell)
 # trains the plateau-and-jump experiment at twice the paper's $n$ ($n = 100$, $k = 3$, with its
 # progress measures), adds a sparser parity ($k = 5$, $n = 40$), and runs the scaling sweep and
-# the width experiment with twice the seeds; it takes about three minutes on one CPU core, and
-# its runs save checkpoints so that a disconnected
-# session resumes where it stopped. Its recorded figure is shown
-# below the quick-mode one.
+# the width experiment with twice the seeds; it takes about two and a half minutes on one CPU
+# core, and its runs save checkpoints so that a disconnected session resumes where it stopped.
+# Its recorded figure is shown below the quick-mode one.
 #
 # **Open in Colab:**
 # [colab/01_sparse_parity.ipynb](https://colab.research.google.com/github/lmt-book/lmt/blob/main/colab/01_sparse_parity.ipynb)

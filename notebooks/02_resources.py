@@ -99,7 +99,7 @@ cfg = runtime.setup(seed=0, scale=SCALE)
 plotting.use_house_style()
 
 # %%
-# Every size of the chapter's experiments, quick and full (full: about 3 min on one CPU core).
+# Every size of the chapter's experiments, quick and full (full: about 6 min on one CPU core).
 TRIALS = cfg.pick(
     quick=2000, full=8000
 )  # Monte Carlo draws per row of the covering check
@@ -799,6 +799,8 @@ for c, (i, v) in zip(plotting.COLORS, enumerate(LOT_INITS)):
         label=f"{v} (95% Wilson interval)",
     )
 ax1.set_xscale("log")
+ax1.set_xticks(LOT_WIDTHS, labels=[str(w) for w in LOT_WIDTHS])
+ax1.set_xticks([], minor=True)
 ax1.set(
     xlabel="width d (hidden units)",
     ylabel=f"fraction of {LOT_SEEDS} seeds that learn",

@@ -2260,17 +2260,17 @@ plt.show()
 #   more slowly with $T$. What changes with $T$ is the step size the noise allows: the
 #   best one falls from {glue:text}`lr1_first` to {glue:text}`lr1_last` (right panel). Each
 #   step adds noise of a fixed size to each of the $T$ entries of a row of $W$, and the weight
-#   that noise puts off the support grows with $T$ unless the step shrinks.
+#   that noise puts off the support grows with $T$ unless the step shrinks (a heuristic
+#   reading of the measurements, not a proof).
 # - **Stage 2**: from {glue:text}`n2_first:.0f` to {glue:text}`n2_last:.0f` samples, exponent
 #   {glue:text}`a2_min:.2f` to {glue:text}`a2_max:.2f`, with the best step size falling from
 #   {glue:text}`lr2_first` to {glue:text}`lr2_last`. This is **not** the paper's second
 #   stage, whose sample size does not depend on $T$: in our variant the second stage grows
 #   like the first, for the same reason (the recovery criterion asks for at least
 #   {glue:text}`mass_min` of the weight on the support, and the noise spread over $T - Q$
-#   positions must stay below the rest). We believe the difference is the paper's fixed
-#   $\ell_1$ penalty, which gives the zero entries a margin that our simplex projection (a
-#   threshold set by the row sum, with no margin at the optimum) does not; we have not checked
-#   this against the paper. The exponents are those of our variant and of our rule for the
+#   positions must stay below the rest). We do not know what removes this growth in the
+#   paper: its fixed $\ell_1$ penalty, its preconditioner, its step sizes or its measure of
+#   error, none of which our variant has in the paper's form. The exponents are those of our variant and of our rule for the
 #   step size, measured on one task per $T$; the comparison with the paper is of the shape
 #   (growth or not), not of the exponents. {ref}`Exercise <ex-ch10-scb-signal>` proves why
 #   the informative part of the very first gradient is of order $1/T$.
@@ -2718,9 +2718,9 @@ def check_signal(signal):
 # gradient is thus $\Theta(1/T)$: near the start $V$ learns $P$ at a rate $\propto \eta / T$,
 # and $W$'s gradient is proportional to $V$ ({prf:ref}`prop-ch10-scb`(a)), so the two grow
 # together from a start of size $1/T$. For a linear growth from a start of size $1/T$ the
-# escape time grows like $\log T$ at a fixed step size, which is the slow growth of stage 1 at
-# a fixed step in {ref}`sec-ch10-sweep` (an analogy for the nonlinear, noisy dynamics, not a
-# proof about them). What makes the sample size grow like $T$ there is the step size that the
+# escape time grows like $\log T$ at a fixed step size, consistent with the slow growth of
+# stage 1 at a fixed step in {ref}`sec-ch10-sweep` (an analogy for the nonlinear, noisy
+# dynamics, not a proof about them). What makes the sample size grow like $T$ there is the step size that the
 # noise allows, which the population gradient above does not see. The check, and a known-wrong
 # answer:
 

@@ -26,12 +26,13 @@
 # order any memory with $d^2$ parameters can reach; we check the $d^2$-type scaling in code. A one-layer
 # attention-only transformer trained on a synthetic subject–relation–answer task then stores a
 # number of facts that grows about linearly with its parameter count (its capacity at $99\%$
-# recall, measured in full mode by a search over the number of facts, with training long
-# enough that doubling it no longer moves the capacity); the same number of
-# trained parameters stores about as many facts whether it sits in the attention, in the MLP or
-# in both (measured at one width and two budgets), and its training first
-# passes through a plateau where it answers from the relation alone, with close to the loss of
-# the best subject-blind predictor, for a time that grows with the number of subjects.
+# recall, measured in full mode by a search over the number of facts; the capacities are stable
+# under one doubling of the steps, from $3000$ to $6000$ Adam steps, which is evidence of
+# convergence, not proof); the same number of trained parameters stores about as
+# many facts whether it sits in the attention, in the MLP or in both (measured at one width and
+# two budgets), and its training first passes through a plateau where it answers from the
+# relation alone, with close to the loss of the best subject-blind predictor, for a time that
+# grows with the number of subjects.
 #
 # **Paper.** Nichani, Lee and Bietti, *Understanding factual recall in transformers via
 # associative memories* {cite}`nichani2024understanding`.
@@ -361,7 +362,8 @@ print(
 # We prove neither upper bound here (the outer-product proposition is the special case we prove).
 # In the experiments we train the attention-only family only: first a budget-limited count
 # ({ref}`sec-ch11-storage`), then the capacity itself, measured by a search over the number of
-# facts with training to convergence ({ref}`sec-ch11-capacity`, full mode). Then we measure
+# facts, with a check that one doubling of the steps leaves it in place
+# ({ref}`sec-ch11-capacity`, full mode). Then we measure
 # the trade-off between attention and MLP storage: the capacities of models with the same
 # number of trained parameters placed in the attention, in the MLP (with a frozen attention
 # that only routes the subject) or in both ({ref}`sec-ch11-tradeoff`).
@@ -724,7 +726,7 @@ notebook.glue("store_steps", int(STEPS_STORE))
 
 # %% [markdown]
 # (sec-ch11-capacity)=
-# ## Experiment: capacity measured, not budget-limited
+# ## Experiment: capacity, stable under a doubling of the steps
 #
 # To measure the capacity itself we fix, for each width $d$, a geometric grid of fact counts
 # $N$ (ratio about $\sqrt2$, from $0.11$ to $0.45$ facts per trained parameter) and train, for
@@ -745,7 +747,10 @@ notebook.glue("store_steps", int(STEPS_STORE))
 # with {glue:text}`cap_steps` Adam steps and with twice as many (the same cosine decay of the
 # learning rate, stretched; a member that recalls all its facts stops early). The capacity at a
 # width counts as *converged* when doubling the steps changes its interpolated value by at most
-# $10\%$ (a quarter of a grid step); the checks assert this at every width. It replaces the
+# $10\%$ (a quarter of a grid step); the checks assert this at every width. The criterion is
+# lenient: with the capacity interpolated between grid points of ratio $\sqrt 2$, it trips only
+# if the accuracy at the first failing grid point rises to within a few points of $99\%$, so
+# passing it is evidence of convergence, not proof. It replaces the
 # previous edition's criterion (no member's accuracy moving by more than $0.02$ over the last
 # quarter of a run), which also watched members far above the capacity: those still creep up
 # with more steps while staying far below $99\%$ (compare the two budgets in the printout), and
@@ -1037,8 +1042,12 @@ notebook.glue("cap_change", float(cap_change.max()) if CAP_D else 0.0)
 # the steps and the fitted slopes, in $P$ and in $P/\ln P$.
 #
 # What it shows and what it does not. In the recorded run doubling the steps moves no capacity by
-# more than the tolerance, so these are capacities of the trained architecture, not counts
-# limited by the budget; the log-log slope in $P$ is below 1, and closer to 1 in $P/\ln P$,
+# more than the tolerance, so the capacities are stable under one doubling of the steps
+# ({glue:text}`cap_steps` → {glue:text}`cap_steps2`): evidence of convergence, not proof (see
+# the lenience of the criterion above). At the largest width, $d = 24$, the capacity on the grid
+# is the grid's lowest fact count (the grid was narrowed after the prototypes): had that one
+# accuracy fallen below $99\%$, the capacity there would have been censored, and the slope
+# leans on this width. The log-log slope in $P$ is below 1, and closer to 1 in $P/\ln P$,
 # which is what "linear up to logarithmic factors" allows but does not single out: the widths
 # span one decade of parameters only, so a slope near 1 in $P/\ln P$ cannot be told apart from
 # a power of $P$ a little below 1. The capacity is a lower bound in two further ways: it is

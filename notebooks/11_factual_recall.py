@@ -955,6 +955,16 @@ cap_2x = np.array([cap_runs[d, 2 * CAP_STEPS]["cap"] for d in CAP_D])
 grid_1x = [cap_runs[d, CAP_STEPS]["grid"] for d in CAP_D]
 grid_2x = [cap_runs[d, 2 * CAP_STEPS]["grid"] for d in CAP_D]
 cap_change = np.abs(cap_2x / cap_1x - 1) if CAP_D else np.zeros(0)
+
+
+def first_failing(run):
+    """Best accuracy at the first grid N below 99% (nan if none): what doubling must not raise."""
+    below = [a for a in run["best"] if a < 0.99]
+    return float(below[0]) if below else float("nan")
+
+
+fail_1x = [first_failing(cap_runs[d, CAP_STEPS]) for d in CAP_D]
+fail_2x = [first_failing(cap_runs[d, 2 * CAP_STEPS]) for d in CAP_D]
 cap_fits = len(CAP_D) >= 2 and bool(np.isfinite(cap_2x).all())
 fit_cap = analysis.loglog_fit(cap_params, cap_2x) if cap_fits else None
 fit_cap_log = (
@@ -967,7 +977,8 @@ for j, d in enumerate(CAP_D):
         f"d = {d:2d}: {cap_params[j]:5d} parameters; capacity {cap_1x[j]:.0f} after "
         f"{CAP_STEPS} steps, {cap_2x[j]:.0f} after {2 * CAP_STEPS} (change "
         f"{cap_change[j]:.1%}); on the grid {grid_1x[j]} and {grid_2x[j]}; "
-        f"{cap_2x[j] / cap_params[j]:.3f} facts per parameter"
+        f"{cap_2x[j] / cap_params[j]:.3f} facts per parameter; accuracy at the first "
+        f"failing grid point {fail_1x[j]:.3f} and {fail_2x[j]:.3f}"
     )
 if CAP_D:
     print(
@@ -1463,8 +1474,9 @@ reproduce.report(
     status="partly",
     section="sec-ch11-storage",
 )
-# Capacity (full mode): converged at every width (doubling the steps moves the interpolated
-# capacity by <= 10%), bracketed by the grid at both budgets, growing strictly with the
+# Capacity (full mode): stable under one doubling of the steps at every width (the interpolated
+# capacity moves by <= 10%; evidence of convergence, not proof), bracketed by the grid at both
+# budgets, growing strictly with the
 # parameters, log-log slope in [0.7, 1.3] (linear up to logs; band fixed in the last edition).
 if CAP_D:
     reproduce.report(
@@ -1476,12 +1488,14 @@ if CAP_D:
         f"{np.round(cap_2x).astype(int).tolist()} facts after {2 * CAP_STEPS} steps, "
         f"{np.round(cap_1x).astype(int).tolist()} after {CAP_STEPS} (on the grid "
         f"{grid_2x} and {grid_1x}) for {cap_params.tolist()} parameters; largest change "
-        f"on doubling the steps {cap_change.max():.1%} (criterion 10%)",
+        f"on doubling the steps {cap_change.max():.1%} (criterion 10%); accuracy at the "
+        f"first failing grid point {np.round(fail_1x, 3).tolist()} and "
+        f"{np.round(fail_2x, 3).tolist()}",
         assertion=f"attention-only transformers, d = {CAP_D}, trained {CAP_STEPS} and "
         f"{2 * CAP_STEPS} Adam steps (cosine decay) on each N of a sqrt-2 grid, best of "
         f"{len(CAP_SEEDS)} seeds: at every width the capacity (N where the accuracy first "
         "falls below 99%, interpolated) lies inside the grid at both budgets and changes by "
-        "<= 10% when the steps double (converged); after the longer run it grows strictly "
+        "<= 10% when the steps double (stable under doubling); after the longer run it grows strictly "
         "with the trained parameters and its log-log slope is in [0.7, 1.3]",
         passed=bool(
             cap_fits

@@ -590,6 +590,20 @@ class LastToken(nn.Module):
         return self.model(x)[:, -1]
 
 
+def freeze_random_embeddings(model, task, d, seed):
+    """Set the embedding and read-out of `model` to random unit vectors in R^d, and freeze them."""
+    g = torch.Generator().manual_seed(seed + 1000)
+    with torch.no_grad():
+        model.embed.weight.copy_(
+            analysis.gaussian_embeddings(task.vocab_size, d, g, sphere=True)
+        )
+        model.unembed.weight.copy_(
+            analysis.gaussian_embeddings(task.n_answers, d, g, sphere=True)
+        )
+    model.embed.weight.requires_grad_(False)
+    model.unembed.weight.requires_grad_(False)
+
+
 def fact_transformer(task, d, *, seed=0, mlp=False, d_mlp=None):
     """One-layer transformer for `task` with frozen random unit-norm embeddings and read-out.
 
@@ -608,16 +622,7 @@ def fact_transformer(task, d, *, seed=0, mlp=False, d_mlp=None):
         max_len=task.T,
         seed=seed,
     )
-    g = torch.Generator().manual_seed(seed + 1000)
-    with torch.no_grad():
-        model.embed.weight.copy_(
-            analysis.gaussian_embeddings(task.vocab_size, d, g, sphere=True)
-        )
-        model.unembed.weight.copy_(
-            analysis.gaussian_embeddings(task.n_answers, d, g, sphere=True)
-        )
-    model.embed.weight.requires_grad_(False)
-    model.unembed.weight.requires_grad_(False)
+    freeze_random_embeddings(model, task, d, seed)
     return LastToken(model).to(cfg.device)
 
 
@@ -1108,7 +1113,7 @@ def split_transformer(task, d, split, *, seed=0):
     """One-layer transformer of width d whose trained parameters follow `split`.
 
     split: "attn" | "attn+mlp" | "mlp" | "attn-small" | "mlp-small" (see the text). Frozen
-    random unit embeddings and read-out, as in fact_transformer; R heads; a frozen attention
+    random unit embeddings and read-out (freeze_random_embeddings); R heads; a frozen attention
     is the fixed copy map Q = K = 0, V = O = I.
     """
     d_head, d_mlp, frozen_attn = {
@@ -1132,16 +1137,7 @@ def split_transformer(task, d, split, *, seed=0):
         max_len=task.T,
         seed=seed,
     )
-    g = torch.Generator().manual_seed(seed + 1000)
-    with torch.no_grad():
-        model.embed.weight.copy_(
-            analysis.gaussian_embeddings(task.vocab_size, d, g, sphere=True)
-        )
-        model.unembed.weight.copy_(
-            analysis.gaussian_embeddings(task.n_answers, d, g, sphere=True)
-        )
-    model.embed.weight.requires_grad_(False)
-    model.unembed.weight.requires_grad_(False)
+    freeze_random_embeddings(model, task, d, seed)
     if frozen_attn:
         attn = model.blocks[0].attn
         with torch.no_grad():
